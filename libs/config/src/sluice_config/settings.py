@@ -1,0 +1,83 @@
+"""The one settings model: every service, the CLI, the Helm chart and the
+local launcher read the same ``WF_*`` environment variables.
+
+When ``WF_DATABASE_URL`` / ``WF_KAFKA_BOOTSTRAP_SERVERS`` are unset, the
+connection file written by ``sluice dev`` (``.cache/local-stack.json`` at the
+repository root, or ``WF_LOCAL_STACK_FILE``) fills them in, so every ``sluice``
+command finds the stack that ``sluice dev`` started.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def repository_root() -> Path:
+    """The checkout's root: the nearest parent holding the workspace lock file."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "uv.lock").exists() and (parent / "libs").is_dir():
+            return parent
+    return Path.cwd()
+
+
+def default_cache_dir() -> Path:
+    return repository_root() / ".cache"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WF_", extra="ignore", frozen=True)
+
+    database_url: str | None = None
+    kafka_bootstrap_servers: str | None = None
+    topic_prefix: str = "wf."
+    topic_partitions: int = Field(default=6, ge=1)
+
+    cache_dir: Path = Field(default_factory=default_cache_dir)
+    local_stack_file: Path | None = None
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    ingest_port: int = 8001
+    smtp_listen_port: int = 2525
+    interpreter_port: int = 8002
+    scheduler_port: int = 8003
+    executor_port: int = 8004
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+
+    plugins: str = ""
+    log_level: str = "INFO"
+
+    @property
+    def connection_file(self) -> Path:
+        return self.local_stack_file or self.cache_dir / "local-stack.json"
+
+    def with_local_stack(self) -> Settings:
+        """Fill unset connection settings from the file ``sluice dev`` wrote."""
+        if self.database_url and self.kafka_bootstrap_servers:
+            return self
+        path = self.connection_file
+        if not path.exists():
+            return self
+        saved = json.loads(path.read_text())
+        return self.model_copy(
+            update={
+                "database_url": self.database_url or saved.get("database_url"),
+                "kafka_bootstrap_servers": self.kafka_bootstrap_servers
+                or saved.get("kafka_bootstrap_servers"),
+            }
+        )
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, completed by the local connection file."""
+    return Settings(**overrides).with_local_stack()

@@ -1,0 +1,1 @@
+"""Sluice pure workflow core."""
