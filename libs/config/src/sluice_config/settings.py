@@ -10,6 +10,7 @@ command finds the stack that ``sluice dev`` started.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ class Settings(BaseSettings):
     executor_port: int = 8004
     kafka_port: int = 9092
     kafka_controller_port: int = 9093
+    postgres_port: int = 5432
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
@@ -69,6 +71,8 @@ class Settings(BaseSettings):
         if not path.exists():
             return self
         saved = json.loads(path.read_text())
+        if not _writer_alive(saved):
+            return self
         return self.model_copy(
             update={
                 "database_url": self.database_url or saved.get("database_url"),
@@ -76,6 +80,21 @@ class Settings(BaseSettings):
                 or saved.get("kafka_bootstrap_servers"),
             }
         )
+
+
+def _writer_alive(saved: dict[str, Any]) -> bool:
+    """False for a file left behind by a ``sluice dev`` that was killed: its
+    addresses point at processes that are gone, so they must not be used."""
+    pid = saved.get("pid")
+    if not isinstance(pid, int):
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        pass
+    return True
 
 
 def load_settings(**overrides: Any) -> Settings:
