@@ -1,0 +1,43 @@
+"""What operators may see: redaction and snapshot caps (SPEC section 10).
+
+- ``redact(value, pointers=..., sensitive_pointers=...)``: mask pointers,
+  ``secretRef`` siblings and sensitive fields, then scrub the masked values
+  from every other string.
+- ``redact_envelope(envelope, payload_schema=...)``: the above with the
+  envelope's own ``meta.redactions`` and the payload schema's ``x-sensitive``.
+- ``sensitive_pointers_from_schema(schema, instance)``: where a schema's
+  ``x-sensitive`` fields sit in one instance.
+- ``cap_snapshot(value, max_bytes)``: truncation markers until it fits.
+
+Pure functions; none mutates its input.
+"""
+
+from workflow_core.redaction.cap import (
+    DEFAULT_MAX_BYTES,
+    TRUNCATED_KEY,
+    cap_snapshot,
+    encoded_size,
+    truncation_marker,
+)
+from workflow_core.redaction.envelope import envelope_redactions, redact_envelope
+from workflow_core.redaction.mask import MASK, MIN_SUBSTRING, SECRET_REF, redact
+from workflow_core.redaction.pointers import format_pointer, parse_pointer
+from workflow_core.redaction.sensitive import SENSITIVE_KEY, sensitive_pointers_from_schema
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "MASK",
+    "MIN_SUBSTRING",
+    "SECRET_REF",
+    "SENSITIVE_KEY",
+    "TRUNCATED_KEY",
+    "cap_snapshot",
+    "encoded_size",
+    "envelope_redactions",
+    "format_pointer",
+    "parse_pointer",
+    "redact",
+    "redact_envelope",
+    "sensitive_pointers_from_schema",
+    "truncation_marker",
+]
