@@ -34,7 +34,7 @@ format: ## Apply ruff's fixes and formatting
 	$(RUN) ruff format .
 
 typecheck: ## mypy --strict on libs/
-	$(RUN) mypy libs/workflow_core/src libs/config/src libs/messaging/src libs/storage/src
+	$(RUN) mypy libs/workflow_core/src libs/config/src libs/messaging/src libs/storage/src libs/mail/src libs/helpdesk/src
 
 chaos: setup ## The full chaos suites (kill -9 at random moments)
 	WF_CHAOS_FULL=1 $(RUN) pytest tests/chaos -m chaos $(PYTEST_ARGS)
