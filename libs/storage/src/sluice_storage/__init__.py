@@ -1,1 +1,85 @@
-"""Sluice storage."""
+"""Sluice storage: PostgreSQL migrations, tenant-scoped repositories, the outbox and its relay.
+
+Every repository is built for one tenant (``RunRepository(conn, tenant_id)``)
+and every query it runs filters by that tenant. The few cross-tenant
+functions (``authenticate``, ``find_stale_runs``, ``claim_due_waits``, the
+outbox relay) serve infrastructure and say so.
+"""
+
+from sluice_storage.audit import AuditEntry, AuditRepository
+from sluice_storage.dead_letters import (
+    DeadLetterRecord,
+    DeadLetterRepository,
+    PgDeadLetterSink,
+    mirror_dead_letter,
+)
+from sluice_storage.definitions import (
+    DefinitionRecord,
+    DefinitionRepository,
+    DefinitionVersionRecord,
+)
+from sluice_storage.errors import InvalidCursorError, MigrationError, StorageError
+from sluice_storage.events import EventRecord, EventRepository, NewEvent
+from sluice_storage.migrations import status, upgrade
+from sluice_storage.outbox import OutboxMessage, enqueue, enqueue_many, prune_sent
+from sluice_storage.pagination import Page, clamp_limit
+from sluice_storage.pool import connect, create_pool, transaction
+from sluice_storage.relay import OutboxRelay
+from sluice_storage.runs import (
+    NewRun,
+    RunFilter,
+    RunRecord,
+    RunRepository,
+    RunUpdate,
+    StaleRunError,
+    find_stale_runs,
+)
+from sluice_storage.tenancy import ensure_tenant
+from sluice_storage.tokens import ApiToken, IssuedToken, TokenRepository, authenticate
+from sluice_storage.waits import NewWait, WaitRecord, WaitRepository, claim_due_waits
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "AuditRepository",
+    "DeadLetterRecord",
+    "DeadLetterRepository",
+    "DefinitionRecord",
+    "DefinitionRepository",
+    "DefinitionVersionRecord",
+    "EventRecord",
+    "EventRepository",
+    "InvalidCursorError",
+    "IssuedToken",
+    "MigrationError",
+    "NewEvent",
+    "NewRun",
+    "NewWait",
+    "OutboxMessage",
+    "OutboxRelay",
+    "Page",
+    "PgDeadLetterSink",
+    "RunFilter",
+    "RunRecord",
+    "RunRepository",
+    "RunUpdate",
+    "StaleRunError",
+    "StorageError",
+    "TokenRepository",
+    "WaitRecord",
+    "WaitRepository",
+    "authenticate",
+    "claim_due_waits",
+    "clamp_limit",
+    "connect",
+    "create_pool",
+    "enqueue",
+    "enqueue_many",
+    "ensure_tenant",
+    "find_stale_runs",
+    "mirror_dead_letter",
+    "prune_sent",
+    "status",
+    "transaction",
+    "upgrade",
+]

@@ -1,0 +1,105 @@
+"""Dead letters: the PostgreSQL mirror of ``wf.dlq`` that operators list and requeue."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from sluice_messaging.dlq import DeadLetter
+
+from sluice_storage.pagination import Keyset, Page, fetch_page
+from sluice_storage.tenancy import TenantScoped
+
+LETTER_COLUMNS = """tenant_id, id, topic, "partition", "offset", key, value, payload, headers,
+    reason, created_at, requeued_at"""
+NEWEST_FIRST = Keyset("dead-letters", "created_at", "id", descending=True)
+
+
+@dataclass(frozen=True)
+class DeadLetterRecord:
+    tenant_id: str
+    id: uuid.UUID
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    payload: Any
+    headers: dict[str, str]
+    reason: str
+    created_at: datetime
+    requeued_at: datetime | None
+
+
+def _letter(row: asyncpg.Record) -> DeadLetterRecord:
+    return DeadLetterRecord(**dict(row))
+
+
+def _json_or_none(value: bytes | None) -> Any:
+    """The message as JSON when it is JSON (for display); the bytes stay authoritative."""
+    try:
+        return json.loads(value) if value is not None else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+async def mirror_dead_letter(conn: asyncpg.Connection, letter: DeadLetter) -> bool:
+    """Insert the letter once per source position; True if new.
+
+    Not tenant-scoped through ``TenantScoped``: a poison message may carry no
+    readable tenant and is then filed under ``_unknown``.
+    """
+    headers = {name: value.decode("utf-8", "replace") for name, value in letter.headers}
+    inserted = await conn.fetchval(
+        """INSERT INTO dead_letters (tenant_id, id, topic, "partition", "offset", key, value,
+              payload, headers, reason)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+           ON CONFLICT DO NOTHING RETURNING true""",
+        letter.tenant_id, uuid.uuid4(), letter.source_topic, letter.partition, letter.offset,
+        letter.key, letter.value, _json_or_none(letter.value), headers, letter.reason,
+    )  # fmt: skip
+    return bool(inserted)
+
+
+class PgDeadLetterSink:
+    """``DeadLetterSink`` for ``DeadLetterPublisher``: one transaction per letter."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def record(self, letter: DeadLetter) -> None:
+        async with self._pool.acquire() as conn:
+            await mirror_dead_letter(conn, letter)
+
+
+class DeadLetterRepository(TenantScoped):
+    async def get(self, letter_id: uuid.UUID) -> DeadLetterRecord | None:
+        row = await self.conn.fetchrow(
+            f"SELECT {LETTER_COLUMNS} FROM dead_letters WHERE tenant_id = $1 AND id = $2",
+            self.tenant_id,
+            letter_id,
+        )
+        return _letter(row) if row else None
+
+    async def list_letters(
+        self, *, cursor: str | None = None, limit: int | None = None
+    ) -> Page[DeadLetterRecord]:
+        sql = f"SELECT {LETTER_COLUMNS} FROM dead_letters WHERE tenant_id = $1"
+        return await fetch_page(
+            self.conn, NEWEST_FIRST, sql, [self.tenant_id], cursor=cursor, limit=limit,
+            to_item=_letter,
+        )  # fmt: skip
+
+    async def mark_requeued(self, letter_id: uuid.UUID, now: datetime) -> bool:
+        done = await self.conn.fetchval(
+            """UPDATE dead_letters SET requeued_at = $3
+               WHERE tenant_id = $1 AND id = $2 RETURNING true""",
+            self.tenant_id,
+            letter_id,
+            now,
+        )
+        return bool(done)

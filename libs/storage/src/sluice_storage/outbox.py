@@ -1,0 +1,112 @@
+"""Transactional outbox: messages committed in the same transaction as the
+state change that implies them (ARCHITECTURE consistency rule 1).
+
+``enqueue`` runs inside the caller's transaction and also issues
+``pg_notify('sluice_outbox', '')``: PostgreSQL delivers it only on commit (and
+folds repeats within one transaction into one), so the relay wakes exactly
+when there is something committed to send. The relay side (claim, mark sent,
+prune) is below; ``sluice_storage.relay`` drives it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from sluice_messaging.envelope import Envelope, to_wire
+
+from sluice_storage.tenancy import check_tenant
+
+NOTIFY_CHANNEL = "sluice_outbox"
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    topic: str
+    key: str | None
+    message: Envelope
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClaimedRow:
+    """An unsent row as the relay needs it: payload already JSON text."""
+
+    id: int
+    topic: str
+    key: str | None
+    headers: dict[str, str]
+    payload: str
+
+
+async def enqueue(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    topic: str,
+    key: str | None,
+    message: Envelope,
+    headers: dict[str, str] | None = None,
+) -> int:
+    """Add one message to the outbox in the caller's transaction; returns its id."""
+    row_id = await conn.fetchval(
+        """INSERT INTO outbox (tenant_id, topic, key, headers, payload)
+           VALUES ($1, $2, $3, $4, $5) RETURNING id""",
+        check_tenant(tenant_id), topic, key, headers or {}, to_wire(message),
+    )  # fmt: skip
+    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+    return int(row_id)
+
+
+async def enqueue_many(
+    conn: asyncpg.Connection, tenant_id: str, messages: Sequence[OutboxMessage]
+) -> None:
+    """Several messages in one round trip (one notify for all)."""
+    check_tenant(tenant_id)
+    await conn.executemany(
+        """INSERT INTO outbox (tenant_id, topic, key, headers, payload)
+           VALUES ($1, $2, $3, $4, $5)""",
+        [(tenant_id, m.topic, m.key, m.headers, to_wire(m.message)) for m in messages],
+    )
+    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+
+
+async def claim_batch(conn: asyncpg.Connection, limit: int) -> list[ClaimedRow]:
+    """Lock the oldest unsent rows no other relay holds (call inside a transaction).
+
+    Cross-tenant on purpose: the relay is infrastructure and serves all tenants.
+    ``payload::text`` skips decoding JSON only to encode it again.
+    """
+    rows = await conn.fetch(
+        """SELECT id, topic, key, headers, payload::text AS payload FROM outbox
+           WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED""",
+        limit,
+    )
+    return [ClaimedRow(**dict(r)) for r in rows]
+
+
+async def mark_sent(conn: asyncpg.Connection, ids: Sequence[int]) -> int:
+    result: str = await conn.execute(
+        "UPDATE outbox SET sent_at = now() WHERE sent_at IS NULL AND id = ANY($1::bigint[])",
+        list(ids),
+    )
+    return int(result.rsplit(" ", 1)[-1])
+
+
+async def prune_sent(conn: asyncpg.Connection, sent_before: datetime) -> int:
+    """Delete rows sent before ``sent_before`` (retention; the scheduler calls it)."""
+    result: str = await conn.execute(
+        "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < $1", sent_before
+    )
+    return int(result.rsplit(" ", 1)[-1])
+
+
+async def unsent_count(conn: asyncpg.Connection, tenant_id: str | None = None) -> int:
+    count: Any = await conn.fetchval(
+        """SELECT count(*) FROM outbox
+           WHERE sent_at IS NULL AND ($1::text IS NULL OR tenant_id = $1)""",
+        tenant_id,
+    )
+    return int(count)

@@ -1,0 +1,226 @@
+"""Runs: create, lock, fenced save, processed-command ids, lists.
+
+Fencing (ARCHITECTURE "advancing a run"): ``seq`` is bumped by every applied
+command and every save names the ``seq`` it read under the row lock; a zombie
+instance whose read is stale updates zero rows and gets ``StaleRunError``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from sluice_storage.errors import StorageError
+from sluice_storage.pagination import Keyset, Page, fetch_page
+from sluice_storage.tenancy import TenantScoped
+
+FINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "CANCELED"})
+RUN_COLUMNS = """tenant_id, run_id, workflow_id, workflow_version, status, node_path, state,
+    run_state, seq, parent_run_id, root_run_id, call_depth, payload, error, trigger_event_id,
+    event_name, correlation_key, started_at, updated_at, completed_at, last_progress_at"""
+NEWEST_FIRST = Keyset("runs", "started_at", "run_id", descending=True)
+OLDEST_FIRST = Keyset("runs-asc", "started_at", "run_id", descending=False)
+
+
+class StaleRunError(StorageError):
+    """A save based on an outdated ``seq``: another instance advanced the run."""
+
+    code = "STALE_RUN"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    tenant_id: str
+    run_id: uuid.UUID
+    workflow_id: uuid.UUID
+    workflow_version: int
+    status: str
+    node_path: str
+    state: str | None
+    run_state: dict[str, Any]
+    seq: int
+    parent_run_id: uuid.UUID | None
+    root_run_id: uuid.UUID | None
+    call_depth: int
+    payload: dict[str, Any]
+    error: dict[str, Any] | None
+    trigger_event_id: uuid.UUID | None
+    event_name: str | None
+    correlation_key: str | None
+    started_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    last_progress_at: datetime
+
+
+@dataclass(frozen=True)
+class NewRun:
+    run_id: uuid.UUID
+    workflow_id: uuid.UUID
+    workflow_version: int
+    payload: dict[str, Any]
+    started_at: datetime
+    run_state: dict[str, Any] = field(default_factory=dict)
+    parent_run_id: uuid.UUID | None = None
+    root_run_id: uuid.UUID | None = None
+    call_depth: int = 0
+    trigger_event_id: uuid.UUID | None = None
+    event_name: str | None = None
+    correlation_key: str | None = None
+
+
+@dataclass(frozen=True)
+class RunUpdate:
+    """What advancing a run changes (``now`` comes from the command)."""
+
+    status: str
+    node_path: str
+    state: str | None
+    run_state: dict[str, Any]
+    now: datetime
+    error: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    statuses: tuple[str, ...] = ()
+    workflow_id: uuid.UUID | None = None
+    version: int | None = None
+    started_from: datetime | None = None
+    started_to: datetime | None = None
+    newest_first: bool = True
+
+
+def _run(record: asyncpg.Record) -> RunRecord:
+    return RunRecord(**dict(record))
+
+
+def _filter_sql(tenant_id: str, flt: RunFilter) -> tuple[str, list[Any]]:
+    clauses, args = ["tenant_id = $1"], [tenant_id]
+    conditions: list[tuple[str, Any]] = [
+        ("status = ANY(${})", list(flt.statuses) or None),
+        ("workflow_id = ${}", flt.workflow_id),
+        ("workflow_version = ${}", flt.version),
+        ("started_at >= ${}", flt.started_from),
+        ("started_at < ${}", flt.started_to),
+    ]
+    for template, value in conditions:
+        if value is not None:
+            args.append(value)
+            clauses.append(template.format(len(args)))
+    return " AND ".join(clauses), args
+
+
+class RunRepository(TenantScoped):
+    async def create(self, run: NewRun) -> RunRecord:
+        row = await self.conn.fetchrow(
+            f"""INSERT INTO workflow_runs (tenant_id, run_id, workflow_id, workflow_version,
+                  status, run_state, parent_run_id, root_run_id, call_depth, payload,
+                  trigger_event_id, event_name, correlation_key, started_at, updated_at,
+                  last_progress_at)
+                VALUES ($1, $2, $3, $4, 'RUNNING', $5, $6, $7, $8, $9, $10, $11, $12, $13,
+                  $13, $13)
+                RETURNING {RUN_COLUMNS}""",
+            self.tenant_id, run.run_id, run.workflow_id, run.workflow_version, run.run_state,
+            run.parent_run_id, run.root_run_id or run.run_id, run.call_depth, run.payload,
+            run.trigger_event_id, run.event_name, run.correlation_key, run.started_at,
+        )  # fmt: skip
+        return _run(row)
+
+    async def get(self, run_id: uuid.UUID) -> RunRecord | None:
+        row = await self.conn.fetchrow(
+            f"SELECT {RUN_COLUMNS} FROM workflow_runs WHERE tenant_id = $1 AND run_id = $2",
+            self.tenant_id,
+            run_id,
+        )
+        return _run(row) if row else None
+
+    async def lock(self, run_id: uuid.UUID) -> RunRecord | None:
+        """The run, row-locked until the transaction ends (the single-writer point)."""
+        row = await self.conn.fetchrow(
+            f"""SELECT {RUN_COLUMNS} FROM workflow_runs
+                WHERE tenant_id = $1 AND run_id = $2 FOR UPDATE""",
+            self.tenant_id,
+            run_id,
+        )
+        return _run(row) if row else None
+
+    async def record_command(self, run_id: uuid.UUID, command_id: uuid.UUID) -> bool:
+        """True if this command id is new for the run; False if it was already applied."""
+        inserted = await self.conn.fetchval(
+            """INSERT INTO applied_commands (tenant_id, run_id, command_id) VALUES ($1, $2, $3)
+               ON CONFLICT DO NOTHING RETURNING true""",
+            self.tenant_id,
+            run_id,
+            command_id,
+        )
+        return bool(inserted)
+
+    async def was_applied(self, run_id: uuid.UUID, command_id: uuid.UUID) -> bool:
+        found = await self.conn.fetchval(
+            """SELECT true FROM applied_commands
+               WHERE tenant_id = $1 AND run_id = $2 AND command_id = $3""",
+            self.tenant_id,
+            run_id,
+            command_id,
+        )
+        return bool(found)
+
+    async def save(self, run_id: uuid.UUID, expected_seq: int, update: RunUpdate) -> int:
+        """Write the new state if ``seq`` is still ``expected_seq``; returns the new seq."""
+        completed = update.now if update.status in FINAL_STATUSES else None
+        new_seq = await self.conn.fetchval(
+            """UPDATE workflow_runs SET status = $4, node_path = $5, state = $6, run_state = $7,
+                  error = $8, seq = seq + 1, updated_at = $9, last_progress_at = $9,
+                  completed_at = COALESCE(completed_at, $10)
+               WHERE tenant_id = $1 AND run_id = $2 AND seq = $3 RETURNING seq""",
+            self.tenant_id, run_id, expected_seq, update.status, update.node_path, update.state,
+            update.run_state, update.error, update.now, completed,
+        )  # fmt: skip
+        if new_seq is None:
+            raise StaleRunError(
+                f"run {run_id} of tenant {self.tenant_id} is not at seq {expected_seq}",
+                tenant_id=self.tenant_id,
+                run_id=str(run_id),
+            )
+        return int(new_seq)
+
+    async def list_runs(
+        self, flt: RunFilter = RunFilter(), *, cursor: str | None = None, limit: int | None = None
+    ) -> Page[RunRecord]:
+        where, args = _filter_sql(self.tenant_id, flt)
+        keyset = NEWEST_FIRST if flt.newest_first else OLDEST_FIRST
+        sql = f"SELECT {RUN_COLUMNS} FROM workflow_runs WHERE {where}"
+        return await fetch_page(
+            self.conn, keyset, sql, args, cursor=cursor, limit=limit, to_item=_run
+        )
+
+    async def children(self, parent_run_id: uuid.UUID) -> list[RunRecord]:
+        rows = await self.conn.fetch(
+            f"""SELECT {RUN_COLUMNS} FROM workflow_runs
+                WHERE tenant_id = $1 AND parent_run_id = $2 ORDER BY started_at, run_id""",
+            self.tenant_id,
+            parent_run_id,
+        )
+        return [_run(r) for r in rows]
+
+
+async def find_stale_runs(
+    conn: asyncpg.Connection, progress_before: datetime, limit: int = 100
+) -> list[tuple[str, uuid.UUID]]:
+    """``(tenant, run)`` of RUNNING runs with no progress since ``progress_before``.
+
+    Deliberately cross-tenant: the scheduler re-drives every tenant's runs.
+    """
+    rows = await conn.fetch(
+        """SELECT tenant_id, run_id FROM workflow_runs
+           WHERE status = 'RUNNING' AND last_progress_at < $1
+           ORDER BY last_progress_at LIMIT $2""",
+        progress_before,
+        limit,
+    )
+    return [(r["tenant_id"], r["run_id"]) for r in rows]
