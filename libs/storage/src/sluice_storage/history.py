@@ -14,6 +14,8 @@ from typing import Any
 
 import asyncpg
 
+from sluice_storage.events import EVENT_COLUMNS as INBOUND_COLUMNS
+from sluice_storage.events import EventRecord
 from sluice_storage.pagination import Keyset, Page, fetch_page
 from sluice_storage.tenancy import TenantScoped
 
@@ -87,6 +89,12 @@ class InvocationRecord:
     duration_ms: int | None
 
 
+def _inbound_event(row: asyncpg.Record) -> EventRecord:
+    values = dict(row)
+    values["started_run_ids"] = list(values["started_run_ids"])
+    return EventRecord(**values)
+
+
 def _by_id(name: str) -> Keyset:
     # The identity column is both the order and the tie-break: insertion order.
     return Keyset(name, "id", "id", descending=False)
@@ -138,4 +146,20 @@ class RunHistoryRepository(TenantScoped):
         return await self._page(
             "action_invocations", INVOCATION_COLUMNS, keyset, run_id, cursor=cursor,
             limit=limit, to_item=lambda r: InvocationRecord(**dict(r)),
+        )  # fmt: skip
+
+    async def inbound_events(
+        self, run_id: uuid.UUID, *, cursor: str | None = None, limit: int | None = None
+    ) -> Page[EventRecord]:
+        """Inbound events that started or resumed this run, oldest first."""
+        keyset = Keyset("run-inbound-events", "received_at", "event_id", descending=False)
+        # The starting event is the run's trigger_event_id (a key probe); resuming
+        # events are found through the events_resumed_run index (migration 0007).
+        sql = f"""SELECT {INBOUND_COLUMNS} FROM events WHERE tenant_id = $1
+                  AND (resumed_run_id = $2 OR event_id = (
+                    SELECT trigger_event_id FROM workflow_runs
+                    WHERE tenant_id = $1 AND run_id = $2))"""
+        return await fetch_page(
+            self.conn, keyset, sql, [self.tenant_id, run_id], cursor=cursor, limit=limit,
+            to_item=_inbound_event,
         )  # fmt: skip
