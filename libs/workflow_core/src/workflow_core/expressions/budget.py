@@ -64,13 +64,15 @@ class Budget:
         self.items = 0
         self.depth = 0
         self.string_chars = 0
-        self.position = -1
+        # positions of the nodes being evaluated, innermost last: on an engine
+        # error without a location, the innermost one is where it happened
+        self._open: list[int] = []
         self.failure: BudgetStop | None = None
 
     # -- node callbacks (signatures fixed by jsonata-python) -------------------
     def on_entry(self, expr: Any, _input: Any, _env: Any) -> None:
         self.depth += 1
-        self.position = getattr(expr, "position", -1)
+        self._open.append(getattr(expr, "position", -1))
         if self.depth > self.limits.max_depth:
             self.stop(
                 ExpressionCode.BUDGET_EXCEEDED, f"nesting deeper than {self.limits.max_depth}"
@@ -79,7 +81,13 @@ class Budget:
 
     def on_exit(self, expr: Any, _input: Any, _env: Any, result: Any) -> None:
         self.depth -= 1
+        self._open.pop()
         self.produced(result, getattr(expr, "position", -1))
+
+    @property
+    def position(self) -> int:
+        """Position of the innermost node under evaluation, -1 if none."""
+        return self._open[-1] if self._open else -1
 
     # -- charges ----------------------------------------------------------------
     def spend(self, units: int) -> None:

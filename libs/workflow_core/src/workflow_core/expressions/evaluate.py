@@ -93,16 +93,19 @@ class _Failure:
         if isinstance(stop, BudgetStop):
             return self.error(stop.sluice_code, stop.message, _position(stop.location))
         if isinstance(exc, JException):
+            position = _position(exc.location)
             return self.error(
                 ExpressionCode.EVALUATION_FAILED,
                 engine_message(exc),
-                _position(exc.location),
+                position if position is not None else _position(budget.position),
                 jsonata_code=str(exc.error),
             )
         if isinstance(exc, RecursionError):
             return self.error(ExpressionCode.BUDGET_EXCEEDED, "evaluation nested too deeply", None)
         return self.error(
-            ExpressionCode.EVALUATION_FAILED, f"{type(exc).__name__}: {exc}", budget.position
+            ExpressionCode.EVALUATION_FAILED,
+            f"{type(exc).__name__}: {exc}",
+            _position(budget.position),
         )
 
 

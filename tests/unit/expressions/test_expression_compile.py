@@ -1,0 +1,74 @@
+"""compile_expression: caching, errors, and the ExpressionError contract."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from workflow_core.errors import ExpressionCode, SluiceError
+from workflow_core.expressions import ExpressionError, compile_expression
+from workflow_core.expressions.compile import MAX_SOURCE_CHARS
+
+
+def test_compile_is_cached_by_source() -> None:
+    first = compile_expression("payload.a + 1")
+    assert compile_expression("payload.a + 1") is first
+    assert compile_expression("payload.a + 2") is not first
+    assert first.source == "payload.a + 1"
+    assert "payload.a + 1" in repr(first)
+
+
+@pytest.mark.parametrize(
+    ("source", "jsonata_code"),
+    [("payload.", "S0207"), ("(1", "S0203"), ("'open", "S0101"), ("1 +* 2", "S0201")],
+)
+def test_syntax_errors_are_invalid_expr(source: str, jsonata_code: str) -> None:
+    with pytest.raises(ExpressionError) as caught:
+        compile_expression(source)
+    error = caught.value
+    assert isinstance(error, SluiceError)
+    assert error.code == ExpressionCode.INVALID_EXPR
+    assert error.jsonata_code == jsonata_code
+    assert error.source == source
+    assert error.node_path is None
+    assert error.code in str(error)
+
+
+@pytest.mark.parametrize("source", ["", "   ", "/* only a comment */"])
+def test_empty_expression_is_invalid(source: str) -> None:
+    with pytest.raises(ExpressionError) as caught:
+        compile_expression(source)
+    assert caught.value.code == ExpressionCode.INVALID_EXPR
+
+
+def test_invalid_regex_is_invalid_expr() -> None:
+    with pytest.raises(ExpressionError) as caught:
+        compile_expression("$match(s, /(/)")
+    assert caught.value.code == ExpressionCode.INVALID_EXPR
+
+
+def test_overlong_and_overdeep_sources_are_invalid() -> None:
+    with pytest.raises(ExpressionError) as caught:
+        compile_expression("1" + " + 1" * MAX_SOURCE_CHARS)
+    assert "longer than" in caught.value.message
+    with pytest.raises(ExpressionError) as caught:
+        compile_expression("[" * 5000 + "]" * 5000)
+    assert caught.value.code == ExpressionCode.INVALID_EXPR
+
+
+def test_node_path_is_settable_by_callers() -> None:
+    with pytest.raises(ExpressionError) as caught:
+        compile_expression("$eval('1')")
+    caught.value.node_path = "root.steps[0]"
+    assert caught.value.node_path == "root.steps[0]"
+
+
+def test_importing_expressions_loads_no_infrastructure() -> None:
+    probe = (
+        "import json, sys, workflow_core.expressions; "
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+    forbidden = {"asyncio", "socket", "subprocess", "aiokafka", "asyncpg", "faust", "httpx"}
+    assert forbidden.isdisjoint(out.stdout.strip().strip("[]").replace('"', "").split(", "))
