@@ -10,8 +10,12 @@ PYTEST_ARGS ?=
 help: ## List the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: ## Install everything: uv, Python packages (locked), Kafka jars
-	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.5"
+setup: ## Install everything: uv, Python packages (locked), Kafka jars (needs Java 17+ and Maven)
+	@# uv from PyPI when missing; --user/--break-system-packages for Debian's PEP 668 python
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
+		|| python3 -m pip install --quiet "uv>=0.5" 2>/dev/null \
+		|| python3 -m pip install --quiet --user "uv>=0.5" 2>/dev/null \
+		|| python3 -m pip install --quiet --user --break-system-packages "uv>=0.5"
 	$(UV) sync --frozen
 	$(RUN) sluice setup
 
@@ -34,7 +38,8 @@ format: ## Apply ruff's fixes and formatting
 	$(RUN) ruff format .
 
 typecheck: ## mypy --strict on libs/
-	$(RUN) mypy libs/workflow_core/src libs/config/src libs/messaging/src libs/storage/src libs/mail/src libs/helpdesk/src
+	$(RUN) mypy libs/workflow_core/src libs/config/src libs/messaging/src libs/storage/src libs/mail/src libs/helpdesk/src \
+		libs/devstack/src libs/cli/src
 
 chaos: setup ## The full chaos suites (kill -9 at random moments)
 	WF_CHAOS_FULL=1 $(RUN) pytest tests/chaos -m chaos $(PYTEST_ARGS)

@@ -1,0 +1,202 @@
+"""``sluice dev``: the whole local system in the foreground; Ctrl-C stops all.
+
+Order: PostgreSQL + Kafka, topics, set-up steps (``sluice db upgrade`` and
+friends, when those commands exist), services, connection file, "ready". A
+SIGINT/SIGTERM at any point, or any child dying, stops every child (services
+first, then Kafka, then PostgreSQL) and removes the connection file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from sluice_config import Settings
+from sluice_messaging.admin import ensure_topics
+from sluice_messaging.topics import Topics
+
+from sluice_devstack import services as svc
+from sluice_devstack.connection import remove_connection_file, write_connection_file
+from sluice_devstack.errors import DevstackError, StartupError
+from sluice_devstack.kafka_jars import kafka_version
+from sluice_devstack.stack import RunningStack, StackOptions, start_stack
+
+Echo = Callable[[str], None]
+T = TypeVar("T")
+SERVICE_READY_TIMEOUT_S = 60.0
+STEP_TIMEOUT_S = 300.0  # migrations on an empty database take seconds
+
+
+@dataclass(frozen=True)
+class SetupStep:
+    """A command run after the stack is up and before the services start."""
+
+    label: str
+    argv: tuple[str, ...]
+    show_stdout: str = ""  # when set, print stdout after this label (e.g. a token)
+
+
+@dataclass(frozen=True)
+class DevPlan:
+    settings: Settings
+    state_dir: Path
+    services: tuple[svc.ServiceSpec, ...]
+    steps: tuple[SetupStep, ...] = ()
+
+
+class _StoppedError(Exception):
+    """A stop signal arrived while we were starting up."""
+
+
+async def run_dev(plan: DevPlan, echo: Echo) -> int:
+    """Run until a signal (exit code 0) or a failure (1)."""
+    stop = _stop_on_signals()
+    stack: RunningStack | None = None
+    connection = plan.settings.connection_file
+    try:
+        options = StackOptions.from_settings(plan.settings, plan.state_dir)
+        stack = await _until(stop, start_stack(options, lambda line: echo(f"sluice dev: {line}")))
+        await _until(stop, _bring_up(plan, stack, echo))
+        return await _watch(stack, stop, echo)
+    except _StoppedError:
+        echo("sluice dev: stopping (signal received during start-up)")
+        return 0
+    except DevstackError as exc:
+        echo(f"sluice dev: error: {exc}")
+        return 1
+    finally:
+        if stack is not None:
+            codes = stack.stop()
+            echo(f"sluice dev: stopped {', '.join(codes) or 'nothing'}")
+        remove_connection_file(connection)
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def _until(stop: asyncio.Event, work: Awaitable[T]) -> T:
+    """Await ``work`` unless ``stop`` is set first; then cancel it (its own
+    clean-up runs) and raise _StoppedError."""
+    task = asyncio.ensure_future(work)
+    stopper = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, DevstackError):
+        await task
+    raise _StoppedError
+
+
+async def _bring_up(plan: DevPlan, stack: RunningStack, echo: Echo) -> None:
+    settings = plan.settings
+    _report_stack(stack, echo)
+    topics = Topics.from_prefix(settings.topic_prefix)
+    await ensure_topics(stack.kafka_bootstrap_servers, topics, settings.topic_partitions)
+    echo(f"sluice dev: topics {', '.join(topics.all())} ({settings.topic_partitions} partitions)")
+    env = _stack_env(stack)
+    for step in plan.steps:
+        await _run_step(step, env, echo)
+    ports = await _start_services(plan, stack, env, echo)
+    pids = {child.name: child.pid for child in stack.children}
+    write_connection_file(
+        settings.connection_file,
+        database_url=stack.database_url,
+        kafka_bootstrap_servers=stack.kafka_bootstrap_servers,
+        ports=ports,
+        pids=pids,
+    )
+    echo(f"sluice dev: logs in {plan.state_dir}; connection file {settings.connection_file}")
+    echo("sluice dev: ready (Ctrl-C stops everything)")
+
+
+def _report_stack(stack: RunningStack, echo: Echo) -> None:
+    timings = stack.timings
+    pg = f"ready after {timings['postgres']:.1f} s" if "postgres" in timings else "external"
+    kf = f"ready after {timings['kafka']:.1f} s" if "kafka" in timings else "external"
+    echo(f"sluice dev: PostgreSQL {pg}: {stack.database_url}")
+    echo(f"sluice dev: Kafka {kafka_version()} {kf}: {stack.kafka_bootstrap_servers}")
+
+
+def _stack_env(stack: RunningStack) -> dict[str, str]:
+    return {
+        "WF_DATABASE_URL": stack.database_url,
+        "WF_KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap_servers,
+    }
+
+
+async def _run_step(step: SetupStep, env: Mapping[str, str], echo: Echo) -> None:
+    # A step whose stdout is shown keeps stderr apart, so log noise is not shown.
+    stderr = asyncio.subprocess.PIPE if step.show_stdout else asyncio.subprocess.STDOUT
+    proc = await asyncio.create_subprocess_exec(
+        *step.argv, env={**os.environ, **env}, stdout=asyncio.subprocess.PIPE, stderr=stderr
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), STEP_TIMEOUT_S)
+    except (asyncio.CancelledError, TimeoutError):
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+        raise
+    if proc.returncode != 0:
+        text = (out or b"").decode(errors="replace") + (err or b"").decode(errors="replace")
+        raise StartupError(
+            f"`{' '.join(step.argv)}` failed (exit {proc.returncode}):\n{text[-3000:]}"
+        )
+    shown = out.decode().strip() if step.show_stdout else "done"
+    echo(f"sluice dev: {step.show_stdout or step.label}: {shown}")
+
+
+async def _start_services(
+    plan: DevPlan, stack: RunningStack, env: Mapping[str, str], echo: Echo
+) -> dict[str, int]:
+    settings = plan.settings
+    ports = {
+        "postgres": settings.postgres_port,
+        "kafka": settings.kafka_port,
+        "kafka_controller": settings.kafka_controller_port,
+    }
+    started = []
+    for spec in plan.services:
+        if not svc.runnable(spec):
+            echo(f"sluice dev: {spec.name}: skipped ({spec.module} has no __main__ yet)")
+            continue
+        child = svc.start_service(spec, env, plan.state_dir / "services")
+        stack.adopt(child)
+        started.append((spec, child))
+    for spec, child in started:
+        port = spec.port(settings)
+        await svc.wait_listening(child, settings.api_host, port, SERVICE_READY_TIMEOUT_S)
+        ports[spec.name] = port
+        note = f" ({spec.note})" if spec.note else ""
+        echo(f"sluice dev: {spec.name}: http://{settings.api_host}:{port}{note}, pid {child.pid}")
+    return ports
+
+
+async def _watch(stack: RunningStack, stop: asyncio.Event, echo: Echo) -> int:
+    """Wait for a stop signal (0) or the first child to die (1)."""
+    while not stop.is_set():
+        for child in stack.children:
+            if not child.alive():
+                code = child.popen.returncode
+                echo(
+                    f"sluice dev: {child.name} exited with code {code}; stopping everything. "
+                    f"Last log lines ({child.log_path}):\n{child.tail()}"
+                )
+                return 1
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.5)
+    echo("sluice dev: stopping")
+    return 0

@@ -1,0 +1,63 @@
+"""Ports: pick free ones for tests, refuse taken ones with a useful message."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+
+import psutil
+
+from sluice_devstack.errors import PortInUseError
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (the kernel's pick)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # SO_REUSEADDR: a port left in TIME_WAIT by our own last run is usable.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def ensure_port_free(host: str, port: int, what: str, setting: str) -> None:
+    """Raise PortInUseError, naming the owner when the OS tells us, if taken."""
+    if port_is_free(host, port):
+        return
+    owner = _listener_description(port)
+    raise PortInUseError(
+        f"{what} cannot listen on {host}:{port}: the port is already in use{owner}. "
+        f"Stop that process, or choose another port with {setting}=<port>."
+    )
+
+
+def _listener_description(port: int) -> str:
+    with contextlib.suppress(psutil.Error, OSError):
+        for conn in psutil.net_connections(kind="tcp"):
+            if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
+                if conn.pid is None:
+                    return ""
+                proc = psutil.Process(conn.pid)
+                return f" by pid {conn.pid} ({' '.join(proc.cmdline())[:120]})"
+    return ""
+
+
+async def accepts_connections(host: str, port: int) -> bool:
+    """True when a TCP connect succeeds (the listener is up)."""
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=1.0)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
