@@ -37,6 +37,8 @@ class PublishCode(StrEnum):
     RECURSIVE_CALL = "RECURSIVE_CALL"
     INVALID_ASSIGN_PATH = "INVALID_ASSIGN_PATH"
     UNKNOWN_PAYLOAD_PATH = "UNKNOWN_PAYLOAD_PATH"
+    # Warning: an expression reads vars.x that no step writes, or ``event`` outside a wait.
+    UNKNOWN_VARIABLE = "UNKNOWN_VARIABLE"
     CONCURRENCY_CAPPED = "CONCURRENCY_CAPPED"
     ON_ERROR_OVERRIDDEN = "ON_ERROR_OVERRIDDEN"
 

@@ -1,0 +1,82 @@
+"""``validate_definition``: every publish error and warning of a draft at once."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from workflow_core.definitions import ROOT, CallWorkflowStep, ForEachStep, NodeStep
+from workflow_core.errors import PublishCode
+from workflow_core.registry import Registry
+from workflow_core.validation.context import KnownWorkflows, ValidationContext, make_context
+from workflow_core.validation.nodes import check_node_step
+from workflow_core.validation.references import StepChecker
+from workflow_core.validation.report import Findings, ValidationReport, did_you_mean
+from workflow_core.validation.shape import RawStep, parse_draft
+from workflow_core.validation.workflows import check_call
+from workflow_core.validation.write_paths import written_vars
+
+
+def validate_definition(
+    document: Mapping[str, Any],
+    *,
+    registry: Registry,
+    known_workflows: KnownWorkflows | None = None,
+    self_id: str | None = None,
+) -> ValidationReport:
+    """Check a draft (the raw JSON document) for publishing (SPEC section 11).
+
+    Never stops at the first problem: shape errors are located at the step
+    that has them and the other steps are still checked. ``known_workflows``
+    (a mapping or a lookup function) enables UNKNOWN_WORKFLOW and indirect
+    RECURSIVE_CALL checks; ``self_id`` defaults to the document's ``id``.
+    """
+    findings = Findings()
+    draft = parse_draft(document, findings)
+    ctx = make_context(draft, registry, known_workflows, self_id)
+    _check_root(ctx, findings)
+    _check_duplicate_ids(draft.steps, findings)
+    variables = written_vars(draft.steps)
+    for step in draft.steps:
+        _check_step(step, ctx, findings, variables)
+    return findings.report(draft.order())
+
+
+def _check_root(ctx: ValidationContext, f: Findings) -> None:
+    ref = ctx.payload_ref
+    if ref is not None and ctx.payload_schema is None:
+        hint = did_you_mean(ref, ctx.registry.schemas.refs())
+        f.error(
+            PublishCode.UNKNOWN_SCHEMA_REF,
+            ROOT,
+            f"payloadSchemaRef: unknown schema {ref!r}{hint}",
+            None,
+        )
+
+
+def _check_duplicate_ids(steps: list[RawStep], f: Findings) -> None:
+    seen: dict[str, list[str]] = defaultdict(list)
+    for step in steps:
+        if step.step_id is None:
+            continue
+        first = seen[step.step_id]
+        if first:
+            message = f"step id {step.step_id!r} is already used at {first[0]}"
+            f.error(PublishCode.DUPLICATE_STEP_ID, step.path, message, step.step_id)
+        first.append(step.path)
+
+
+def _check_step(step: RawStep, ctx: ValidationContext, f: Findings, variables: set[str]) -> None:
+    model = step.model
+    if isinstance(model, NodeStep):
+        check_node_step(step, model, ctx, f)
+    elif isinstance(model, ForEachStep) and model.concurrency > 1:
+        message = (
+            f"concurrency {model.concurrency} is accepted but currently capped at 1: "
+            "items run one at a time, in index order"
+        )
+        f.warning(PublishCode.CONCURRENCY_CAPPED, step.path, message, step.step_id)
+    elif isinstance(model, CallWorkflowStep):
+        check_call(step, model, ctx, f)
+    StepChecker(step, ctx, f, variables).run()
