@@ -1,0 +1,1 @@
+"""One module per control block (SPEC section 6)."""

@@ -1,0 +1,1 @@
+"""One module per built-in node type, plus compute-node dispatch."""
