@@ -23,7 +23,6 @@ old sent rows.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -52,6 +51,7 @@ class RelayStats:
     batches: int = 0
     relayed: int = 0
     busy_seconds: float = 0.0
+    failures: int = 0
 
     @property
     def rows_per_second(self) -> float:
@@ -108,12 +108,32 @@ class OutboxRelay:
             if sent < self._batch_size:
                 return total
 
+    async def _drain_or_back_off(self) -> None:
+        """A broker or database outage must not end the relay: log, wait, retry.
+
+        The failed batch's transaction rolled back, so its rows are simply
+        claimed again on the next round.
+        """
+        try:
+            await self.drain()
+        except Exception:
+            self.stats.failures += 1
+            log.exception("outbox relay round failed; retrying in %.1f s", self._poll_interval_s)
+            await asyncio.sleep(self._poll_interval_s)
+
     def _notified(self, *_args: object) -> None:
         self._wakeup.set()
 
-    async def _wait_for_work(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), self._poll_interval_s)
+    async def _wait_for_work(self, stop: asyncio.Event) -> None:
+        """Until a notification, ``stop``, or the poll interval: whichever comes first."""
+        waiters = [asyncio.create_task(self._wakeup.wait()), asyncio.create_task(stop.wait())]
+        try:
+            await asyncio.wait(
+                waiters, timeout=self._poll_interval_s, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
         self._wakeup.clear()
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
@@ -123,8 +143,8 @@ class OutboxRelay:
             await listen_conn.add_listener(NOTIFY_CHANNEL, self._notified)
             try:
                 while not stop.is_set():
-                    await self.drain()
-                    await self._wait_for_work()
+                    await self._drain_or_back_off()
+                    await self._wait_for_work(stop)
             finally:
                 await listen_conn.remove_listener(NOTIFY_CHANNEL, self._notified)
         log.info("outbox relay stopped after %d rows", self.stats.relayed)

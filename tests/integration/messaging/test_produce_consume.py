@@ -1,0 +1,89 @@
+"""Producer and consumer helpers against the real broker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from aiokafka.structs import ConsumerRecord
+from sluice_messaging import EVENT_TYPE, encode, new_envelope, parse_event_message
+from sluice_messaging.consumer import EnvelopeConsumer, create_consumer
+from sluice_messaging.producer import create_producer, publish
+from sluice_messaging.topics import Topics
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2025, 9, 1, tzinfo=UTC)
+
+
+async def _records(bootstrap: str, topic: str, count: int) -> list[ConsumerRecord[bytes, bytes]]:
+    consumer = create_consumer(bootstrap, topic, group_id=f"g-{uuid.uuid4().hex}")
+    await consumer.start()
+    found: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        async with asyncio.timeout(30):
+            while len(found) < count:
+                for records in (await consumer.getmany(timeout_ms=200)).values():
+                    found.extend(records)
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_publish_sends_envelope_with_key_and_consumer_yields_it_once(
+    topics: Topics, kafka_bootstrap_servers: str, tenant_id: str
+) -> None:
+    run_id = uuid.uuid4()
+    envelope = new_envelope("run.command", tenant_id, {"a": 1}, occurred_at=NOW, run_id=run_id)
+    sentinel = new_envelope("run.command", tenant_id, {"last": True}, occurred_at=NOW)
+    producer = create_producer(kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        for message in (envelope, envelope, sentinel):  # the second one is a redelivery
+            await publish(producer, topics.run_commands, str(run_id), message)
+    finally:
+        await producer.stop()
+
+    consumer = create_consumer(
+        kafka_bootstrap_servers, topics.run_commands, group_id=f"g-{uuid.uuid4().hex}"
+    )
+    await consumer.start()
+    helper = EnvelopeConsumer(consumer)
+    delivered = []
+    try:
+        async with asyncio.timeout(30):
+            async for delivery in helper.deliveries(timeout_ms=200):
+                delivered.append(delivery)
+                if delivery.envelope == sentinel:
+                    break
+    finally:
+        await consumer.stop()
+    assert [d.envelope for d in delivered] == [envelope, sentinel]
+    assert {d.record.key for d in delivered} == {str(run_id).encode()}
+    assert helper.dedup.duplicates_dropped == 1
+
+
+async def test_events_topic_accepts_both_forms(
+    topics: Topics, kafka_bootstrap_servers: str, tenant_id: str
+) -> None:
+    bare = {"eventName": "E", "correlationKey": "c1", "payload": {"x": 1}, "tenantId": tenant_id}
+    body = {"eventName": "E", "correlationKey": "c2", "payload": {}, "idempotencyKey": "i"}
+    enveloped = new_envelope(EVENT_TYPE, tenant_id, body, occurred_at=NOW)
+    producer = create_producer(kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topics.events, json.dumps(bare).encode(), partition=0)
+        await producer.send_and_wait(topics.events, encode(enveloped), partition=0)
+    finally:
+        await producer.stop()
+    records = await _records(kafka_bootstrap_servers, topics.events, 2)
+    events = [parse_event_message(r.value) for r in records]
+    assert [(e.correlation_key, e.tenant_id) for e in events] == [
+        ("c1", tenant_id),
+        ("c2", tenant_id),
+    ]
+    assert events[0].payload == {"x": 1}
+    assert events[1].message_id == enveloped.id
+    assert events[1].idempotency_key == "i"

@@ -1,0 +1,205 @@
+"""The outbox relay loses nothing across a crash (kill -9 mid-batch).
+
+Each test gets its own database: the relay serves every tenant's rows, so a
+shared database would let it publish other tests' rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sluice_messaging import Deduplicator, decode, new_envelope
+from sluice_messaging.consumer import EnvelopeConsumer, create_consumer
+from sluice_messaging.producer import create_producer
+from sluice_messaging.topics import Topics
+from sluice_storage import OutboxMessage, OutboxRelay, create_pool, enqueue, enqueue_many, upgrade
+from sluice_storage.outbox import unsent_count
+
+pytestmark = pytest.mark.integration
+FreshDatabase = Callable[[], Awaitable[str]]
+RELAY_SCRIPT = Path(__file__).with_name("relay_process.py")
+NOW = datetime(2025, 7, 1, tzinfo=UTC)
+ROWS = 3000
+BATCH = 500
+
+
+@pytest.fixture
+async def relay_db(fresh_database: FreshDatabase) -> AsyncIterator[tuple[str, asyncpg.Pool]]:
+    dsn = await fresh_database()
+    await upgrade(dsn)
+    pool = await create_pool(dsn, max_size=4)
+    yield dsn, pool
+    await pool.close()
+
+
+async def _fill(pool: asyncpg.Pool, tenant_id: str, topic: str, count: int) -> set[uuid.UUID]:
+    messages = [
+        OutboxMessage(
+            topic, f"run-{i % 37}", new_envelope("test.ping", tenant_id, {"i": i}, occurred_at=NOW)
+        )
+        for i in range(count)
+    ]
+    async with pool.acquire() as conn, conn.transaction():
+        await enqueue_many(conn, tenant_id, messages)
+    return {m.message.id for m in messages}
+
+
+def _start_relay(dsn: str, bootstrap: str, *extra: str) -> subprocess.Popen[str]:
+    command = [sys.executable, str(RELAY_SCRIPT), "--dsn", dsn, "--bootstrap", bootstrap]
+    command += ["--batch-size", str(BATCH), *extra]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _read_until(proc: subprocess.Popen[str], marker: str, timeout_s: float) -> list[str]:
+    lines, deadline = [], time.monotonic() + timeout_s
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline().strip()
+        if line:
+            lines.append(line)
+        if line == marker:
+            return lines
+        if not line and proc.poll() is not None:
+            break
+    raise AssertionError(f"relay never printed {marker!r}; output: {lines}")
+
+
+async def _raw_ids(
+    bootstrap: str, topic: str, total: int, timeout_s: float = 60
+) -> Counter[uuid.UUID]:
+    """Every record's envelope id, repeats included, until ``total`` records were read."""
+    consumer = create_consumer(bootstrap, topic, group_id=f"raw-{uuid.uuid4().hex}")
+    await consumer.start()
+    seen: Counter[uuid.UUID] = Counter()
+    try:
+        async with asyncio.timeout(timeout_s):
+            while seen.total() < total:
+                for records in (await consumer.getmany(timeout_ms=200)).values():
+                    seen.update(decode(r.value).id for r in records)
+    finally:
+        await consumer.stop()
+    return seen
+
+
+async def _deliveries(
+    bootstrap: str, topic: str, expected: set[uuid.UUID], timeout_s: float = 60
+) -> tuple[Counter[uuid.UUID], EnvelopeConsumer]:
+    """What the consumer helper hands on (duplicates dropped), until every id came."""
+    consumer = create_consumer(bootstrap, topic, group_id=f"g-{uuid.uuid4().hex}")
+    await consumer.start()
+    helper = EnvelopeConsumer(consumer, dedup=Deduplicator())
+    delivered: Counter[uuid.UUID] = Counter()
+    try:
+        async with asyncio.timeout(timeout_s):
+            async for delivery in helper.deliveries(timeout_ms=200):
+                delivered[delivery.envelope.id] += 1
+                # Per partition, the re-sent batch precedes the later batches, so
+                # every repeat has been seen once the last new id arrives.
+                if set(delivered) >= expected:
+                    break
+    finally:
+        await consumer.stop()
+    return delivered, helper
+
+
+async def test_relay_crash_mid_batch_loses_nothing_and_duplicates_are_dropped(
+    relay_db: tuple[str, asyncpg.Pool],
+    tenant_id: str,
+    topics: Topics,
+    kafka_bootstrap_servers: str,
+) -> None:
+    dsn, pool = relay_db
+    expected = await _fill(pool, tenant_id, topics.run_commands, ROWS)
+
+    crashing = _start_relay(dsn, kafka_bootstrap_servers, "--stall-after", "3")
+    try:
+        lines = _read_until(crashing, "STALLED", timeout_s=60)
+    finally:
+        crashing.kill()  # SIGKILL: no cleanup, the open transaction just dies
+        crashing.wait()
+        assert crashing.stdout is not None
+        crashing.stdout.close()
+    print("crashed relay:", lines)
+
+    restarted = _start_relay(dsn, kafka_bootstrap_servers)
+    try:
+        _read_until(restarted, "READY", timeout_s=30)
+        delivered, helper = await _deliveries(
+            kafka_bootstrap_servers, topics.run_commands, expected
+        )
+        seen = await _raw_ids(kafka_bootstrap_servers, topics.run_commands, ROWS + BATCH)
+        async with pool.acquire() as conn:
+            remaining = await unsent_count(conn, tenant_id)
+    finally:
+        restarted.terminate()
+        out, _ = restarted.communicate(timeout=30)
+    print("restarted relay:", out.strip().splitlines()[-1:])
+
+    duplicates = sorted(str(i) for i, n in seen.items() if n > 1)
+    print(f"relay crash: {len(duplicates)} duplicated ids: {duplicates}")
+    assert set(seen) == expected  # every row arrived at least once
+    assert remaining == 0
+    # Batches 1-2 were committed; batch 3 was published but never marked sent,
+    # so exactly that batch went out twice, and the helper dropped each repeat.
+    assert len(duplicates) == BATCH
+    assert set(seen.values()) == {1, 2}
+    assert delivered == Counter(dict.fromkeys(expected, 1))
+    assert helper.dedup.duplicates_dropped == BATCH
+
+
+async def test_enqueue_wakes_a_running_relay_without_waiting_for_the_poll(
+    relay_db: tuple[str, asyncpg.Pool],
+    tenant_id: str,
+    topics: Topics,
+    kafka_bootstrap_servers: str,
+) -> None:
+    _dsn, pool = relay_db
+    producer = create_producer(kafka_bootstrap_servers)
+    await producer.start()
+    relay = OutboxRelay(pool, producer, poll_interval_s=30)  # the poll cannot be what wakes it
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        await asyncio.sleep(0.3)  # let it LISTEN and find the table empty
+        envelope = new_envelope("test.ping", tenant_id, {}, occurred_at=NOW)
+        async with pool.acquire() as conn, conn.transaction():
+            await enqueue(conn, tenant_id, topics.run_updates, "k", envelope, {"h": "v"})
+        seen = await _raw_ids(kafka_bootstrap_servers, topics.run_updates, 1, timeout_s=10)
+    finally:
+        stop.set()  # graceful: the round in progress commits before run() returns
+        await asyncio.wait_for(task, timeout=10)
+        await producer.stop()
+    assert seen == Counter({envelope.id: 1})
+    assert relay.stats.relayed == 1
+
+
+async def test_rolled_back_transaction_publishes_nothing(
+    relay_db: tuple[str, asyncpg.Pool],
+    tenant_id: str,
+    topics: Topics,
+    kafka_bootstrap_servers: str,
+) -> None:
+    _dsn, pool = relay_db
+    envelope = new_envelope("test.ping", tenant_id, {}, occurred_at=NOW)
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        await enqueue(conn, tenant_id, topics.run_updates, "k", envelope)
+        await tx.rollback()
+    producer = create_producer(kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        sent = await OutboxRelay(pool, producer).drain()
+    finally:
+        await producer.stop()
+    assert sent == 0
