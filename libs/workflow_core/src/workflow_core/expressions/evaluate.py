@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from jsonata import JException
+from jsonata import JException, Jsonata, Utils
 
 from workflow_core.errors import ExpressionCode
 from workflow_core.expressions.allowlist import RESERVED_PREFIX
@@ -21,6 +21,7 @@ from workflow_core.expressions.json_result import ResultError, to_json
 from workflow_core.expressions.json_value import JsonValue
 from workflow_core.expressions.limits import ExpressionLimits
 from workflow_core.expressions.rewrite import Rewritten
+from workflow_core.expressions.sandbox import SANDBOX_FRAME
 
 # The input document: the envelope view {"payload", "vars", "meta", "error",
 # "event"?}; any JSON value is accepted (the conformance suite uses arrays,
@@ -49,7 +50,7 @@ def evaluate_engine(
     failure = _Failure(rewritten, source)
     try:
         with activated(budget):
-            raw = engine.evaluate(document, variables)
+            raw = _run(engine, document, variables)
     except Exception as exc:  # every engine failure becomes an ExpressionError
         raise failure.from_exception(exc, budget) from exc
     if budget.failure is not None:  # stopped, but the engine swallowed the stop
@@ -58,6 +59,28 @@ def evaluate_engine(
         return to_json(raw, limits.max_output_bytes)
     except ResultError as exc:
         raise failure.error(exc.code, exc.message, None) from None
+
+
+def _run(engine: Any, document: Any, variables: dict[str, Any]) -> Any:
+    """``Jsonata.evaluate`` minus what is unsafe to share between threads.
+
+    ``Jsonata.evaluate`` parents its frame on ``engine.environment``, which
+    jsonata-python reassigns during evaluation on the thread's "current"
+    instance (possibly this very engine): a concurrent evaluation could see
+    another's variables. Here the frame hangs off the immutable sandbox frame.
+    The thread's current instance also gets the thread's own parser, which it
+    uses to build partial applications at run time (a copied instance would
+    share the compiling thread's parser).
+    """
+    Jsonata.get_per_thread_instance(engine).parser = Jsonata.get_parser()
+    frame = Jsonata.Frame(SANDBOX_FRAME)
+    for name, value in variables.items():
+        frame.bind(name, value)
+    frame.bind("$", document)
+    if isinstance(document, list) and not Utils.is_sequence(document):
+        document = Utils.create_sequence(document)
+        document.outer_wrapper = True  # a JSON array input is one input, as in evaluate()
+    return engine.eval(engine.ast, document, frame)
 
 
 def _variables(budget: Budget, bindings: Mapping[str, JsonValue] | None) -> dict[str, Any]:

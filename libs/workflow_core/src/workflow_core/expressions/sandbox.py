@@ -123,8 +123,3 @@ def _build_frame() -> Any:
 
 
 SANDBOX_FRAME = _build_frame()
-
-
-def new_expression_frame() -> Any:
-    """A fresh frame for one compiled expression's engine object."""
-    return Jsonata.Frame(SANDBOX_FRAME)
