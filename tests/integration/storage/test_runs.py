@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+from sluice_messaging import Deduplicator, new_envelope
 from sluice_storage import (
     NewRun,
     RunFilter,
@@ -17,6 +18,7 @@ from sluice_storage import (
     find_stale_runs,
     transaction,
 )
+from sluice_storage.processed import applied_command_check
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -128,3 +130,18 @@ async def test_find_stale_runs_sees_only_running_without_progress(
         found = await find_stale_runs(conn, long_ago + timedelta(seconds=1), limit=10_000)
     mine = [run_id for tenant, run_id in found if tenant == tenant_id]
     assert mine == [stale.run_id]
+
+
+async def test_applied_command_check_makes_deduplicator_durable(
+    pool: asyncpg.Pool, tenant_id: str
+) -> None:
+    run_id = uuid.uuid4()
+    applied = new_envelope("run.command", tenant_id, {}, occurred_at=T0, run_id=run_id)
+    fresh = new_envelope("run.command", tenant_id, {}, occurred_at=T0, run_id=run_id)
+    no_run = new_envelope("event", tenant_id, {}, occurred_at=T0)
+    async with transaction(pool) as conn:
+        await RunRepository(conn, tenant_id).record_command(run_id, applied.id)
+    dedup = Deduplicator(persistent=applied_command_check(pool))  # a restarted consumer
+    assert await dedup.is_duplicate(applied)
+    assert not await dedup.is_duplicate(fresh)
+    assert not await dedup.is_duplicate(no_run)

@@ -24,6 +24,7 @@ from sluice_storage.migrations import status, upgrade
 from sluice_storage.outbox import OutboxMessage, enqueue, enqueue_many, prune_sent
 from sluice_storage.pagination import Page, clamp_limit
 from sluice_storage.pool import connect, create_pool, transaction
+from sluice_storage.processed import applied_command_check
 from sluice_storage.relay import OutboxRelay
 from sluice_storage.runs import (
     NewRun,
@@ -68,6 +69,7 @@ __all__ = [
     "TokenRepository",
     "WaitRecord",
     "WaitRepository",
+    "applied_command_check",
     "authenticate",
     "claim_due_waits",
     "clamp_limit",
