@@ -38,7 +38,8 @@ from workflow_core.registry import Registry
 
 T0 = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
 Effect = Any
-Responder = Callable[[Effect, RunState], Command | None]
+Reply = Command | list[Command] | None
+Responder = Callable[[Effect, RunState], Reply]
 
 
 def start_command(payload: dict[str, Any] | None = None, **changes: Any) -> StartRun:
@@ -79,8 +80,7 @@ class Driver:
             transition = self.send(queue.popleft())
             for effect in transition.effects:
                 reply = self.responder(effect, transition.state)
-                if reply is not None:
-                    queue.append(reply)
+                queue.extend(reply if isinstance(reply, list) else [reply] if reply else [])
         assert self.state is not None
         return self.state
 
@@ -177,16 +177,16 @@ def child_done(
 
 
 def scripted(
-    actions: dict[str, Callable[[RequestAction], Command | None]] | None = None,
+    actions: dict[str, Callable[[RequestAction], Reply]] | None = None,
     *,
-    events: Callable[[RegisterWait], Command | None] | None = None,
-    tasks: Callable[[RegisterWait], Command | None] | None = None,
-    children: Callable[[StartChildRun], Command | None] | None = None,
+    events: Callable[[RegisterWait], Reply] | None = None,
+    tasks: Callable[[RegisterWait], Reply] | None = None,
+    children: Callable[[StartChildRun], Reply] | None = None,
 ) -> Responder:
     """A responder from per-kind answers; retry timers always fire at their due time."""
     actions = actions or {}
 
-    def respond(effect: Effect, state: RunState) -> Command | None:
+    def respond(effect: Effect, state: RunState) -> Reply:
         if isinstance(effect, RequestAction):
             answer = actions.get(effect.action_id)
             return answer(effect) if answer else complete(effect, {})

@@ -254,3 +254,11 @@ def test_for_each_resumes_at_the_right_item_after_a_crash() -> None:
     request = driver.effects_of(RequestAction)[-1]
     driver.send(complete(request, {}))
     assert driver.effects_of(RequestAction)[-1].args == {"i": 30}
+
+
+def test_return_inside_catch_completes_the_catch_and_clears_error() -> None:
+    steps = [try_catch([boom()], [setv("c", "c", 1), {"id": "ret", "type": "control.return"}])]
+    driver = run(steps, REGISTRY)
+    assert driver.state is not None
+    assert driver.state.status is RunStatus.SUCCEEDED
+    assert driver.state.envelope["error"] is None

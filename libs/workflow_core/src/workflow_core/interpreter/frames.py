@@ -2,7 +2,8 @@
 the run ends (SPEC sections 6 and 7).
 
 - A branch that ends completes its block (a loop body moves to the next item
-  first; a completed ``catch`` clears ``envelope.error``).
+  first; a ``catch`` that completes, to its end or by ``control.return``,
+  clears ``envelope.error``).
 - An error bubbles from the innermost frame outwards: a ``try`` frame catches
   it, a loop body with ``onItemError: continue`` records it and moves on, any
   other frame closes FAILED; at the root the run ends FAILED.
@@ -38,8 +39,6 @@ def finish_frame(ctx: Ctx) -> None:
     step = ctx.program.steps[frame.block_path]
     if isinstance(step, ForEachStep) and next_item(ctx, frame, step):
         return
-    if frame.branch == "catch":
-        ctx.env["error"] = None
     close_frame(ctx, AttemptStatus.SUCCEEDED)
     ctx.frame.index += 1
 
@@ -50,6 +49,8 @@ def close_frame(ctx: Ctx, status: AttemptStatus, error: StepError | None = None)
     step = ctx.program.steps[frame.block_path]
     if isinstance(step, ForEachStep):
         _restore_loop_vars(ctx, frame, step)
+    if frame.branch == "catch" and status is AttemptStatus.SUCCEEDED:
+        ctx.env["error"] = None  # the catch completed (to its end or by a return)
     assert frame.step_id is not None
     assert frame.started_at is not None
     loop = ctx.state.loop_indexes()
