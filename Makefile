@@ -38,7 +38,7 @@ format: ## Apply ruff's fixes and formatting
 	$(RUN) ruff format .
 
 typecheck: ## mypy --strict on libs/
-	$(RUN) mypy libs/workflow_core/src libs/config/src libs/messaging/src libs/storage/src libs/mail/src libs/helpdesk/src \
+	$(RUN) mypy libs/workflow_core/src libs/config/src libs/messaging/src libs/storage/src libs/engine/src libs/mail/src libs/helpdesk/src \
 		libs/devstack/src libs/cli/src
 
 chaos: setup ## The full chaos suites (kill -9 at random moments)

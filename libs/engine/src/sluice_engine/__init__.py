@@ -1,0 +1,59 @@
+"""Sluice run engine: the imperative shell around the pure core, shared by API and services.
+
+- ``start_run`` / ``apply_command`` / ``complete_human_task``: advance runs in
+  the caller's transaction (lock, skip applied command ids, call the core,
+  persist every effect and the outbox rows, fence by ``seq``).
+- ``route_event``: the one event-routing function.
+- ``execute_job`` / ``ActionHandlers`` / ``ActionFailedError``: idempotent actions.
+- ``load_plugins``: ``WF_PLUGINS`` entry points or ``module:function``.
+"""
+
+from sluice_engine.context import EngineContext
+from sluice_engine.definitions import DefinitionCache
+from sluice_engine.errors import (
+    CommandRejectedError,
+    EngineError,
+    InvalidPayloadError,
+    PluginError,
+    RunNotFoundError,
+    TaskNotActiveError,
+    UnknownWorkflowError,
+)
+from sluice_engine.executor import ExecutorConfig, execute_job
+from sluice_engine.handlers import ActionCall, ActionFailedError, ActionFn, ActionHandlers
+from sluice_engine.messages import command_message, command_of, new_command_id, request_of
+from sluice_engine.plugins import ENTRY_POINT_GROUP, load_plugins
+from sluice_engine.routing import RouteResult, route_event
+from sluice_engine.runs import Applied, StartOptions, apply_command, start_run
+from sluice_engine.tasks import complete_human_task
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "ActionCall",
+    "ActionFailedError",
+    "ActionFn",
+    "ActionHandlers",
+    "Applied",
+    "CommandRejectedError",
+    "DefinitionCache",
+    "EngineContext",
+    "EngineError",
+    "ExecutorConfig",
+    "InvalidPayloadError",
+    "PluginError",
+    "RouteResult",
+    "RunNotFoundError",
+    "StartOptions",
+    "TaskNotActiveError",
+    "UnknownWorkflowError",
+    "apply_command",
+    "command_message",
+    "command_of",
+    "complete_human_task",
+    "execute_job",
+    "load_plugins",
+    "new_command_id",
+    "request_of",
+    "route_event",
+    "start_run",
+]

@@ -1,0 +1,25 @@
+"""What every engine operation needs besides a connection: registry, topics, caches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sluice_messaging.topics import Topics
+from workflow_core.interpreter.context import DEFAULT_LIMITS, RunLimits
+from workflow_core.registry import Registry
+
+from sluice_engine.clock import Clock, utc_now
+from sluice_engine.definitions import DefinitionCache
+
+
+@dataclass
+class EngineContext:
+    """Shared by the API and the interpreter; build one per process."""
+
+    registry: Registry
+    topics: Topics
+    definitions: DefinitionCache = field(default_factory=DefinitionCache)
+    limits: RunLimits = DEFAULT_LIMITS
+    clock: Clock = utc_now
+    # Publish a run-update message when a run ends (observers, live UI).
+    publish_run_updates: bool = True

@@ -1,0 +1,111 @@
+"""Writing one transition's effects, in list order, inside the caller's transaction.
+
+History rows and outbox messages are gathered in ``Writes`` and flushed in a
+few statements at the end; waits and child runs are written as they come,
+since later effects of the same list may depend on them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from workflow_core.interpreter.commands import CancelRun, ChildRunFinished
+from workflow_core.interpreter.effects import (
+    AppendLog,
+    CancelChildRun,
+    Effect,
+    FinishRun,
+    RecordStepAttempt,
+    RegisterWait,
+    ReleaseWait,
+    RequestAction,
+    StartChildRun,
+    WriteSnapshot,
+)
+from workflow_core.interpreter.state import RunState, RunStatus
+
+from sluice_engine.context import EngineContext
+from sluice_engine.history import Writes
+from sluice_engine.messages import (
+    action_request_message,
+    answer_id,
+    command_message,
+    run_update_message,
+)
+from sluice_engine.waits import register_wait, release_wait
+
+ChildStarter = Callable[[asyncpg.Connection, Writes, StartChildRun, datetime], Awaitable[None]]
+
+
+async def persist_effects(
+    conn: asyncpg.Connection,
+    ctx: EngineContext,
+    writes: Writes,
+    state: RunState,
+    effects: list[Effect],
+    now: datetime,
+    start_child: ChildStarter,
+) -> None:
+    run_id = uuid.UUID(state.run_id)
+    for effect in effects:
+        if isinstance(effect, RecordStepAttempt):
+            writes.step(run_id, effect)
+        elif isinstance(effect, WriteSnapshot):
+            writes.snapshot(run_id, effect)
+        elif isinstance(effect, AppendLog):
+            writes.log(run_id, effect, now)
+        elif isinstance(effect, RegisterWait):
+            await register_wait(conn, ctx, writes, run_id, effect, now)
+        elif isinstance(effect, ReleaseWait):
+            await release_wait(conn, writes.tenant_id, effect, now)
+        elif isinstance(effect, RequestAction):
+            writes.message(
+                action_request_message(ctx.topics, writes.tenant_id, state.run_id, effect, now)
+            )
+        elif isinstance(effect, StartChildRun):
+            await start_child(conn, writes, effect, now)
+        elif isinstance(effect, CancelChildRun):
+            cancel = CancelRun(
+                command_id=answer_id("cancel", effect.child_run_id), now=now, reason=effect.reason
+            )
+            writes.message(
+                command_message(ctx.topics, writes.tenant_id, effect.child_run_id, cancel)
+            )
+        elif isinstance(effect, FinishRun):
+            _finished(ctx, writes, state, effect, now)
+
+
+def _finished(
+    ctx: EngineContext, writes: Writes, state: RunState, effect: FinishRun, now: datetime
+) -> None:
+    """Tell the parent (if any) and observers that the run ended."""
+    error = effect.error.envelope_form() if effect.error else None
+    if state.parent_run_id is not None:
+        done = ChildRunFinished(
+            command_id=answer_id("child-finished", state.run_id),
+            now=now,
+            child_run_id=state.run_id,
+            status=RunStatus(effect.status.value),
+            envelope=state.envelope,
+            error=error,
+        )
+        writes.message(command_message(ctx.topics, writes.tenant_id, state.parent_run_id, done))
+    if ctx.publish_run_updates:
+        body: dict[str, Any] = {
+            "runId": state.run_id,
+            "status": effect.status.value,
+            "error": error,
+        }
+        writes.message(run_update_message(ctx.topics, writes.tenant_id, state.run_id, body, now))
+
+
+def run_error(state: RunState, effects: list[Effect]) -> dict[str, Any] | None:
+    """The run's ``error`` column: the FinishRun error of this transition, if any."""
+    for effect in effects:
+        if isinstance(effect, FinishRun) and effect.error is not None:
+            return effect.error.envelope_form()
+    return None

@@ -1,0 +1,55 @@
+"""Engine errors, under the one ``SluiceError`` root; each names tenant and run when known."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from workflow_core.errors import SluiceError
+from workflow_core.json_schema import SchemaViolation
+
+
+class EngineError(SluiceError):
+    code = "ENGINE_ERROR"
+
+
+class UnknownWorkflowError(EngineError):
+    """No published version of the workflow (or not that version) in this tenant."""
+
+    code = "UNKNOWN_WORKFLOW"
+
+
+class RunNotFoundError(EngineError):
+    code = "RUN_NOT_FOUND"
+
+
+class InvalidPayloadError(EngineError):
+    """The payload breaks the definition's payload schema: no run was created."""
+
+    code = "INVALID_PAYLOAD"
+
+    def __init__(self, message: str, violations: Sequence[SchemaViolation]) -> None:
+        super().__init__(message)
+        self.violations = list(violations)
+
+
+class CommandRejectedError(EngineError):
+    """The core refused a command (an invalid task completion); nothing was recorded.
+
+    Raised so the caller's transaction rolls back (including the wait it closed).
+    """
+
+    code = "COMMAND_REJECTED"
+
+    def __init__(self, message: str, violations: Sequence[dict[str, str]]) -> None:
+        super().__init__(message)
+        self.violations = list(violations)
+
+
+class TaskNotActiveError(EngineError):
+    """The human task is unknown, already completed, canceled or timed out."""
+
+    code = "TASK_NOT_ACTIVE"
+
+
+class PluginError(EngineError):
+    code = "PLUGIN_ERROR"

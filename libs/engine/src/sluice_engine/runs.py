@@ -1,0 +1,205 @@
+"""Starting and advancing runs: the "Advancing a run" protocol of ARCHITECTURE.
+
+In the caller's transaction: lock the run row, skip a command id already
+applied, call the pure core, write every effect and the outbox rows, record
+the command id and save the state fenced by the row's ``seq``. A zombie
+instance blocks on the row lock, then finds the command applied.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from sluice_storage import NewRun, RunRecord, RunRepository, RunUpdate
+from workflow_core.interpreter.advance import Transition, advance
+from workflow_core.interpreter.commands import ChildRunFinished, Command, StartRun
+from workflow_core.interpreter.effects import StartChildRun
+from workflow_core.interpreter.ids import unit_interval
+from workflow_core.interpreter.starting import payload_violations
+from workflow_core.interpreter.state import RunState, RunStatus
+
+from sluice_engine.context import EngineContext
+from sluice_engine.effects import persist_effects, run_error
+from sluice_engine.errors import InvalidPayloadError, RunNotFoundError, UnknownWorkflowError
+from sluice_engine.history import Writes
+from sluice_engine.messages import answer_id, command_message, new_command_id
+
+
+@dataclass(frozen=True)
+class StartOptions:
+    """How a run is started beyond workflow and payload (all optional)."""
+
+    version: int | None = None
+    run_id: str | None = None
+    command_id: str | None = None
+    trace_id: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    parent_run_id: str | None = None
+    parent_step_id: str | None = None
+    call_depth: int = 0
+    trigger_event_id: uuid.UUID | None = None
+    event_name: str | None = None
+    correlation_key: str | None = None
+    now: datetime | None = None  # default: the clock; a child run takes its parent's ``now``
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What happened to one command."""
+
+    run_id: str
+    outcome: str  # "applied" | "duplicate" | "rejected"
+    status: str
+    rejected: str | None = None
+    violations: list[dict[str, str]] = field(default_factory=list)
+
+
+async def start_run(
+    conn: asyncpg.Connection,
+    ctx: EngineContext,
+    tenant_id: str,
+    workflow_id: str,
+    payload: dict[str, Any],
+    options: StartOptions = StartOptions(),
+) -> Applied:
+    """Validate the payload, create the run and apply StartRun, in the caller's transaction.
+
+    Raises ``InvalidPayloadError`` / ``UnknownWorkflowError`` before writing anything.
+    """
+    writes = Writes(tenant_id)
+    applied = await _start(conn, ctx, writes, workflow_id, payload, options)
+    await writes.flush(conn)
+    return applied
+
+
+async def _start(
+    conn: asyncpg.Connection,
+    ctx: EngineContext,
+    writes: Writes,
+    workflow_id: str,
+    payload: dict[str, Any],
+    options: StartOptions,
+) -> Applied:
+    tenant_id = writes.tenant_id
+    loaded = await ctx.definitions.load(conn, tenant_id, workflow_id, options.version)
+    found = payload_violations(loaded.definition, payload, registry=ctx.registry)
+    if found:
+        detail = "; ".join(f"{v.pointer or '/'}: {v.message}" for v in found[:5])
+        raise InvalidPayloadError(f"invalid payload for workflow {workflow_id}: {detail}", found)
+    run_id = options.run_id or str(uuid.uuid4())
+    now = options.now or ctx.clock()
+    command = StartRun(
+        command_id=options.command_id or new_command_id(), now=now, run_id=run_id,
+        tenant_id=tenant_id, workflow_id=workflow_id, workflow_version=loaded.version,
+        payload=payload, seed=int(unit_interval("seed", run_id) * 2**31), trace_id=options.trace_id,
+        tags=options.tags, parent_run_id=options.parent_run_id,
+        parent_step_id=options.parent_step_id, call_depth=options.call_depth,
+    )  # fmt: skip
+    transition = advance(loaded.definition, None, command, registry=ctx.registry, limits=ctx.limits)
+    runs = RunRepository(conn, tenant_id)
+    parent = uuid.UUID(options.parent_run_id) if options.parent_run_id else None
+    record = await runs.create(
+        NewRun(
+            run_id=uuid.UUID(run_id), workflow_id=uuid.UUID(workflow_id),
+            workflow_version=loaded.version, payload=payload, started_at=now, parent_run_id=parent,
+            call_depth=options.call_depth, trigger_event_id=options.trigger_event_id,
+            event_name=options.event_name, correlation_key=options.correlation_key,
+        )
+    )  # fmt: skip
+    await runs.record_command(record.run_id, uuid.UUID(command.command_id))
+    return await _persist(conn, ctx, writes, record, transition, now)
+
+
+async def apply_command(
+    conn: asyncpg.Connection, ctx: EngineContext, tenant_id: str, run_id: str, command: Command
+) -> Applied:
+    """Apply one command to an existing run (StartRun goes through ``start_run``)."""
+    writes = Writes(tenant_id)
+    record = await RunRepository(conn, tenant_id).lock(uuid.UUID(run_id))
+    if record is None:
+        raise RunNotFoundError(f"run {run_id} of tenant {tenant_id} does not exist")
+    applied = await apply_locked(conn, ctx, writes, record, command)
+    await writes.flush(conn)
+    return applied
+
+
+async def apply_locked(
+    conn: asyncpg.Connection,
+    ctx: EngineContext,
+    writes: Writes,
+    record: RunRecord,
+    command: Command,
+) -> Applied:
+    """``apply_command`` for a run row the caller already locked."""
+    runs = RunRepository(conn, writes.tenant_id)
+    if not await runs.record_command(record.run_id, uuid.UUID(command.command_id)):
+        return Applied(str(record.run_id), "duplicate", record.status)
+    state = RunState.model_validate(record.run_state)
+    loaded = await ctx.definitions.load(
+        conn, writes.tenant_id, state.workflow_id, state.workflow_version
+    )
+    transition = advance(
+        loaded.definition, state, command, registry=ctx.registry, limits=ctx.limits
+    )
+    if transition.rejected is not None:
+        return Applied(
+            str(record.run_id), "rejected", record.status, transition.rejected,
+            transition.violations,
+        )  # fmt: skip
+    return await _persist(conn, ctx, writes, record, transition, command.now)
+
+
+async def _persist(
+    conn: asyncpg.Connection,
+    ctx: EngineContext,
+    writes: Writes,
+    record: RunRecord,
+    transition: Transition,
+    now: datetime,
+) -> Applied:
+    state = transition.state
+
+    async def start_child(c: asyncpg.Connection, w: Writes, e: StartChildRun, at: datetime) -> None:
+        await _start_child(c, ctx, w, e, at)
+
+    await persist_effects(conn, ctx, writes, state, transition.effects, now, start_child)
+    envelope_meta = state.envelope.get("meta")
+    meta_state = envelope_meta.get("state") if isinstance(envelope_meta, dict) else None
+    update = RunUpdate(
+        status=state.status.value,
+        node_path=state.node_path or "root",
+        state=meta_state if isinstance(meta_state, str) else None,
+        run_state=state.model_dump(mode="json", by_alias=True),
+        now=now,
+        error=run_error(state, transition.effects) if state.status.final else None,
+    )
+    await RunRepository(conn, writes.tenant_id).save(record.run_id, record.seq, update)
+    return Applied(str(record.run_id), "applied", state.status.value)
+
+
+async def _start_child(
+    conn: asyncpg.Connection, ctx: EngineContext, writes: Writes, e: StartChildRun, now: datetime
+) -> None:
+    """Start the child in this transaction; a child that cannot start fails the step."""
+    if await RunRepository(conn, writes.tenant_id).get(uuid.UUID(e.child_run_id)) is not None:
+        return  # started before (the id is deterministic)
+    options = StartOptions(
+        version=e.workflow_version, run_id=e.child_run_id,
+        command_id=answer_id("start", e.child_run_id), trace_id=e.trace_id,
+        parent_run_id=e.parent_run_id, parent_step_id=e.parent_step_id, call_depth=e.call_depth,
+        now=now,
+    )  # fmt: skip
+    try:
+        await _start(conn, ctx, writes, e.workflow_id, e.payload, options)
+    except (InvalidPayloadError, UnknownWorkflowError) as failed:
+        error: dict[str, Any] = {"name": failed.code, "category": "ValidationError",
+                                 "message": failed.message}  # fmt: skip
+        done = ChildRunFinished(
+            command_id=answer_id("child-finished", e.child_run_id), now=now,
+            child_run_id=e.child_run_id, status=RunStatus.FAILED, error=error,
+        )  # fmt: skip
+        writes.message(command_message(ctx.topics, writes.tenant_id, e.parent_run_id, done))
