@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     smtp_port: int = 1025
 
     plugins: str = ""
+
+    # Run engine (interpreter, executor, scheduler).
+    executor_apart: bool = False  # true: the action executor runs as its own process (:8004)
+    executor_concurrency: int = Field(default=64, ge=1)  # handlers in flight per executor
+    action_lease_s: float = Field(default=60.0, gt=0)  # a dead executor's jobs return after this
+    redrive_after_s: float = Field(default=300.0, gt=0)  # RUNNING runs idle this long get Continue
+    scheduler_poll_s: float = Field(default=0.25, gt=0)  # timers fire at most this late (+ relay)
+    stuck_after_s: float = Field(default=120.0, gt=0)  # /healthz fails if a batch takes longer
     log_level: str = "INFO"
 
     @property
