@@ -49,14 +49,21 @@ async def enqueue(
     key: str | None,
     message: Envelope,
     headers: dict[str, str] | None = None,
+    *,
+    notify: bool = True,
 ) -> int:
-    """Add one message to the outbox in the caller's transaction; returns its id."""
+    """Add one message to the outbox in the caller's transaction; returns its id.
+
+    ``notify=False`` skips the wake-up: NOTIFY takes a cluster-wide lock at
+    commit, so a very hot writer may prefer the relay's 1 s poll instead.
+    """
     row_id = await conn.fetchval(
         """INSERT INTO outbox (tenant_id, topic, key, headers, payload)
            VALUES ($1, $2, $3, $4, $5) RETURNING id""",
         check_tenant(tenant_id), topic, key, headers or {}, to_wire(message),
     )  # fmt: skip
-    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+    if notify:
+        await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
     return int(row_id)
 
 
