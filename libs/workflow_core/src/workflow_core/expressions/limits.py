@@ -1,10 +1,10 @@
 """Evaluation limits: the deterministic budget and the optional wall-clock backstop.
 
 The numbers are sized for help-desk envelopes (a payload of a few KB up to a
-few hundred KB) with an order of magnitude of headroom; at roughly 2.5 us per
+few hundred KB) with ample headroom; at roughly 2.5 us per
 evaluated node (measured on jsonata-python 0.7.1 here), exhausting the work
-budget takes about 0.13 s, so a runaway expression stops well under a second
-even without a clock.
+budget takes about 60 ms, so a runaway expression stops well under a second
+even without a clock, even on a loaded machine.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ class ExpressionLimits:
     - ``max_work_units``: one unit per evaluated AST node, one per built-in call
       plus one per 8 array items it receives (built-ins loop natively).
       A 500-value payload filtered by a 10-node predicate costs ~5k units;
-      x10 headroom = 50k, about 0.13 s at ~2.5 us/unit.
+      x5 headroom = 25k, about 60 ms at ~2.5 us/unit.
     - ``max_items``: array items produced, summed over every node and built-in
       result (ranges are lazy, so ``[1..9999999]`` is stopped before it is
       materialised). 100k items x ~1 us = ~0.1 s.
@@ -42,7 +42,7 @@ class ExpressionLimits:
       its outcome (``TIMED_OUT``) is not deterministic and must be recorded.
     """
 
-    max_work_units: int = 50_000
+    max_work_units: int = 25_000
     max_items: int = 100_000
     max_depth: int = 200
     max_output_bytes: int = 256 * KIB
