@@ -10,6 +10,7 @@ import pytest
 from sluice_storage import (
     AuditRepository,
     DefinitionRepository,
+    StorageError,
     TokenRepository,
     authenticate,
     transaction,
@@ -53,6 +54,16 @@ async def test_publish_numbers_versions_and_keeps_them_immutable(
     assert first.definition["name"] == "first"
     assert first.payload_schema == {"type": "object"}
     assert first.published_by == "alice"
+
+
+async def test_publish_without_draft_is_refused(pool: asyncpg.Pool, tenant_id: str) -> None:
+    async with pool.acquire() as conn:
+        repo = DefinitionRepository(conn, tenant_id)
+        with pytest.raises(StorageError, match="has no draft to publish") as info:
+            await repo.publish(
+                uuid.uuid4(), _doc("E"), payload_schema=None, published_by="x", now=NOW
+            )
+    assert info.value.code == "UNKNOWN_WORKFLOW"
 
 
 async def test_triggered_by_returns_latest_version_whose_trigger_names_event(

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from sluice_storage.errors import StorageError
 from sluice_storage.pagination import Keyset, Page, fetch_page
 from sluice_storage.tenancy import TenantScoped
 
@@ -116,7 +117,12 @@ class DefinitionRepository(TenantScoped):
     ) -> DefinitionVersionRecord:
         """Store the next version number; the definition row lock serialises publishers."""
         current = await self.get(workflow_id, lock=True)
-        version = (current.latest_version or 0) + 1 if current else 1
+        if current is None:
+            raise StorageError(
+                f"workflow {workflow_id} of tenant {self.tenant_id} has no draft to publish",
+                code="UNKNOWN_WORKFLOW",
+            )
+        version = (current.latest_version or 0) + 1
         trigger = trigger_event_of(definition)
         row = await self.conn.fetchrow(
             f"""INSERT INTO workflow_definition_versions (tenant_id, workflow_id, version, name,
