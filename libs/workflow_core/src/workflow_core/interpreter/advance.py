@@ -53,7 +53,7 @@ def advance(
     elif state.status.final and not isinstance(command, CompleteAction):
         return _ignored(state, f"{command.type} ignored: the run is {state.status.value}")
     else:
-        ctx = Ctx(program, state.model_copy(deep=True), command.now, limits)
+        ctx = Ctx(program, _private_copy(state), command.now, limits)
         try:
             HANDLERS[type(command)](ctx, command)
         except CommandRejectedError as refused:
@@ -61,6 +61,11 @@ def advance(
             return Transition(state=state, rejected=refused.message, violations=found)
     drive(ctx)
     return Transition(state=ctx.state, effects=ctx.effects)
+
+
+def _private_copy(state: RunState) -> RunState:
+    """A deep copy to work on; through JSON because it is twice as fast as ``deepcopy``."""
+    return RunState.model_validate_json(state.model_dump_json())
 
 
 def _ignored(state: RunState, message: str) -> Transition:
