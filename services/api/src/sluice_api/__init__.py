@@ -1,1 +1,1 @@
-"""Sluice api."""
+"""Sluice REST API: ``create_app(settings)`` builds the FastAPI app."""

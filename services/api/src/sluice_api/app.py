@@ -1,0 +1,67 @@
+"""The API app, built in a factory: nothing is created at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sluice_config import Settings
+from sluice_messaging.topics import Topics
+from sluice_storage import create_pool
+from workflow_core.registry import Registry, create_registry
+
+from sluice_api.clock import Clock, utc_now
+from sluice_api.context import ApiContext
+from sluice_api.metrics import ApiMetrics
+from sluice_api.problems import install_problem_handlers
+from sluice_api.routes import (
+    dead_letters,
+    definitions,
+    events,
+    health,
+    human_tasks,
+    registry,
+    run_controls,
+    run_history,
+    runs,
+)
+
+ROUTERS = (
+    definitions.router, runs.router, run_history.router, run_controls.router,
+    registry.router, events.router, human_tasks.router, dead_letters.router, health.router,
+)  # fmt: skip
+DESCRIPTION = """Definitions, runs, events, human tasks and dead letters of one tenant.
+
+Authenticate with `Authorization: Bearer <token>` (`sluice tokens create`).
+Errors are `application/problem+json`; lists are `{items, nextCursor?}`."""
+
+
+def create_app(
+    settings: Settings, *, registry: Registry | None = None, clock: Clock = utc_now
+) -> FastAPI:
+    """The app for ``settings``; the pool opens and closes with the app's lifespan."""
+    context = ApiContext(
+        settings=settings,
+        registry=registry or create_registry().freeze(),
+        clock=clock,
+        metrics=ApiMetrics(),
+        topics=Topics.from_prefix(settings.topic_prefix),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        context.pool = await create_pool(settings)
+        try:
+            yield
+        finally:
+            pool, context.pool = context.pool, None
+            await pool.close()
+
+    app = FastAPI(title="Sluice API", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app.state.context = context
+    install_problem_handlers(app)
+    app.middleware("http")(context.metrics.middleware)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,34 @@
+"""What the app holds while it runs: built in the lifespan, read through ``deps``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import asyncpg
+from sluice_config import Settings
+from sluice_messaging.topics import Topics
+from sluice_storage import transaction
+from workflow_core.registry import Registry
+
+from sluice_api.clock import Clock
+from sluice_api.metrics import ApiMetrics
+
+
+@dataclass
+class ApiContext:
+    settings: Settings
+    registry: Registry
+    clock: Clock
+    metrics: ApiMetrics
+    topics: Topics
+    pool: asyncpg.Pool | None = None
+
+    @asynccontextmanager
+    async def tx(self) -> AsyncIterator[asyncpg.Connection]:
+        """One request's transaction: commit on success, roll back on any error."""
+        if self.pool is None:
+            raise RuntimeError("the database pool is not open (the app's lifespan is not running)")
+        async with transaction(self.pool) as conn:
+            yield conn

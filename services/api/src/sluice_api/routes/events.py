@@ -1,0 +1,62 @@
+"""``/workflow/events``: submit (routed before the response) and list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter, Response
+from sluice_storage import EventRepository
+from workflow_core.redaction import redact
+
+from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Manager, Viewer
+from sluice_api.engine import engine
+from sluice_api.idempotency import IdempotencyKeyHeader, idempotent
+from sluice_api.schemas.common import Page, Problem
+from sluice_api.schemas.events import EventCreate, EventPublic, EventRouted
+from sluice_api.views_events import event_public
+
+router = APIRouter(prefix="/workflow/events", tags=["events"])
+
+
+def _secret_refs_masked(value: Any) -> Any:
+    # An event has no run of its own yet: mask secretRef siblings (SPEC 10 rule 2).
+    return redact(value)
+
+
+@router.get("", summary="List events (newest first) with the runs they started or resumed")
+async def list_events(
+    ctx: ContextDep, who: Viewer, cursor: CursorQuery = None, limit: LimitQuery = None
+) -> Page[EventPublic]:
+    async with ctx.tx() as conn:
+        page = await EventRepository(conn, who.tenant_id).list_events(cursor=cursor, limit=limit)
+    items = [event_public(e, _secret_refs_masked) for e in page.items]
+    return Page(items=items, next_cursor=page.next_cursor)
+
+
+@router.post(
+    "", status_code=201, summary="Submit an event; it is routed before the response",
+    responses={422: {"model": Problem, "description": "malformed event or key reuse"}},
+)  # fmt: skip
+async def submit_event(
+    ctx: ContextDep,
+    who: Manager,
+    body: EventCreate,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> EventRouted:
+    async def route(conn: asyncpg.Connection) -> tuple[int, dict[str, Any]]:
+        routed = await engine().route_event(
+            conn, tenant_id=who.tenant_id, event_name=body.event_name,
+            correlation_key=body.correlation_key, payload=body.payload,
+            idempotency_key=body.idempotency_key, source="api", now=ctx.clock(),
+            topics=ctx.topics,
+        )  # fmt: skip
+        result = EventRouted.model_validate(routed, from_attributes=True)
+        return 201, result.model_dump(mode="json", by_alias=True)
+
+    status, payload = await idempotent(
+        ctx, who, "workflow-events", idempotency_key, body.model_dump(mode="json"), route
+    )
+    response.status_code = status
+    return EventRouted.model_validate(payload)

@@ -1,0 +1,92 @@
+"""``/workflow-runs/{runId}/cancel|resume|retry|replay``: operator controls.
+
+Admin only, a reason is required, and each is audited in the same transaction
+as the engine call that carries it out (so an audit entry never describes
+something that did not happen).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter
+from sluice_storage import AuditRepository, RunRecord, RunRepository
+
+from sluice_api.context import ApiContext
+from sluice_api.deps import Admin, ContextDep, RunIdPath
+from sluice_api.engine import engine
+from sluice_api.problems import not_found
+from sluice_api.roles import Principal
+from sluice_api.schemas.common import OperatorRequest, Problem
+from sluice_api.schemas.runs import (
+    CancelRequest,
+    ReplayRequest,
+    ResumeRequest,
+    RetryRequest,
+    RunPublic,
+)
+from sluice_api.views import run_public
+
+router = APIRouter(prefix="/workflow-runs/{runId}", tags=["run controls"])
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {"model": Problem, "description": "the run's status does not allow this"}
+}
+
+
+async def _control(
+    ctx: ApiContext, who: Principal, run_id: RunIdPath, action: str, body: OperatorRequest
+) -> RunPublic:
+    now = ctx.clock()
+    async with ctx.tx() as conn:
+        run = await _locked_run(conn, who.tenant_id, run_id)
+        extra = body.model_dump(mode="json", by_alias=True, exclude={"reason"}, exclude_none=True)
+        operate = getattr(engine(), f"{action}_run")
+        result: RunRecord = await operate(
+            conn, tenant_id=who.tenant_id, run=run, reason=body.reason, requested_by=who.subject,
+            now=now, topics=ctx.topics, **extra,
+        )  # fmt: skip
+        await AuditRepository(conn, who.tenant_id).append(
+            at=now, subject=who.subject, action=f"run.{action}", target=str(run_id),
+            reason=body.reason, details={**extra, "resultRunId": str(result.run_id)},
+        )  # fmt: skip
+    return run_public(result)
+
+
+async def _locked_run(conn: asyncpg.Connection, tenant_id: str, run_id: uuid.UUID) -> RunRecord:
+    run = await RunRepository(conn, tenant_id).lock(run_id)
+    if run is None:
+        raise not_found("run", run_id)
+    return run
+
+
+@router.post("/cancel", summary="Cancel a run (any non-final status)", responses=_RESPONSES)
+async def cancel_run(
+    ctx: ContextDep, who: Admin, run_id: RunIdPath, body: CancelRequest
+) -> RunPublic:
+    return await _control(ctx, who, run_id, "cancel", body)
+
+
+@router.post("/resume", summary="Wake a WAITING run's open wait now", responses=_RESPONSES)
+async def resume_run(
+    ctx: ContextDep, who: Admin, run_id: RunIdPath, body: ResumeRequest
+) -> RunPublic:
+    return await _control(ctx, who, run_id, "resume", body)
+
+
+@router.post("/retry", summary="Restart a FAILED run at its failed step", responses=_RESPONSES)
+async def retry_run(
+    ctx: ContextDep, who: Admin, run_id: RunIdPath, body: RetryRequest
+) -> RunPublic:
+    return await _control(ctx, who, run_id, "retry", body)
+
+
+@router.post(
+    "/replay", status_code=201, summary="Start a new run of the same (or a given) version",
+    responses=_RESPONSES,
+)  # fmt: skip
+async def replay_run(
+    ctx: ContextDep, who: Admin, run_id: RunIdPath, body: ReplayRequest
+) -> RunPublic:
+    return await _control(ctx, who, run_id, "replay", body)

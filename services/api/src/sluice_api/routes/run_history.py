@@ -1,0 +1,141 @@
+"""``/workflow-runs/{runId}/...``: the run's history, oldest first, paginated, redacted."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+from fastapi import APIRouter
+from sluice_storage import DefinitionRepository, RunRepository, WaitRepository
+from sluice_storage.history import RunHistoryRepository
+
+from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, RunIdPath, Viewer
+from sluice_api.problems import not_found
+from sluice_api.redaction import RunRedactor
+from sluice_api.schemas.common import Page
+from sluice_api.schemas.events import EventPublic
+from sluice_api.schemas.runs import (
+    InvocationPublic,
+    LogPublic,
+    SnapshotPublic,
+    StepAttemptPublic,
+    TimelineEntry,
+    WaitPublic,
+)
+from sluice_api.views import (
+    invocation_public,
+    log_public,
+    snapshot_public,
+    step_public,
+    timeline_public,
+    wait_public,
+)
+from sluice_api.views_events import event_public
+
+router = APIRouter(prefix="/workflow-runs/{runId}", tags=["run history"])
+
+
+async def run_redactor(conn: asyncpg.Connection, tenant_id: str, run_id: uuid.UUID) -> RunRedactor:
+    """404 for an unknown (or another tenant's) run; else the run's redactor."""
+    run = await RunRepository(conn, tenant_id).get(run_id)
+    if run is None:
+        raise not_found("run", run_id)
+    version = await DefinitionRepository(conn, tenant_id).get_version(
+        run.workflow_id, run.workflow_version
+    )
+    return RunRedactor(run.run_state, version.payload_schema if version else None)
+
+
+@router.get("/steps", summary="Step attempts")
+async def list_steps(
+    ctx: ContextDep, who: Viewer, run_id: RunIdPath, cursor: CursorQuery = None,
+    limit: LimitQuery = None,
+) -> Page[StepAttemptPublic]:  # fmt: skip
+    async with ctx.tx() as conn:
+        redact = await run_redactor(conn, who.tenant_id, run_id)
+        page = await RunHistoryRepository(conn, who.tenant_id).steps(
+            run_id, cursor=cursor, limit=limit
+        )
+    return Page(items=[step_public(s, redact) for s in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/timeline", summary="Runtime events (the run's timeline)")
+async def list_timeline(
+    ctx: ContextDep, who: Viewer, run_id: RunIdPath, cursor: CursorQuery = None,
+    limit: LimitQuery = None,
+) -> Page[TimelineEntry]:  # fmt: skip
+    async with ctx.tx() as conn:
+        redact = await run_redactor(conn, who.tenant_id, run_id)
+        page = await RunHistoryRepository(conn, who.tenant_id).events(
+            run_id, cursor=cursor, limit=limit
+        )
+    items = [timeline_public(e, redact) for e in page.items]
+    return Page(items=items, next_cursor=page.next_cursor)
+
+
+@router.get("/snapshots", summary="Envelope snapshots after each step (redacted, capped)")
+async def list_snapshots(
+    ctx: ContextDep, who: Viewer, run_id: RunIdPath, cursor: CursorQuery = None,
+    limit: LimitQuery = None,
+) -> Page[SnapshotPublic]:  # fmt: skip
+    async with ctx.tx() as conn:
+        redact = await run_redactor(conn, who.tenant_id, run_id)
+        page = await RunHistoryRepository(conn, who.tenant_id).snapshots(
+            run_id, cursor=cursor, limit=limit
+        )
+    items = [snapshot_public(s, redact) for s in page.items]
+    return Page(items=items, next_cursor=page.next_cursor)
+
+
+@router.get("/invocations", summary="Action invocations (input, output, error, duration)")
+async def list_invocations(
+    ctx: ContextDep, who: Viewer, run_id: RunIdPath, cursor: CursorQuery = None,
+    limit: LimitQuery = None,
+) -> Page[InvocationPublic]:  # fmt: skip
+    async with ctx.tx() as conn:
+        redact = await run_redactor(conn, who.tenant_id, run_id)
+        page = await RunHistoryRepository(conn, who.tenant_id).invocations(
+            run_id, cursor=cursor, limit=limit
+        )
+    items = [invocation_public(i, redact) for i in page.items]
+    return Page(items=items, next_cursor=page.next_cursor)
+
+
+@router.get("/waits", summary="Waits (kind, key, due time, outcome and what resolved it)")
+async def list_waits(
+    ctx: ContextDep, who: Viewer, run_id: RunIdPath, cursor: CursorQuery = None,
+    limit: LimitQuery = None,
+) -> Page[WaitPublic]:  # fmt: skip
+    async with ctx.tx() as conn:
+        await run_redactor(conn, who.tenant_id, run_id)
+        page = await WaitRepository(conn, who.tenant_id).list_for_run(
+            run_id, cursor=cursor, limit=limit
+        )
+    return Page(items=[wait_public(w) for w in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/logs", summary="Structured log entries")
+async def list_logs(
+    ctx: ContextDep, who: Viewer, run_id: RunIdPath, cursor: CursorQuery = None,
+    limit: LimitQuery = None,
+) -> Page[LogPublic]:  # fmt: skip
+    async with ctx.tx() as conn:
+        redact = await run_redactor(conn, who.tenant_id, run_id)
+        page = await RunHistoryRepository(conn, who.tenant_id).logs(
+            run_id, cursor=cursor, limit=limit
+        )
+    return Page(items=[log_public(e, redact) for e in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/events", summary="Inbound events that started or resumed the run")
+async def list_run_events(
+    ctx: ContextDep, who: Viewer, run_id: RunIdPath, cursor: CursorQuery = None,
+    limit: LimitQuery = None,
+) -> Page[EventPublic]:  # fmt: skip
+    async with ctx.tx() as conn:
+        redact = await run_redactor(conn, who.tenant_id, run_id)
+        page = await RunHistoryRepository(conn, who.tenant_id).inbound_events(
+            run_id, cursor=cursor, limit=limit
+        )
+    items = [event_public(e, redact) for e in page.items]
+    return Page(items=items, next_cursor=page.next_cursor)

@@ -1,0 +1,109 @@
+"""``/workflow-runs``: list (filters, newest first), summary, get, start."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, Query, Response
+from sluice_storage import RunFilter, RunRepository
+from sluice_storage.run_summary import RunSummaryRepository
+
+from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Manager, RunIdPath, Viewer
+from sluice_api.idempotency import IdempotencyKeyHeader, idempotent
+from sluice_api.problems import not_found
+from sluice_api.run_start import start_run
+from sluice_api.schemas.common import Page, Problem
+from sluice_api.schemas.runs import (
+    RunCreate,
+    RunPublic,
+    RunSort,
+    RunStatusName,
+    RunSummaryPublic,
+    SummaryBucketPublic,
+    SummaryBucketSize,
+)
+from sluice_api.views import run_public
+
+router = APIRouter(prefix="/workflow-runs", tags=["runs"])
+FromQuery = Annotated[
+    datetime | None, Query(alias="from", description="runs started at or after (ISO 8601)")
+]
+ToQuery = Annotated[datetime | None, Query(alias="to", description="runs started before")]
+WorkflowQuery = Annotated[uuid.UUID | None, Query(alias="workflowId")]
+
+
+@router.get("", summary="List runs (newest first by default)")
+async def list_runs(
+    ctx: ContextDep,
+    who: Viewer,
+    status: Annotated[list[RunStatusName] | None, Query(description="repeatable")] = None,
+    workflow_id: WorkflowQuery = None,
+    version: Annotated[int | None, Query(ge=1)] = None,
+    started_from: FromQuery = None,
+    started_to: ToQuery = None,
+    sort: RunSort = RunSort.NEWEST,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = None,
+) -> Page[RunPublic]:
+    flt = RunFilter(
+        statuses=tuple(s.value for s in status or ()), workflow_id=workflow_id, version=version,
+        started_from=started_from, started_to=started_to, newest_first=sort is RunSort.NEWEST,
+    )  # fmt: skip
+    async with ctx.tx() as conn:
+        page = await RunRepository(conn, who.tenant_id).list_runs(flt, cursor=cursor, limit=limit)
+    return Page(items=[run_public(r) for r in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/summary", summary="Run counts by status and time bucket")
+async def summarize_runs(
+    ctx: ContextDep,
+    who: Viewer,
+    bucket: SummaryBucketSize = SummaryBucketSize.HOUR,
+    workflow_id: WorkflowQuery = None,
+    started_from: FromQuery = None,
+    started_to: ToQuery = None,
+) -> RunSummaryPublic:
+    async with ctx.tx() as conn:
+        summary = await RunSummaryRepository(conn, who.tenant_id).summarize(
+            bucket=bucket.value, started_from=started_from, started_to=started_to,
+            workflow_id=workflow_id,
+        )  # fmt: skip
+    buckets = [SummaryBucketPublic(start=b.start, counts=b.counts) for b in summary.buckets]
+    return RunSummaryPublic(bucket=bucket, totals=summary.totals, buckets=buckets)
+
+
+@router.get("/{runId}", summary="Get a run")
+async def get_run(ctx: ContextDep, who: Viewer, run_id: RunIdPath) -> RunPublic:
+    async with ctx.tx() as conn:
+        run = await RunRepository(conn, who.tenant_id).get(run_id)
+    if run is None:
+        raise not_found("run", run_id)
+    return run_public(run)
+
+
+@router.post(
+    "", status_code=201, summary="Start a run of a published version",
+    responses={
+        404: {"model": Problem, "description": "no such definition or version"},
+        422: {"model": Problem, "description": "invalid payload or idempotency key reuse"},
+    },
+)  # fmt: skip
+async def create_run(
+    ctx: ContextDep,
+    who: Manager,
+    body: RunCreate,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> RunPublic:
+    async def start(conn: asyncpg.Connection) -> tuple[int, dict[str, Any]]:
+        run = await start_run(ctx, conn, who, body)
+        return 201, run.model_dump(mode="json", by_alias=True)
+
+    status, payload = await idempotent(
+        ctx, who, "workflow-runs", idempotency_key, body.model_dump(mode="json"), start
+    )
+    response.status_code = status
+    return RunPublic.model_validate(payload)

@@ -1,0 +1,1 @@
+"""Wire models (camelCase JSON): ``XCreate`` bodies in, ``XPublic`` resources out."""

@@ -1,0 +1,22 @@
+"""Dead letters on the wire."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sluice_api.schemas.common import WireModel
+
+
+class DeadLetterPublic(WireModel):
+    id: uuid.UUID
+    topic: str
+    partition: int
+    offset: int
+    key: str | None = None
+    payload: Any = None
+    headers: dict[str, str]
+    reason: str
+    created_at: datetime
+    requeued_at: datetime | None = None

@@ -1,0 +1,55 @@
+"""Definitions on the wire: drafts in, versions and publish reports out."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from sluice_api.schemas.common import WireModel
+
+DefinitionCreate = dict[str, Any]  # any JSON object of the SPEC 3 shape; checked at publish
+
+
+class DefinitionPublic(WireModel):
+    """One definition in the list: its draft's name and its latest published version."""
+
+    id: uuid.UUID
+    name: str
+    latest_version: int | None = None
+    trigger_event: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class DefinitionVersionPublic(WireModel):
+    """SPEC 13 "definition version": the draft or one immutable published version."""
+
+    id: uuid.UUID
+    version: Literal["draft"] | int
+    name: str
+    definition: dict[str, Any]
+    published_at: datetime | None = None
+    published_by: str | None = None
+    payload_schema: dict[str, Any] | None = Field(
+        default=None, description="the payload JSON Schema stored at publish (field picker)"
+    )
+    updated_at: datetime | None = None
+
+
+class PublishErrorPublic(WireModel):
+    severity: Literal["error", "warning"]
+    step_path: str
+    step_id: str | None = None
+    code: str
+    message: str
+
+
+class PublishResult(WireModel):
+    """Always 200: ``ok`` false with located errors when the draft cannot be published."""
+
+    ok: bool
+    published_version: int | None = None
+    errors: list[PublishErrorPublic]

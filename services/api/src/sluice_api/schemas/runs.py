@@ -1,0 +1,152 @@
+"""Runs on the wire: the run resource, starts, summaries and history rows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from sluice_api.schemas.common import OperatorRequest, WireModel
+
+
+class RunStatusName(StrEnum):
+    RUNNING = "RUNNING"
+    WAITING = "WAITING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELED = "CANCELED"
+
+
+class RunSort(StrEnum):
+    NEWEST = "-startedAt"
+    OLDEST = "startedAt"
+
+
+class SummaryBucketSize(StrEnum):
+    MINUTE = "minute"
+    HOUR = "hour"
+    DAY = "day"
+    WEEK = "week"
+
+
+class RunCreate(WireModel):
+    workflow_id: uuid.UUID
+    version: int | None = Field(default=None, ge=1, description="default: latest published")
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunPublic(WireModel):
+    """SPEC 13 "run"."""
+
+    run_id: uuid.UUID
+    workflow_id: uuid.UUID
+    workflow_version: int
+    status: str
+    node_path: str
+    state: str | None = None
+    started_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None = None
+    error: dict[str, Any] | None = None
+    parent_run_id: uuid.UUID | None = None
+
+
+class SummaryBucketPublic(WireModel):
+    start: datetime
+    counts: dict[str, int]
+
+
+class RunSummaryPublic(WireModel):
+    bucket: SummaryBucketSize
+    totals: dict[str, int]
+    buckets: list[SummaryBucketPublic]
+
+
+class StepAttemptPublic(WireModel):
+    step_id: str
+    node_path: str
+    attempt: int
+    status: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    duration_ms: int | None = None
+    error: Any = None
+
+
+class TimelineEntry(WireModel):
+    """A runtime event (step started, wait registered, run finished, ...)."""
+
+    at: datetime
+    type: str
+    step_id: str | None = None
+    node_path: str | None = None
+    data: Any = None
+
+
+class SnapshotPublic(WireModel):
+    """SPEC 13 "snapshot" (redacted, capped)."""
+
+    node_path: str
+    step_id: str | None = None
+    at: datetime
+    envelope: Any
+
+
+class InvocationPublic(WireModel):
+    invocation_id: uuid.UUID
+    action_id: str
+    action_version: int
+    idempotency_key: str
+    step_id: str | None = None
+    status: str
+    attempt: int
+    input: Any = None
+    output: Any = None
+    error: Any = None
+    started_at: datetime
+    finished_at: datetime | None = None
+    duration_ms: int | None = None
+
+
+class WaitPublic(WireModel):
+    wait_id: uuid.UUID
+    kind: str
+    step_id: str | None = None
+    node_path: str | None = None
+    event_name: str | None = None
+    correlation_key: str | None = None
+    due_at: datetime | None = None
+    status: str
+    resolved_by: str | None = None
+    created_at: datetime
+    resolved_at: datetime | None = None
+
+
+class LogPublic(WireModel):
+    at: datetime
+    level: str
+    message: str
+    step_id: str | None = None
+    node_path: str | None = None
+    data: Any = None
+
+
+class CancelRequest(OperatorRequest):
+    pass
+
+
+class ResumeRequest(OperatorRequest):
+    payload: Any = Field(default=None, description="event payload or task output to resume with")
+
+
+class RetryRequest(OperatorRequest):
+    payload: dict[str, Any] | None = Field(default=None, description="edited payload, if any")
+    vars: dict[str, Any] | None = Field(default=None, description="edited vars, if any")
+
+
+class ReplayRequest(OperatorRequest):
+    version: int | None = Field(default=None, ge=1, description="default: the run's version")
+    payload: dict[str, Any] | None = Field(default=None, description="default: the run's payload")
