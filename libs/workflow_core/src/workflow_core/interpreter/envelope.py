@@ -61,7 +61,7 @@ def parse_path(path: str) -> list[str]:
         segments = [s.replace("~1", "/").replace("~0", "~") for s in path[1:].split("/")]
     else:
         segments = path.split(".")
-    if len(segments) < 2 or segments[0] not in WRITABLE_ROOTS or "" in segments[:1]:
+    if len(segments) < 2 or segments[0] not in WRITABLE_ROOTS:
         raise _bad_path(path, "must name a field under payload, vars or meta")
     if not path.startswith("/") and "" in segments:
         raise _bad_path(path, "a dot path has no empty segments")

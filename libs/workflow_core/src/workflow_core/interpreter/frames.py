@@ -76,8 +76,10 @@ def raise_error(ctx: Ctx, error: StepError) -> None:
 
 def finish_run(ctx: Ctx, status: FinalStatus, error: StepError | None = None) -> None:
     """End the run: close open blocks and waits, snapshot, FinishRun."""
-    if ctx.state.active is not None:
+    retry_due = any(w.kind is WaitKind.RETRY for w in ctx.state.waits)
+    if ctx.state.active is not None and not retry_due:
         end_attempt(ctx, AttemptStatus.CANCELED)
+    ctx.state.active = None  # an attempt parked on a retry already ended RETRY_SCHEDULED
     for wait in list(ctx.state.waits):
         close_wait(ctx, wait, WaitOutcome.CANCELED)
         if wait.kind is WaitKind.CHILD_RUN and wait.child_run_id:
