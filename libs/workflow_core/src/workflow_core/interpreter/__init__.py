@@ -36,6 +36,29 @@ Before ``StartRun`` the shell checks the payload with ``payload_violations``
 (an invalid payload means no run exists). A ``StartChildRun`` with
 ``workflow_version`` None is resolved by the shell to the latest published
 version, which it records; the child's ``StartRun`` carries ``call_depth``.
+
+Decisions where the SPEC is silent
+----------------------------------
+- An ActionError is retried only when the action marked it ``retryable``
+  (the mark is authoritative); a TransientError when ``retryOn`` names it;
+  Validation, Expression and Timeout errors never.
+- Blocks get one attempt row each (STARTED, then SUCCEEDED/FAILED/CANCELED)
+  spanning their body; node steps one row per attempt transition.
+- A snapshot is written after every node step that ends (and at the end of
+  the run), not after blocks.
+- ``action.call`` output fields marked ``x-sensitive`` in the action's output
+  schema are appended to ``meta.redactions`` (under ``saveAs``), so every
+  later snapshot masks them.
+- ``control.return`` inside ``catch`` completes the catch: ``envelope.error``
+  is cleared. Loop variables are restored however a loop ends.
+- ``callWorkflow`` without ``inputMapping`` starts the child with ``{}``;
+  the depth cap is a ValidationError ``CALL_DEPTH_EXCEEDED``.
+- More than ``RunLimits.max_steps_per_command`` steps in one command fail the
+  run (ValidationError ``STEP_LIMIT_EXCEEDED``, not catchable).
+- A compute handler raising anything but ``StepFailedError`` fails its step
+  with a non-retryable ActionError ``HANDLER_CRASHED``.
+- Canceling a run parked on a retry timer records no CANCELED attempt (that
+  attempt already ended RETRY_SCHEDULED).
 """
 
 from workflow_core.interpreter.advance import NoRunError, Transition, advance
