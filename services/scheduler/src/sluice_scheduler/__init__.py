@@ -1,1 +1,1 @@
-"""Sluice scheduler."""
+"""Sluice scheduler: fires due waits, recovers stale leases, re-drives stuck runs."""

@@ -1,0 +1,27 @@
+"""``python -m sluice_interpreter [interpreter|executor]``: run one Faust worker."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import faust
+from sluice_config import load_settings
+
+from sluice_interpreter.app import create_app
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    role = args[0] if args else "interpreter"
+    settings = load_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app, _runtime = create_app(settings, role)
+    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
+    worker.execute_from_commandline()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""The interpreter as a Faust app, built in a factory (never at import time).
+
+Roles: ``interpreter`` (advance agent on run-commands, event router on
+events, and the action executor unless ``WF_EXECUTOR_APART``) on :8002, or
+``executor`` (the action executor alone) on :8004. Every agent runs with
+``concurrency=1`` (Faust can commit offsets past an unfinished message
+otherwise) and scales by partitions. No Faust tables: PostgreSQL is the only
+state. Topics are created up front, so Faust may not declare any.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+
+import faust
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sluice_config import Settings
+
+from sluice_interpreter.handling import Record, accept_requests, handle_commands, handle_events
+from sluice_interpreter.jobs import JobRunner
+from sluice_interpreter.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+# Up to 500 records per batch, waiting at most 20 ms for a batch to fill: at
+# high load batches fill at once; at low load a message waits <= 20 ms.
+BATCH_MAX = 500
+BATCH_WITHIN_S = 0.02
+# A killed instance's partitions move after 10 s (Kafka's default is 45 s;
+# faust's 60 s): the chaos suite restarts processes and must not stall long.
+SESSION_TIMEOUT_S = 10.0
+HEARTBEAT_S = 2.0
+
+Handler = Callable[[Runtime, Sequence[Record]], Awaitable[Any]]
+
+
+def broker_urls(bootstrap: str) -> list[str]:
+    return [f"kafka://{server.strip()}" for server in bootstrap.split(",") if server.strip()]
+
+
+def _faust_app(settings: Settings, role: str, port: int) -> faust.App:
+    assert settings.kafka_bootstrap_servers, "WF_KAFKA_BOOTSTRAP_SERVERS is not set"
+    return faust.App(
+        f"{settings.topic_prefix}{role}",
+        broker=broker_urls(settings.kafka_bootstrap_servers),
+        topic_partitions=settings.topic_partitions,
+        topic_allow_declare=False,
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=SESSION_TIMEOUT_S,
+        broker_heartbeat_interval=HEARTBEAT_S,
+        producer_acks=-1,
+        web_port=port,
+        web_bind="0.0.0.0",
+        web_host=settings.api_host,
+        autodiscover=False,
+        store="memory://",
+    )
+
+
+def create_app(settings: Settings, role: str = "interpreter") -> tuple[faust.App, Runtime]:
+    if role not in ("interpreter", "executor"):
+        raise ValueError(f"unknown role {role!r}: interpreter or executor")
+    port = settings.interpreter_port if role == "interpreter" else settings.executor_port
+    app = _faust_app(settings, role, port)
+    rt = Runtime.build(settings, role)
+    if role == "interpreter":
+        _agent(app, rt, rt.topics.run_commands, "advance", handle_commands)
+        _agent(app, rt, rt.topics.events, "router", handle_events)
+    if role == "executor" or not settings.executor_apart:
+        _executor(app, rt)
+    _pages(app, rt)
+
+    @app.task  # type: ignore[untyped-decorator]  # faust is untyped
+    async def start_runtime() -> None:
+        await rt.ensure_started()
+
+    return app, rt
+
+
+def _records(events: Sequence[Any]) -> list[Record]:
+    return [
+        Record(
+            e.message.topic, e.message.partition, e.message.offset, e.message.key, e.message.value
+        )
+        for e in events
+    ]
+
+
+def _agent(app: faust.App, rt: Runtime, topic_name: str, name: str, handler: Handler) -> None:
+    topic = app.topic(topic_name, key_serializer="raw", value_serializer="raw")
+
+    async def agent(stream: Any) -> AsyncIterator[None]:
+        await rt.ensure_started()
+        try:
+            async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+                with rt.progress.batch(name, rt.metrics):
+                    await handler(rt, _records(events))
+                yield None
+        except Exception as exc:  # never die silently: /healthz reports it, the pod restarts
+            log.exception("agent %s crashed", name)
+            rt.progress.crashed[name] = repr(exc)
+            raise
+
+    agent.__name__ = f"{name}_agent"
+    app.agent(topic, name=f"sluice.{name}", concurrency=1, sink=None)(agent)
+
+
+def _executor(app: faust.App, rt: Runtime) -> None:
+    runner = JobRunner(rt)
+
+    async def accept(runtime: Runtime, records: Sequence[Record]) -> None:
+        runner.submit(await accept_requests(runtime, records))  # type: ignore[arg-type]
+
+    _agent(app, rt, rt.topics.action_requests, "executor", accept)
+
+    @app.task  # type: ignore[untyped-decorator]  # faust is untyped
+    async def poll_jobs() -> None:
+        await rt.ensure_started()
+        assert rt.stop_event is not None
+        rt.spawn("job-poller", runner.poll(rt.stop_event))
+
+
+def _pages(app: faust.App, rt: Runtime) -> None:
+    @app.page("/healthz")
+    async def healthz(view: Any, request: Any) -> Any:
+        problems = rt.progress.stuck(rt.settings.stuck_after_s)
+        body = {"status": "stuck" if problems else "ok", "role": rt.role, "problems": problems}
+        return view.json(body, status=503 if problems else 200)
+
+    @app.page("/readyz")
+    async def readyz(view: Any, request: Any) -> Any:
+        ready = await rt.ready()
+        return view.json({"ready": ready, "role": rt.role}, status=200 if ready else 503)
+
+    @app.page("/metrics")
+    async def metrics(view: Any, request: Any) -> Any:
+        text = generate_latest(rt.metrics.registry).decode()
+        return view.text(text, content_type=CONTENT_TYPE_LATEST.split(";")[0])

@@ -1,0 +1,169 @@
+"""The three message handlers, independent of Faust: a polled batch of records in.
+
+Each record is handled on its own: a message that cannot be parsed or applied
+goes to the DLQ with the reason and the batch goes on. Infrastructure trouble
+(the database restarting, a deadlock) is retried in place instead: the
+message is fine, and dead-lettering it would lose a command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TypeVar
+
+import asyncpg
+from aiokafka.errors import KafkaError
+from sluice_engine import apply_command, command_of, request_of, route_event
+from sluice_engine.jobs import NewJob, insert_leased
+from sluice_messaging import EnvelopeError, decode, parse_event_message
+from sluice_storage import NewEvent, transaction
+
+from sluice_interpreter.runtime import Runtime
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+TRANSIENT = (
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    KafkaError,
+)
+# Back off 0.1 s doubling to 5 s: a PostgreSQL restart (~1-3 s) costs a few
+# retries; a longer outage keeps retrying while /healthz reports the stall.
+RETRY_FIRST_S = 0.1
+RETRY_MAX_S = 5.0
+
+
+@dataclass(frozen=True)
+class Record:
+    """A consumed Kafka record (what the DLQ and the handlers need)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+async def retrying(work: Callable[[], Awaitable[T]], what: str) -> T:
+    delay = RETRY_FIRST_S
+    while True:
+        try:
+            return await work()
+        except TRANSIENT as exc:
+            log.warning("%s: transient %r, retrying in %.1f s", what, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_S)
+
+
+async def handle_commands(rt: Runtime, records: Sequence[Record]) -> None:
+    for record in records:
+        await _handle_command(rt, record)
+
+
+async def _handle_command(rt: Runtime, record: Record) -> None:
+    assert rt.pool is not None
+    assert rt.engine is not None
+    pool, engine = rt.pool, rt.engine
+    try:
+        envelope = decode(record.value)
+        command = command_of(envelope)
+        if envelope.run_id is None:
+            raise ValueError("a run command needs runId")
+    except (EnvelopeError, ValueError) as exc:
+        await _poison(rt, "advance", record, f"invalid run command: {exc}")
+        return
+
+    async def work() -> str:
+        async with transaction(pool) as conn:
+            applied = await apply_command(
+                conn, engine, envelope.tenant_id, str(envelope.run_id), command
+            )
+        return applied.outcome
+
+    try:
+        outcome = await retrying(work, f"command {command.command_id}")
+    except Exception as exc:  # anything else: this message cannot be applied
+        await _poison(rt, "advance", record, f"{type(exc).__name__}: {exc}")
+        return
+    rt.metrics.messages.labels("advance", outcome).inc()
+
+
+async def handle_events(rt: Runtime, records: Sequence[Record]) -> None:
+    for record in records:
+        await _handle_event(rt, record)
+
+
+async def _handle_event(rt: Runtime, record: Record) -> None:
+    assert rt.pool is not None
+    assert rt.engine is not None
+    pool, engine = rt.pool, rt.engine
+    try:
+        inbound = parse_event_message(record.value)
+    except EnvelopeError as exc:
+        await _poison(rt, "router", record, f"invalid event: {exc}")
+        return
+    event = NewEvent(
+        event_id=inbound.message_id or uuid.uuid4(), event_name=inbound.event_name,
+        correlation_key=inbound.correlation_key, payload=inbound.payload,
+        received_at=engine.clock(), idempotency_key=inbound.idempotency_key, source="kafka",
+        kafka_position=(record.topic, record.partition, record.offset),
+    )  # fmt: skip
+
+    async def work() -> bool:
+        async with transaction(pool) as conn:
+            routed = await route_event(conn, engine, inbound.tenant_id, event)
+        return routed.duplicate
+
+    try:
+        duplicate = await retrying(work, f"event {event.event_id}")
+    except Exception as exc:
+        await _poison(rt, "router", record, f"{type(exc).__name__}: {exc}")
+        return
+    rt.metrics.messages.labels("router", "duplicate" if duplicate else "routed").inc()
+
+
+async def accept_requests(rt: Runtime, records: Sequence[Record]) -> list[object]:
+    """Turn requests into jobs leased by this executor; returns the new jobs to run."""
+    assert rt.pool is not None
+    assert rt.engine is not None
+    pool, engine = rt.pool, rt.engine
+    new: list[NewJob] = []
+    for record in records:
+        try:
+            envelope = decode(record.value)
+            request = request_of(envelope)
+            if envelope.run_id is None:
+                raise ValueError("an action request needs runId")
+        except (EnvelopeError, ValueError) as exc:
+            await _poison(rt, "executor", record, f"invalid action request: {exc}")
+            continue
+        new.append(NewJob(envelope.tenant_id, request.request_id, str(envelope.run_id),
+                          envelope.body))  # fmt: skip
+    if not new:
+        return []
+    lease = timedelta(seconds=rt.settings.action_lease_s)
+
+    async def work() -> list[object]:
+        async with transaction(pool) as conn:
+            now = engine.clock()
+            return list(await insert_leased(conn, new, rt.executor_config.owner, now + lease, now))
+
+    jobs = await retrying(work, "accepting action requests")
+    rt.metrics.messages.labels("executor", "accepted").inc(len(jobs))
+    return jobs
+
+
+async def _poison(rt: Runtime, agent: str, record: Record, reason: str) -> None:
+    rt.metrics.messages.labels(agent, "dead-lettered").inc()
+    await retrying(lambda: rt.dead_letter(agent, record, reason), "dead-lettering")

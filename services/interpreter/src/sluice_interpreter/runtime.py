@@ -1,0 +1,140 @@
+"""Process-wide resources of the interpreter: pool, producer, engine, DLQ, background tasks.
+
+Created lazily on first use inside the worker's event loop (never at import
+time, never bound to a loop before Faust starts it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from sluice_config import Settings
+from sluice_engine import ActionHandlers, EngineContext, ExecutorConfig, load_plugins
+from sluice_messaging.dlq import DeadLetterPublisher, SourceRecord
+from sluice_messaging.producer import create_producer
+from sluice_messaging.topics import Topics
+from sluice_storage import OutboxRelay, PgDeadLetterSink, create_pool
+from workflow_core.registry import create_registry
+
+from sluice_interpreter.metrics import Metrics, Progress
+
+log = logging.getLogger(__name__)
+RELAY_RESTART_S = 1.0
+
+
+def owner_name(role: str) -> str:
+    """Unique per process: a restarted executor never mistakes an old lease for its own."""
+    return f"{role}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    role: str
+    topics: Topics
+    metrics: Metrics = field(default_factory=Metrics)
+    progress: Progress = field(default_factory=Progress)
+    handlers: ActionHandlers = field(default_factory=ActionHandlers)
+    started: bool = False
+    _lock: asyncio.Lock | None = None
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    pool: asyncpg.Pool | None = None
+    producer: AIOKafkaProducer | None = None
+    engine: EngineContext | None = None
+    dlq: DeadLetterPublisher | None = None
+    stop_event: asyncio.Event | None = None
+    _owner: str = ""
+
+    @classmethod
+    def build(cls, settings: Settings, role: str) -> Runtime:
+        return cls(settings=settings, role=role, topics=Topics.from_prefix(settings.topic_prefix))
+
+    @property
+    def executor_config(self) -> ExecutorConfig:
+        lease = timedelta(seconds=self.settings.action_lease_s)
+        return ExecutorConfig(owner=self._owner, lease=lease)
+
+    async def ensure_started(self) -> None:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if not self.started:
+                await self._start()
+                self.started = True
+
+    async def _start(self) -> None:
+        settings = self.settings
+        registry = create_registry()
+        load_plugins(settings.plugins, registry, self.handlers)
+        registry.freeze()
+        self.handlers.freeze()
+        self._owner = owner_name(self.role)
+        self.engine = EngineContext(registry=registry, topics=self.topics)
+        self.pool = await create_pool(settings, max_size=20)
+        assert settings.kafka_bootstrap_servers is not None
+        self.producer = create_producer(settings.kafka_bootstrap_servers)
+        await self.producer.start()
+        self.dlq = DeadLetterPublisher(self.producer, self.topics.dlq, PgDeadLetterSink(self.pool))
+        self.stop_event = asyncio.Event()
+        self.spawn("outbox-relay", self._relay_forever(OutboxRelay(self.pool, self.producer)))
+        log.info("%s runtime started (plugins: %r)", self.role, settings.plugins)
+
+    async def _relay_forever(self, relay: OutboxRelay) -> None:
+        """The relay, restarted after a failure (Kafka or PostgreSQL briefly away)."""
+        assert self.stop_event is not None
+        while not self.stop_event.is_set():
+            try:
+                await relay.run(self.stop_event)
+            except Exception:  # logged and retried: unsent rows stay in the outbox
+                log.exception("outbox relay failed; restarting in %.0f s", RELAY_RESTART_S)
+                await asyncio.sleep(RELAY_RESTART_S)
+
+    def spawn(self, name: str, coro: Any) -> None:
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+        task.add_done_callback(lambda t: self._task_done(name, t))
+        self._tasks.append(task)
+
+    def _task_done(self, name: str, task: asyncio.Task[Any]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("background task %s crashed: %r", name, exc, exc_info=exc)
+            self.progress.crashed[name] = repr(exc)
+
+    async def dead_letter(self, agent: str, record: SourceRecord, reason: str) -> None:
+        assert self.dlq is not None
+        log.warning("dead-lettering %s@%s/%s: %s", record.topic, record.partition,
+                    record.offset, reason)  # fmt: skip
+        await self.dlq.send(record, reason)
+        self.metrics.dead_letters.labels(agent).inc()
+
+    async def ready(self) -> bool:
+        if not self.started or self.pool is None:
+            return False
+        try:
+            async with self.pool.acquire() as conn:
+                await conn.fetchval("SELECT 1")
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return False
+        return True
+
+    async def stop(self) -> None:
+        if self.stop_event is not None:
+            self.stop_event.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.producer is not None:
+            await self.producer.stop()
+        if self.pool is not None:
+            await self.pool.close()

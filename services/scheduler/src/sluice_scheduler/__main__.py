@@ -1,0 +1,42 @@
+"""``python -m sluice_scheduler``: timers, stale leases, re-drive; health on :8003."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+from sluice_config import Settings, load_settings
+
+from sluice_scheduler.service import Scheduler
+from sluice_scheduler.web import create_web_app
+
+
+async def serve(settings: Settings) -> None:
+    scheduler = Scheduler(settings)
+    await scheduler.start()
+    runner = web.AppRunner(create_web_app(scheduler))
+    await runner.setup()
+    await web.TCPSite(runner, "0.0.0.0", settings.scheduler_port).start()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, scheduler.stop.set)
+    try:
+        await scheduler.run()
+    finally:
+        await runner.cleanup()
+        if scheduler.pool is not None:
+            await scheduler.pool.close()
+
+
+def main() -> None:
+    settings = load_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(serve(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""Runs through the real services: Kafka, PostgreSQL, Faust interpreter, scheduler."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+from e2e_helpers import engine_for, prepare, publish, run_row, start, wait_status
+from services_harness import Services, wait_for
+from sluice_messaging.topics import Topics
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+async def running(services_factory: Services, e2e_pool: asyncpg.Pool) -> AsyncIterator[Services]:
+    await prepare(e2e_pool)
+    await services_factory.start("interpreter")
+    await services_factory.start("scheduler")
+    yield services_factory
+    services_factory.stop_all()
+
+
+@pytest.fixture(scope="module")
+async def producer(kafka_bootstrap_servers: str) -> AsyncIterator[AIOKafkaProducer]:
+    created = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers, acks="all")
+    await created.start()
+    yield created
+    await created.stop()
+
+
+def call(
+    step_id: str, action: str, args: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
+    return {"id": step_id, "type": "action.call",
+            "config": {"actionId": action, "version": 1, "args": args or {}}, **extra}  # fmt: skip
+
+
+async def send_event(producer: AIOKafkaProducer, topics: Topics, tenant_id: str,
+                     name: str, key: str, payload: dict[str, Any]) -> None:  # fmt: skip
+    bare = {"tenantId": tenant_id, "eventName": name, "correlationKey": key, "payload": payload}
+    await producer.send_and_wait(topics.events, json.dumps(bare).encode(), key=key.encode())
+
+
+async def test_event_triggered_run_with_actions_succeeds(
+    running: Services, e2e_pool: asyncpg.Pool, e2e_topics: Topics, producer: AIOKafkaProducer
+) -> None:
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    doc = {"name": "triggered", "trigger": {"type": "event", "eventName": "GO"},
+           "steps": [call("echo", "test.echo", {"v": {"$expr": "payload.v"}}),
+                     call("rec", "test.record")]}  # fmt: skip
+    await publish(e2e_pool, tenant, doc)
+    await send_event(producer, e2e_topics, tenant, "GO", "k", {"v": 1})
+
+    async def started() -> list[asyncpg.Record]:
+        async with e2e_pool.acquire() as conn:
+            return list(
+                await conn.fetch("SELECT run_id FROM workflow_runs WHERE tenant_id = $1", tenant)
+            )
+
+    rows = await wait_for(started, 30, "a triggered run", running)
+    run = await wait_status(e2e_pool, tenant, str(rows[0]["run_id"]), ("SUCCEEDED",), running)
+    assert run["status"] == "SUCCEEDED"
+
+
+async def test_retry_timer_fires_through_the_scheduler(
+    running: Services, e2e_pool: asyncpg.Pool, e2e_topics: Topics
+) -> None:
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    retry = {"maxAttempts": 3, "backoffMs": 200, "jitter": False}
+    workflow_id = await publish(e2e_pool, tenant, {"name": "retry", "steps": [
+        call("flaky", "test.flaky", {"failTimes": 2}, retry=retry)]})  # fmt: skip
+    run_id = await start(e2e_pool, engine_for(e2e_topics), tenant, workflow_id, {})
+    run = await wait_status(e2e_pool, tenant, run_id, ("SUCCEEDED", "FAILED"), running)
+    assert run["status"] == "SUCCEEDED"
+    assert run["run_state"]["envelope"]["vars"] == {}
+    assert (await run_row(e2e_pool, tenant, run_id))["completed_at"] is not None
+
+
+async def test_event_wait_resumed_by_a_kafka_event(
+    running: Services, e2e_pool: asyncpg.Pool, e2e_topics: Topics, producer: AIOKafkaProducer
+) -> None:
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    wait = {"id": "w", "type": "event.wait", "config": {
+        "eventName": "APPROVED", "correlationKey": {"$expr": "payload.key"},
+        "assign": {"vars.by": {"$expr": "event.payload.by"}}}}  # fmt: skip
+    workflow_id = await publish(e2e_pool, tenant, {"name": "wait", "steps": [wait]})
+    run_id = await start(e2e_pool, engine_for(e2e_topics), tenant, workflow_id, {"key": "K-9"})
+    await wait_status(e2e_pool, tenant, run_id, ("WAITING",), running)
+    await send_event(producer, e2e_topics, tenant, "APPROVED", "K-9", {"by": "ann"})
+    run = await wait_status(e2e_pool, tenant, run_id, ("SUCCEEDED",), running)
+    assert run["run_state"]["envelope"]["vars"]["by"] == "ann"
+
+
+@pytest.mark.parametrize("topic", ["events", "run_commands", "action_requests"])
+async def test_poison_message_lands_in_the_dlq_and_processing_goes_on(
+    running: Services, e2e_pool: asyncpg.Pool, e2e_topics: Topics, producer: AIOKafkaProducer,
+    topic: str,
+) -> None:  # fmt: skip
+    marker = uuid.uuid4().hex
+    source = getattr(e2e_topics, topic)
+    await producer.send_and_wait(source, f"not json {marker}".encode(), key=b"poison")
+
+    async def letter() -> asyncpg.Record | None:
+        async with e2e_pool.acquire() as conn:
+            return await conn.fetchrow(
+                "SELECT topic, reason FROM dead_letters WHERE convert_from(value, 'UTF8') LIKE $1",
+                f"%{marker}%",
+            )
+
+    found = await wait_for(letter, 30, f"a dead letter from {source}", running)
+    assert found["topic"] == source
+    assert "not JSON" in found["reason"]
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    workflow_id = await publish(
+        e2e_pool, tenant, {"name": "after", "steps": [call("e", "test.echo")]}
+    )
+    run_id = await start(e2e_pool, engine_for(e2e_topics), tenant, workflow_id, {})
+    assert (await wait_status(e2e_pool, tenant, run_id, ("SUCCEEDED",), running))["status"]
+
+
+async def test_health_readiness_and_metrics_are_served(running: Services) -> None:
+    for name in ("interpreter", "scheduler"):
+        assert (await running.get(name, "/healthz")).status_code == 200
+        assert (await running.get(name, "/readyz")).status_code == 200
+        metrics = await running.get(name, "/metrics")
+        assert metrics.status_code == 200
+        assert "sluice_" in metrics.text
