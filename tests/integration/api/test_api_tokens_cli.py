@@ -11,38 +11,35 @@ import pytest
 from click.testing import CliRunner
 from sluice_cli.commands.tokens import parse_expiry
 from sluice_cli.main import cli
-from sluice_storage import ApiToken, connect, upgrade
+from sluice_storage import ApiToken, connect
 from sluice_storage import authenticate as lookup
 
 pytestmark = pytest.mark.integration
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
-def run_cli(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args))
+async def run_cli(*args: str) -> tuple[int, str, str]:
+    """The real command in a worker thread (it runs its own event loop, as from a shell)."""
+    result = await asyncio.to_thread(CliRunner().invoke, cli, list(args))
     return result.exit_code, result.stdout, result.stderr
 
 
-def authenticate(url: str, token: str) -> ApiToken | None:
-    async def check() -> ApiToken | None:
-        conn = await connect(url)
-        try:
-            return await lookup(conn, token, dt.datetime.now(dt.UTC))
-        finally:
-            await conn.close()
-
-    return asyncio.run(check())
+async def authenticate(url: str, token: str) -> ApiToken | None:
+    conn = await connect(url)
+    try:
+        return await lookup(conn, token, dt.datetime.now(dt.UTC))
+    finally:
+        await conn.close()
 
 
-@pytest.fixture(scope="module")
-def db_url(database_url: str) -> str:
-    asyncio.run(upgrade(database_url))
-    return database_url
+@pytest.fixture
+def db_url(migrated_database_url: str) -> str:
+    return migrated_database_url
 
 
-def test_create_prints_only_the_token_and_creates_the_tenant(db_url: str) -> None:
+async def test_create_prints_only_the_token_and_creates_the_tenant(db_url: str) -> None:
     tenant = f"t-{uuid.uuid4().hex[:12]}"
-    code, out, _ = run_cli(
+    code, out, _ = await run_cli(
         "tokens", "create", "--tenant", tenant, "--role", "workflow.publish",
         "--subject", "alice", "--expires", "30d", "--database-url", db_url,
     )  # fmt: skip
@@ -50,37 +47,38 @@ def test_create_prints_only_the_token_and_creates_the_tenant(db_url: str) -> Non
     token = out.strip()
     assert out == token + "\n"
     assert token.startswith("slc_")
-    found = authenticate(db_url, token)
+    found = await authenticate(db_url, token)
     assert found is not None
     assert (found.tenant_id, found.role, found.subject) == (tenant, "workflow.publish", "alice")
     assert found.expires_at is not None
 
 
 @pytest.mark.parametrize("by", ["token", "id"])
-def test_revoke_by_token_or_id_makes_it_unusable(db_url: str, by: str) -> None:
+async def test_revoke_by_token_or_id_makes_it_unusable(db_url: str, by: str) -> None:
     tenant = f"t-{uuid.uuid4().hex[:12]}"
-    token = run_cli(
+    created = await run_cli(
         "tokens", "create", "--tenant", tenant, "--role", "workflow.view", "--database-url", db_url
-    )[1].strip()  # fmt: skip
-    found = authenticate(db_url, token)
+    )  # fmt: skip
+    token = created[1].strip()
+    found = await authenticate(db_url, token)
     assert found is not None
-    code, _, err = run_cli(
+    code, _, err = await run_cli(
         "tokens", "revoke", token if by == "token" else str(found.token_id),
         "--database-url", db_url,
     )  # fmt: skip
     assert code == 0, err
-    assert authenticate(db_url, token) is None
+    assert await authenticate(db_url, token) is None
 
 
-def test_revoke_unknown_token_fails_with_a_reason(db_url: str) -> None:
-    code, out, err = run_cli("tokens", "revoke", str(uuid.uuid4()), "--database-url", db_url)
+async def test_revoke_unknown_token_fails_with_a_reason(db_url: str) -> None:
+    code, out, err = await run_cli("tokens", "revoke", str(uuid.uuid4()), "--database-url", db_url)
     assert code == 1
     assert out == ""
     assert "no such token" in err
 
 
-def test_create_refuses_an_unknown_role(db_url: str) -> None:
-    code, out, _ = run_cli(
+async def test_create_refuses_an_unknown_role(db_url: str) -> None:
+    code, out, _ = await run_cli(
         "tokens", "create", "--tenant", "t-x", "--role", "root", "--database-url", db_url
     )
     assert code == 2
