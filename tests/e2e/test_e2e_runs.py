@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -9,9 +10,9 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaProducer
-from e2e_helpers import engine_for, prepare, publish, run_row, start, wait_status
-from services_harness import Services, wait_for
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from e2e_support.helpers import engine_for, prepare, publish, run_row, start, wait_status
+from e2e_support.services import Services, wait_for
 from sluice_messaging.topics import Topics
 
 pytestmark = pytest.mark.integration
@@ -39,6 +40,24 @@ def call(
 ) -> dict[str, Any]:
     return {"id": step_id, "type": "action.call",
             "config": {"actionId": action, "version": 1, "args": args or {}}, **extra}  # fmt: skip
+
+
+async def dlq_headers(bootstrap: str, dlq_topic: str, marker: str) -> dict[str, str]:
+    """The headers of the DLQ record whose value carries ``marker``."""
+    consumer = AIOKafkaConsumer(
+        dlq_topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + 20
+        while asyncio.get_running_loop().time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    if record.value is not None and marker.encode() in record.value:
+                        return {k: v.decode() for k, v in record.headers}
+    finally:
+        await consumer.stop()
+    raise AssertionError(f"no record with {marker} on {dlq_topic}")
 
 
 async def send_event(producer: AIOKafkaProducer, topics: Topics, tenant_id: str,
@@ -100,7 +119,7 @@ async def test_event_wait_resumed_by_a_kafka_event(
 @pytest.mark.parametrize("topic", ["events", "run_commands", "action_requests"])
 async def test_poison_message_lands_in_the_dlq_and_processing_goes_on(
     running: Services, e2e_pool: asyncpg.Pool, e2e_topics: Topics, producer: AIOKafkaProducer,
-    topic: str,
+    kafka_bootstrap_servers: str, topic: str,
 ) -> None:  # fmt: skip
     marker = uuid.uuid4().hex
     source = getattr(e2e_topics, topic)
@@ -116,6 +135,9 @@ async def test_poison_message_lands_in_the_dlq_and_processing_goes_on(
     found = await wait_for(letter, 30, f"a dead letter from {source}", running)
     assert found["topic"] == source
     assert "not JSON" in found["reason"]
+    headers = await dlq_headers(kafka_bootstrap_servers, e2e_topics.dlq, marker)
+    assert "not JSON" in headers["sluice-dlq-reason"]
+    assert headers["sluice-dlq-source-topic"] == source
     tenant = f"t-{uuid.uuid4().hex[:10]}"
     workflow_id = await publish(
         e2e_pool, tenant, {"name": "after", "steps": [call("e", "test.echo")]}

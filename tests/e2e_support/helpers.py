@@ -8,11 +8,12 @@ from typing import Any
 
 import asyncpg
 from plugins.test_actions import ROWS_TABLE_SQL, register
-from services_harness import Services, wait_for
 from sluice_engine import ActionHandlers, EngineContext, StartOptions, start_run
 from sluice_messaging.topics import Topics
 from sluice_storage import DefinitionRepository, transaction
 from workflow_core.registry import create_registry
+
+from e2e_support.services import Services, wait_for
 
 FINAL = ("SUCCEEDED", "FAILED", "CANCELED")
 
