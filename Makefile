@@ -23,7 +23,7 @@ dev: setup ## Run the whole system locally (Kafka, PostgreSQL, all services); Ct
 	$(RUN) sluice dev
 
 test: setup lint typecheck ## What CI runs: lint, typecheck, then the test suite (bounded chaos, sampled slow suites)
-	$(RUN) pytest $(PYTEST_ARGS)
+	$(RUN) pytest --cov=workflow_core --cov-report=term:skip-covered --cov-fail-under=90 $(PYTEST_ARGS)
 
 test-fast: ## Unit and golden tests only, no setup
 	$(RUN) pytest tests/unit tests/golden $(PYTEST_ARGS)
