@@ -129,3 +129,28 @@ def test_undefined_expression_result_writes_null() -> None:
     driver = run([assign("a", {"vars.v": expr("payload.missing")})], REGISTRY)
     assert driver.state is not None
     assert driver.state.envelope["vars"] == {"v": None}
+
+
+def test_payload_x_sensitive_fields_join_meta_redactions_at_start_and_on_write() -> None:
+    from golden.golden_driver import Driver, definition, start_command
+    from workflow_core.interpreter import WriteSnapshot
+    from workflow_core.registry import create_registry
+
+    registry = create_registry()
+    secret = {"type": "string", "x-sensitive": True}
+    schema = {
+        "type": "object",
+        "properties": {"pin": secret, "more": {"type": "object", "properties": {"key": secret}}},
+    }
+    registry.schemas.register("payload.Secret.v1", schema)
+    steps = [assign("a", {"payload.more.key": "k-123456", "vars.echo": expr("payload.pin")})]
+    driver = Driver(
+        definition(*steps, payloadSchemaRef="payload.Secret.v1"),
+        registry.freeze(),
+        lambda e, s: None,
+    )
+    state = driver.run(start_command({"pin": "4711-9"}))
+    assert state.envelope["meta"]["redactions"] == ["/payload/pin", "/payload/more/key"]
+    snapshot = driver.effects_of(WriteSnapshot)[0].envelope
+    assert snapshot["payload"] == {"pin": "***", "more": {"key": "***"}}
+    assert snapshot["vars"]["echo"] == "***"

@@ -46,9 +46,10 @@ Decisions where the SPEC is silent
   spanning their body; node steps one row per attempt transition.
 - A snapshot is written after every node step that ends (and at the end of
   the run), not after blocks.
-- ``action.call`` output fields marked ``x-sensitive`` in the action's output
-  schema are appended to ``meta.redactions`` (under ``saveAs``), so every
-  later snapshot masks them.
+- Payload fields marked ``x-sensitive`` in the payload schema (at start and
+  whenever a step rewrites the payload) and ``action.call`` output fields
+  marked ``x-sensitive`` in the action's output schema (under ``saveAs``) are
+  appended to ``meta.redactions``, so every later snapshot masks them.
 - ``control.return`` inside ``catch`` completes the catch: ``envelope.error``
   is cleared. Loop variables are restored however a loop ends.
 - ``callWorkflow`` without ``inputMapping`` starts the child with ``{}``;

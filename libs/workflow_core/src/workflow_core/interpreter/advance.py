@@ -47,7 +47,7 @@ def advance(
     if isinstance(command, StartRun):
         if state is not None:
             return _ignored(state, "duplicate StartRun ignored")
-        ctx = Ctx(program, initial_state(command), command.now, limits)
+        ctx = Ctx(program, initial_state(command, program.payload_schema), command.now, limits)
     elif state is None:
         raise NoRunError(f"{command.type} {command.command_id} for a run that does not exist")
     elif state.status.final and not isinstance(command, CompleteAction):

@@ -90,8 +90,12 @@ def block_ended(
 
 
 def write_snapshot(ctx: Ctx, node_path: str, step_id: str | None) -> None:
-    """What operators see: the envelope redacted (SPEC section 10), then capped."""
-    visible = redact_envelope(ctx.env, payload_schema=ctx.program.payload_schema)
+    """What operators see: the envelope redacted (SPEC section 10), then capped.
+
+    ``meta.redactions`` already holds the payload's ``x-sensitive`` fields
+    (``envelope.mark_sensitive_payload``) and the actions' sensitive outputs.
+    """
+    visible = redact_envelope(ctx.env)
     ctx.emit(
         WriteSnapshot(
             node_path=node_path, step_id=step_id, at=ctx.now, envelope=cap_snapshot(visible)

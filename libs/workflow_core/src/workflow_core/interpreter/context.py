@@ -11,7 +11,11 @@ from pydantic import JsonValue
 
 from workflow_core.definitions import ROOT, child_path
 from workflow_core.interpreter.effects import AppendLog, Effect, LogLevel
-from workflow_core.interpreter.envelope import Envelope, expression_context
+from workflow_core.interpreter.envelope import (
+    Envelope,
+    expression_context,
+    mark_sensitive_payload,
+)
 from workflow_core.interpreter.ids import sequenced_id
 from workflow_core.interpreter.program import Program
 from workflow_core.interpreter.state import Frame, RunState
@@ -47,6 +51,8 @@ class Ctx:
 
     @env.setter
     def env(self, envelope: Envelope) -> None:
+        if envelope.get("payload") is not self.state.envelope.get("payload"):
+            mark_sensitive_payload(envelope, self.program.payload_schema)
         self.state.envelope = envelope
 
     @property

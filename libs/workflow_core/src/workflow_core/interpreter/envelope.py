@@ -18,6 +18,7 @@ from pydantic import JsonValue
 
 from workflow_core.interpreter.failures import StepFailureError, validation_error
 from workflow_core.interpreter.wire import iso
+from workflow_core.redaction import sensitive_pointers_from_schema
 
 WRITABLE_ROOTS = frozenset({"payload", "vars", "meta"})
 Envelope = dict[str, Any]
@@ -78,6 +79,21 @@ def write_all(envelope: Envelope, writes: Sequence[tuple[str, Any]]) -> Envelope
         _write(result, segments, path, copy.deepcopy(value))
     _check_redactions(envelope, result)
     return result
+
+
+def mark_sensitive_payload(envelope: Envelope, schema: Mapping[str, Any] | None) -> None:
+    """Grow ``meta.redactions`` by the payload fields the payload schema marks ``x-sensitive``.
+
+    Done when the payload is set or rewritten, not per snapshot: snapshots then
+    only apply ``meta.redactions``, and the schema walk runs once, not per step.
+    """
+    if schema is None:
+        return
+    found = ["/payload" + p for p in sensitive_pointers_from_schema(schema, envelope["payload"])]
+    current = list(envelope["meta"].get("redactions") or [])
+    grown = current + [p for p in found if p not in current]
+    if len(grown) != len(current):
+        envelope["meta"] = {**envelope["meta"], "redactions": grown}
 
 
 def _write(envelope: Envelope, segments: list[str], path: str, value: Any) -> None:

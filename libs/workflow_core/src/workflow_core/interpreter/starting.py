@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from workflow_core.definitions import ROOT, Definition
 from workflow_core.interpreter.commands import StartRun
-from workflow_core.interpreter.envelope import new_envelope
+from workflow_core.interpreter.envelope import mark_sensitive_payload, new_envelope
 from workflow_core.interpreter.state import Frame, RunState, RunStatus
 from workflow_core.json_schema import SchemaViolation, violations
 from workflow_core.registry import Registry
@@ -28,7 +31,7 @@ def payload_violations(
     return violations(schema, payload)
 
 
-def initial_state(command: StartRun) -> RunState:
+def initial_state(command: StartRun, payload_schema: Mapping[str, Any] | None) -> RunState:
     envelope = new_envelope(
         run_id=command.run_id,
         workflow_id=command.workflow_id,
@@ -38,6 +41,7 @@ def initial_state(command: StartRun) -> RunState:
         trace_id=command.trace_id,
         tags=command.tags,
     )
+    mark_sensitive_payload(envelope, payload_schema)
     return RunState(
         run_id=command.run_id,
         tenant_id=command.tenant_id,
