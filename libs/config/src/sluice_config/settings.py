@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     kafka_controller_port: int = 9093
     postgres_port: int = 5432
 
+    # Inbound mail: 25 MiB = 26214400 bytes, the usual MTA message limit (Postfix and
+    # Exchange Online defaults are 10-35 MB); bigger mail is refused (SMTP 552, HTTP 413).
+    max_email_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
 
