@@ -9,10 +9,11 @@ from fastapi import FastAPI
 from sluice_config import Settings
 from sluice_messaging.topics import Topics
 from sluice_storage import create_pool
-from workflow_core.registry import Registry, create_registry
+from workflow_core.registry import Registry
 
 from sluice_api.clock import Clock, utc_now
 from sluice_api.context import ApiContext
+from sluice_api.engine import build_registry, engine_context, install_engine_handlers
 from sluice_api.metrics import ApiMetrics
 from sluice_api.problems import install_problem_handlers
 from sluice_api.routes import (
@@ -21,15 +22,15 @@ from sluice_api.routes import (
     events,
     health,
     human_tasks,
-    registry,
     run_controls,
     run_history,
     runs,
 )
+from sluice_api.routes import registry as registry_routes
 
 ROUTERS = (
     definitions.router, runs.router, run_history.router, run_controls.router,
-    registry.router, events.router, human_tasks.router, dead_letters.router, health.router,
+    registry_routes.router, events.router, human_tasks.router, dead_letters.router, health.router,
 )  # fmt: skip
 DESCRIPTION = """Definitions, runs, events, human tasks and dead letters of one tenant.
 
@@ -41,12 +42,15 @@ def create_app(
     settings: Settings, *, registry: Registry | None = None, clock: Clock = utc_now
 ) -> FastAPI:
     """The app for ``settings``; the pool opens and closes with the app's lifespan."""
+    registry = registry or build_registry(settings)
+    topics = Topics.from_prefix(settings.topic_prefix)
     context = ApiContext(
         settings=settings,
-        registry=registry or create_registry().freeze(),
+        registry=registry,
         clock=clock,
         metrics=ApiMetrics(),
-        topics=Topics.from_prefix(settings.topic_prefix),
+        topics=topics,
+        engine=engine_context(registry, topics, clock),
     )
 
     @asynccontextmanager
@@ -61,6 +65,7 @@ def create_app(
     app = FastAPI(title="Sluice API", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.context = context
     install_problem_handlers(app)
+    install_engine_handlers(app)
     app.middleware("http")(context.metrics.middleware)
     for router in ROUTERS:
         app.include_router(router)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import asyncpg
 from sluice_config import Settings
+from sluice_engine import EngineContext
 from sluice_messaging.topics import Topics
 from sluice_storage import transaction
 from workflow_core.registry import Registry
@@ -23,6 +24,7 @@ class ApiContext:
     clock: Clock
     metrics: ApiMetrics
     topics: Topics
+    engine: EngineContext
     pool: asyncpg.Pool | None = None
 
     @asynccontextmanager

@@ -1,23 +1,77 @@
-"""The run engine (``sluice_engine``, another team's library) seen from the API.
+"""The run engine (``sluice_engine``) seen from the API: its context, and its
+errors as problems.
 
 The API never advances runs itself: starts, event routing, operator controls
-and task completions go through the engine's functions, inside the request's
-transaction, so the answer can name what happened. Until the engine library
-is installed these answer 503 ``ENGINE_UNAVAILABLE`` and record nothing.
+and task completions go through the engine's functions inside the request's
+transaction, so the answer can name what happened, and an error rolls back
+everything the request wrote.
 """
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sluice_config import Settings
+from sluice_engine import (
+    ActionHandlers,
+    CommandRejectedError,
+    EngineContext,
+    EngineError,
+    InvalidPayloadError,
+    RunNotFoundError,
+    TaskNotActiveError,
+    UnknownWorkflowError,
+    load_plugins,
+)
+from sluice_messaging.topics import Topics
+from workflow_core.registry import Registry, create_registry
 
-from sluice_api.problems import ProblemError
+from sluice_api.clock import Clock
+from sluice_api.problems import problem_response
+from sluice_api.schemas.common import ProblemItem
+
+# (status, code) per engine error; anything else from the engine is a 500.
+_STATUS: dict[type[EngineError], tuple[int, str]] = {
+    UnknownWorkflowError: (404, "NOT_FOUND"),
+    RunNotFoundError: (404, "NOT_FOUND"),
+    InvalidPayloadError: (422, "INVALID_PAYLOAD"),
+    CommandRejectedError: (422, "COMMAND_REJECTED"),
+    TaskNotActiveError: (409, "TASK_NOT_OPEN"),
+}
 
 
-def engine() -> ModuleType:
-    try:
-        return importlib.import_module("sluice_engine")
-    except ModuleNotFoundError:
-        raise ProblemError(
-            503, "ENGINE_UNAVAILABLE", "the run engine is not installed in this API build"
-        ) from None
+def build_registry(settings: Settings) -> Registry:
+    """The core's registry plus the ``WF_PLUGINS`` node types and actions, frozen.
+
+    The API needs the plugins' contracts (publish validation, discovery) but
+    never runs their handlers, so the handler table is thrown away.
+    """
+    registry = create_registry()
+    load_plugins(settings.plugins, registry, ActionHandlers())
+    return registry.freeze()
+
+
+def engine_context(registry: Registry, topics: Topics, clock: Clock) -> EngineContext:
+    return EngineContext(registry=registry, topics=topics, clock=clock)
+
+
+def _items(exc: EngineError) -> list[ProblemItem]:
+    if isinstance(exc, InvalidPayloadError):
+        return [ProblemItem(pointer="/payload" + v.pointer, message=v.message)
+                for v in exc.violations]  # fmt: skip
+    if isinstance(exc, CommandRejectedError):
+        return [ProblemItem(pointer=str(v.get("pointer", "")), message=str(v.get("message", "")))
+                for v in exc.violations]  # fmt: skip
+    return []
+
+
+async def _on_engine_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, EngineError)
+    for kind, (status, code) in _STATUS.items():
+        if isinstance(exc, kind):
+            return problem_response(status, code, exc.message, _items(exc))
+    raise exc  # not a client error: the generic handler logs it and answers 500
+
+
+def install_engine_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(EngineError, _on_engine_error)

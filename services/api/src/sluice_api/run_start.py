@@ -1,48 +1,32 @@
-"""Starting a run: the version must exist and the payload must fit its schema
-before the engine creates anything (SPEC 4: an invalid payload -> no run)."""
+"""Starting a run through the engine: the engine checks that the version exists
+and that the payload fits its schema before anything is written (SPEC 4)."""
 
 from __future__ import annotations
 
+import uuid
+
 import asyncpg
-from sluice_storage import DefinitionRepository, DefinitionVersionRecord
-from workflow_core.json_schema import violations
+from sluice_engine import StartOptions, start_run
+from sluice_storage import RunRecord, RunRepository
 
 from sluice_api.context import ApiContext
-from sluice_api.engine import engine
-from sluice_api.problems import ProblemError, not_found
+from sluice_api.problems import not_found
 from sluice_api.roles import Principal
-from sluice_api.schemas.common import ProblemItem
-from sluice_api.schemas.runs import RunCreate, RunPublic
-from sluice_api.views import run_public
+from sluice_api.schemas.runs import RunCreate
 
 
-async def load_version(
-    conn: asyncpg.Connection, tenant_id: str, body: RunCreate
-) -> DefinitionVersionRecord:
-    found = await DefinitionRepository(conn, tenant_id).get_version(body.workflow_id, body.version)
-    if found is None:
-        what = f"{body.workflow_id}/{body.version}" if body.version else str(body.workflow_id)
-        raise not_found("published definition version", what)
-    return found
-
-
-def check_payload(version: DefinitionVersionRecord, payload: dict[str, object]) -> None:
-    if version.payload_schema is None:
-        return
-    found = violations(version.payload_schema, payload)
-    if found:
-        items = [ProblemItem(pointer="/payload" + v.pointer, message=v.message) for v in found]
-        detail = f"the payload does not match {version.definition.get('payloadSchemaRef')}"
-        raise ProblemError(422, "INVALID_PAYLOAD", detail, errors=items)
-
-
-async def start_run(
+async def start(
     ctx: ApiContext, conn: asyncpg.Connection, who: Principal, body: RunCreate
-) -> RunPublic:
-    version = await load_version(conn, who.tenant_id, body)
-    check_payload(version, body.payload)
-    run = await engine().start_run(
-        conn, tenant_id=who.tenant_id, version=version, payload=body.payload, now=ctx.clock(),
-        topics=ctx.topics,
+) -> RunRecord:
+    applied = await start_run(
+        conn, ctx.engine, who.tenant_id, str(body.workflow_id), body.payload,
+        StartOptions(version=body.version),
     )  # fmt: skip
-    return run_public(run)
+    return await load_run(conn, who.tenant_id, uuid.UUID(applied.run_id))
+
+
+async def load_run(conn: asyncpg.Connection, tenant_id: str, run_id: uuid.UUID) -> RunRecord:
+    run = await RunRepository(conn, tenant_id).get(run_id)
+    if run is None:
+        raise not_found("run", run_id)
+    return run

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, Response
-from sluice_storage import EventRepository
+from sluice_engine import route_event
+from sluice_storage import EventRepository, NewEvent
 from workflow_core.redaction import redact
 
 from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Manager, Viewer
-from sluice_api.engine import engine
 from sluice_api.idempotency import IdempotencyKeyHeader, idempotent
 from sluice_api.schemas.common import Page, Problem
 from sluice_api.schemas.events import EventCreate, EventPublic, EventRouted
@@ -46,14 +47,19 @@ async def submit_event(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> EventRouted:
     async def route(conn: asyncpg.Connection) -> tuple[int, dict[str, Any]]:
-        routed = await engine().route_event(
-            conn, tenant_id=who.tenant_id, event_name=body.event_name,
-            correlation_key=body.correlation_key, payload=body.payload,
-            idempotency_key=body.idempotency_key, source="api", now=ctx.clock(),
-            topics=ctx.topics,
+        event = NewEvent(
+            event_id=uuid.uuid4(), event_name=body.event_name,
+            correlation_key=body.correlation_key, payload=body.payload, received_at=ctx.clock(),
+            idempotency_key=body.idempotency_key, source="api",
         )  # fmt: skip
-        result = EventRouted.model_validate(routed, from_attributes=True)
-        return 201, result.model_dump(mode="json", by_alias=True)
+        routed = await route_event(conn, ctx.engine, who.tenant_id, event)
+        result = EventRouted(
+            event_id=routed.event_id, started_run_ids=routed.started_run_ids,
+            resumed_run_id=routed.resumed_run_id, duplicate=routed.duplicate,
+            errors=routed.errors,
+        )  # fmt: skip
+        # A duplicate (same body idempotencyKey) created nothing: 200, not 201.
+        return (200 if routed.duplicate else 201), result.model_dump(mode="json", by_alias=True)
 
     status, payload = await idempotent(
         ctx, who, "workflow-events", idempotency_key, body.model_dump(mode="json"), route

@@ -6,11 +6,12 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
+from sluice_engine import complete_human_task
 from sluice_storage.human_tasks import HumanTaskRecord, HumanTaskRepository
 from workflow_core.json_schema import violations
 
+from sluice_api.controls import cancel_task as cancel_task_and_step
 from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Manager, TaskIdPath, Viewer
-from sluice_api.engine import engine
 from sluice_api.problems import ProblemError, not_found
 from sluice_api.schemas.common import Page, Problem, ProblemItem
 from sluice_api.schemas.human_tasks import HumanTaskPublic, TaskStatus
@@ -92,14 +93,9 @@ async def complete_task(
         if task.status not in ("OPEN", "CLAIMED"):
             raise not_open(task)
         check_output(task, output)
-        done = await engine().complete_human_task(
-            conn, tenant_id=who.tenant_id, task_id=task_id, output=output,
-            completed_by=who.subject, now=ctx.clock(), topics=ctx.topics,
-        )  # fmt: skip
-        if done is None:
-            raise not_open(task)
-        completed = await HumanTaskRepository(conn, who.tenant_id).get(task_id)
-    assert completed is not None
+        completed = await complete_human_task(
+            conn, ctx.engine, who.tenant_id, str(task_id), output, who.subject
+        )
     return task_public(completed)
 
 
@@ -111,10 +107,7 @@ async def cancel_task(ctx: ContextDep, who: Manager, task_id: TaskIdPath) -> Hum
             raise not_found("human task", task_id)
         if task.status not in ("OPEN", "CLAIMED"):
             raise not_open(task)
-        await engine().cancel_human_task(
-            conn, tenant_id=who.tenant_id, task_id=task_id, canceled_by=who.subject,
-            now=ctx.clock(), topics=ctx.topics,
-        )  # fmt: skip
+        await cancel_task_and_step(ctx, conn, who, task_id)
         canceled = await HumanTaskRepository(conn, who.tenant_id).get(task_id)
     assert canceled is not None
     return task_public(canceled)

@@ -1,22 +1,20 @@
 """``/workflow-runs/{runId}/cancel|resume|retry|replay``: operator controls.
 
 Admin only, a reason is required, and each is audited in the same transaction
-as the engine call that carries it out (so an audit entry never describes
-something that did not happen).
+as the engine call that carries it out (an audit entry never describes
+something that did not happen). The answer is the run (for replay: the new run).
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-import asyncpg
 from fastapi import APIRouter
 from sluice_storage import AuditRepository, RunRecord, RunRepository
 
+from sluice_api import controls
 from sluice_api.context import ApiContext
 from sluice_api.deps import Admin, ContextDep, RunIdPath
-from sluice_api.engine import engine
 from sluice_api.problems import not_found
 from sluice_api.roles import Principal
 from sluice_api.schemas.common import OperatorRequest, Problem
@@ -31,34 +29,33 @@ from sluice_api.views import run_public
 
 router = APIRouter(prefix="/workflow-runs/{runId}", tags=["run controls"])
 _RESPONSES: dict[int | str, dict[str, Any]] = {
-    409: {"model": Problem, "description": "the run's status does not allow this"}
+    404: {"model": Problem, "description": "no such run"},
+    409: {"model": Problem, "description": "the run's status does not allow this"},
 }
 
 
 async def _control(
-    ctx: ApiContext, who: Principal, run_id: RunIdPath, action: str, body: OperatorRequest
+    ctx: ApiContext, who: Principal, run_id: Any, action: str, body: OperatorRequest
 ) -> RunPublic:
-    now = ctx.clock()
     async with ctx.tx() as conn:
-        run = await _locked_run(conn, who.tenant_id, run_id)
-        extra = body.model_dump(mode="json", by_alias=True, exclude={"reason"}, exclude_none=True)
-        operate = getattr(engine(), f"{action}_run")
-        result: RunRecord = await operate(
-            conn, tenant_id=who.tenant_id, run=run, reason=body.reason, requested_by=who.subject,
-            now=now, topics=ctx.topics, **extra,
-        )  # fmt: skip
+        run = await RunRepository(conn, who.tenant_id).lock(run_id)
+        if run is None:
+            raise not_found("run", run_id)
+        result: RunRecord
+        if isinstance(body, ResumeRequest):
+            result = await controls.resume(ctx, conn, who, run, body.payload)
+        elif isinstance(body, ReplayRequest):
+            result = await controls.replay(ctx, conn, who, run, body.version, body.payload)
+        elif isinstance(body, RetryRequest):
+            result = controls.retry(run)
+        else:
+            result = await controls.cancel(ctx, conn, who, run, body.reason)
+        details = body.model_dump(mode="json", by_alias=True, exclude={"reason"}, exclude_none=True)
         await AuditRepository(conn, who.tenant_id).append(
-            at=now, subject=who.subject, action=f"run.{action}", target=str(run_id),
-            reason=body.reason, details={**extra, "resultRunId": str(result.run_id)},
+            at=ctx.clock(), subject=who.subject, action=f"run.{action}", target=str(run_id),
+            reason=body.reason, details={**details, "resultRunId": str(result.run_id)},
         )  # fmt: skip
     return run_public(result)
-
-
-async def _locked_run(conn: asyncpg.Connection, tenant_id: str, run_id: uuid.UUID) -> RunRecord:
-    run = await RunRepository(conn, tenant_id).lock(run_id)
-    if run is None:
-        raise not_found("run", run_id)
-    return run
 
 
 @router.post("/cancel", summary="Cancel a run (any non-final status)", responses=_RESPONSES)
@@ -75,7 +72,11 @@ async def resume_run(
     return await _control(ctx, who, run_id, "resume", body)
 
 
-@router.post("/retry", summary="Restart a FAILED run at its failed step", responses=_RESPONSES)
+@router.post(
+    "/retry",
+    summary="Restart a FAILED run at its failed step (not supported yet: 501)",
+    responses={**_RESPONSES, 501: {"model": Problem, "description": "not supported yet"}},
+)
 async def retry_run(
     ctx: ContextDep, who: Admin, run_id: RunIdPath, body: RetryRequest
 ) -> RunPublic:
@@ -83,9 +84,11 @@ async def retry_run(
 
 
 @router.post(
-    "/replay", status_code=201, summary="Start a new run of the same (or a given) version",
+    "/replay",
+    status_code=201,
+    summary="Start a new run of the same (or a given) version",
     responses=_RESPONSES,
-)  # fmt: skip
+)
 async def replay_run(
     ctx: ContextDep, who: Admin, run_id: RunIdPath, body: ReplayRequest
 ) -> RunPublic:

@@ -14,7 +14,7 @@ from sluice_storage.run_summary import RunSummaryRepository
 from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Manager, RunIdPath, Viewer
 from sluice_api.idempotency import IdempotencyKeyHeader, idempotent
 from sluice_api.problems import not_found
-from sluice_api.run_start import start_run
+from sluice_api.run_start import start
 from sluice_api.schemas.common import Page, Problem
 from sluice_api.schemas.runs import (
     RunCreate,
@@ -98,12 +98,12 @@ async def create_run(
     response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> RunPublic:
-    async def start(conn: asyncpg.Connection) -> tuple[int, dict[str, Any]]:
-        run = await start_run(ctx, conn, who, body)
+    async def work(conn: asyncpg.Connection) -> tuple[int, dict[str, Any]]:
+        run = run_public(await start(ctx, conn, who, body))
         return 201, run.model_dump(mode="json", by_alias=True)
 
     status, payload = await idempotent(
-        ctx, who, "workflow-runs", idempotency_key, body.model_dump(mode="json"), start
+        ctx, who, "workflow-runs", idempotency_key, body.model_dump(mode="json"), work
     )
     response.status_code = status
     return RunPublic.model_validate(payload)

@@ -35,6 +35,10 @@ class EventRouted(WireModel):
     started_run_ids: list[uuid.UUID]
     resumed_run_id: uuid.UUID | None = None
     duplicate: bool = Field(default=False, description="the idempotency key was seen before")
+    errors: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="triggered definitions whose payload check failed (the others still ran)",
+    )
 
 
 class EventPublic(WireModel):

@@ -1,0 +1,73 @@
+"""Human tasks: listed, claimed, completed (validated before anything is recorded), canceled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from workflows import asks_a_human, publish, start
+
+pytestmark = pytest.mark.integration
+
+
+async def open_task(admin: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str, Any]]:
+    run = await start(admin, await publish(admin, asks_a_human()), {"key": "T-1"})
+    tasks = (await admin.get("/human-tasks", params={"runId": run["runId"]})).json()["items"]
+    assert len(tasks) == 1
+    return run, tasks[0]
+
+
+async def test_task_is_listed_with_its_form(admin: httpx.AsyncClient) -> None:
+    run, task = await open_task(admin)
+    assert task["status"] == "OPEN"
+    assert task["title"] == "Review T-1"
+    assert task["formSchema"]["required"] == ["decision"]
+    assert task["runId"] == run["runId"]
+    by_status = await admin.get("/human-tasks", params={"status": ["COMPLETED", "CANCELED"]})
+    assert task["taskId"] not in {t["taskId"] for t in by_status.json()["items"]}
+
+
+async def test_invalid_completion_is_refused_then_valid_one_resumes_the_run(
+    admin: httpx.AsyncClient,
+) -> None:
+    run, task = await open_task(admin)
+    url = f"/human-tasks/{task['taskId']}/complete"
+    refused = await admin.post(url, json={"decision": "maybe", "extra": 1})
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"
+    body = refused.json()
+    assert body["code"] == "INVALID_TASK_OUTPUT"
+    assert {e["pointer"] for e in body["errors"]} == {"", "/decision"}
+    still = (await admin.get("/human-tasks", params={"runId": run["runId"]})).json()["items"][0]
+    assert still["status"] == "OPEN"
+    done = await admin.post(url, json={"decision": "yes", "note": "fine"})
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "COMPLETED"
+    assert done.json()["output"] == {"decision": "yes", "note": "fine"}
+    finished = (await admin.get(f"/workflow-runs/{run['runId']}")).json()
+    assert (finished["status"], finished["state"]) == ("SUCCEEDED", "REVIEWED")
+    twice = await admin.post(url, json={"decision": "no"})
+    assert twice.status_code == 409
+
+
+async def test_claim_then_cancel_fails_the_step_as_timed_out(admin: httpx.AsyncClient) -> None:
+    run, task = await open_task(admin)
+    claimed = await admin.post(f"/human-tasks/{task['taskId']}/claim")
+    assert claimed.json()["status"] == "CLAIMED"
+    assert claimed.json()["claimedBy"] == "tester"
+    canceled = await admin.post(f"/human-tasks/{task['taskId']}/cancel")
+    assert canceled.status_code == 200, canceled.text
+    assert canceled.json()["status"] == "CANCELED"
+    failed = (await admin.get(f"/workflow-runs/{run['runId']}")).json()
+    assert failed["status"] == "FAILED"
+    assert failed["error"]["category"] == "TimeoutError"
+
+
+async def test_viewer_cannot_complete_a_task(
+    admin: httpx.AsyncClient, client_factory: Any, token_factory: Any
+) -> None:
+    _, task = await open_task(admin)
+    viewer = client_factory(await token_factory("workflow.view"))
+    answer = await viewer.post(f"/human-tasks/{task['taskId']}/complete", json={"decision": "yes"})
+    assert answer.status_code == 403
