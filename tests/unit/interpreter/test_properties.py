@@ -18,6 +18,7 @@ import os
 from typing import Any
 
 from golden.golden_driver import (
+    T0,
     Driver,
     Reply,
     complete,
@@ -33,6 +34,7 @@ from hypothesis import strategies as st
 from workflow_core.definitions import Definition
 from workflow_core.interpreter import (
     AttemptStatus,
+    CancelRun,
     RecordStepAttempt,
     RegisterWait,
     RequestAction,
@@ -61,50 +63,61 @@ maybe_policies = st.fixed_dictionaries(
         "onError": st.sampled_from([{"policy": "continue"}, {"policy": "fail"}]),
     },
 )
+state_sets = st.builds(
+    lambda s: {"type": "state.set", "config": {"state": s}}, st.sampled_from(["A", "B"])
+)
+assigns = st.builds(
+    lambda v: {
+        "type": "transform.assign",
+        "config": {"assign": {"vars.n": e(v), "vars.t": e("nowIso()")}},
+    },
+    st.sampled_from(["$coalesce(vars.n, 0) + 1", "vars.it", "payload.x"]),
+)
+action_calls = st.builds(
+    lambda p: {
+        "type": "action.call",
+        "config": {
+            "actionId": "work",
+            "version": 1,
+            "args": {"n": e("vars.n")},
+            "saveAs": "vars.out",
+        },
+        **p,
+    },
+    maybe_policies,
+)
+event_waits = st.builds(
+    lambda t: {
+        "type": "event.wait",
+        "config": {
+            "eventName": "E",
+            "correlationKey": e("'k'"),
+            "timeoutMs": t,
+            "assign": {"vars.ev": e("event.payload")},
+        },
+    },
+    st.sampled_from([1000, 60000]),
+)
+compute_nodes = st.builds(
+    lambda fail_, cat, p: {
+        "type": "test.maybeFail",
+        "config": {"fail": fail_, "category": cat, "retryable": True, "value": 1},
+        **p,
+    },
+    st.sampled_from([True, False, e("vars.itIndex = 1")]),
+    st.sampled_from(["ActionError", "TransientError", "ValidationError"]),
+    maybe_policies,
+)
+# Actions weigh triple: they are what parks and resumes a run most often.
 leaves = st.one_of(
-    st.builds(lambda s: {"type": "state.set", "config": {"state": s}}, st.sampled_from(["A", "B"])),
-    st.builds(
-        lambda v: {
-            "type": "transform.assign",
-            "config": {"assign": {"vars.n": e(v), "vars.t": e("nowIso()")}},
-        },
-        st.sampled_from(["$coalesce(vars.n, 0) + 1", "vars.it", "payload.x"]),
-    ),
-    st.builds(
-        lambda p: {
-            "type": "action.call",
-            "config": {
-                "actionId": "work",
-                "version": 1,
-                "args": {"n": e("vars.n")},
-                "saveAs": "vars.out",
-            },
-            **p,
-        },
-        maybe_policies,
-    ),
-    st.builds(
-        lambda t: {
-            "type": "event.wait",
-            "config": {
-                "eventName": "E",
-                "correlationKey": e("'k'"),
-                "timeoutMs": t,
-                "assign": {"vars.ev": e("event.payload")},
-            },
-        },
-        st.sampled_from([1000, 60000]),
-    ),
-    st.builds(
-        lambda fail_, cat, p: {
-            "type": "test.maybeFail",
-            "config": {"fail": fail_, "category": cat, "retryable": True, "value": 1},
-            **p,
-        },
-        st.sampled_from([True, False, e("vars.itIndex = 1")]),
-        st.sampled_from(["ActionError", "TransientError", "ValidationError"]),
-        maybe_policies,
-    ),
+    state_sets,
+    assigns,
+    action_calls,
+    action_calls,
+    action_calls,
+    event_waits,
+    compute_nodes,
+    compute_nodes,
     st.just({"type": "control.return"}),
 )
 
@@ -136,10 +149,12 @@ def blocks(children: st.SearchStrategy[list[Any]]) -> st.SearchStrategy[list[Any
             st.sampled_from([{}, {"captureErrorAs": "caught"}]),
         ),
     )
-    return st.lists(st.one_of(leaves, block), max_size=3)
+    return st.lists(st.one_of(leaves, block), min_size=1, max_size=4)
 
 
-pipelines = st.recursive(st.lists(leaves, max_size=3), blocks, max_leaves=12)
+nested = st.recursive(st.lists(leaves, min_size=1, max_size=4), blocks, max_leaves=16)
+# Two nested pipelines back to back: long enough runs to park and resume often.
+pipelines = st.tuples(nested, nested).map(lambda pair: pair[0] + pair[1])
 
 
 def with_ids(steps: list[Any], counter: itertools.count[int] | None = None) -> list[Any]:
@@ -255,3 +270,31 @@ def _every_started_attempt_ends_once(driver: Driver) -> None:
         key = (effect.node_path, json.dumps(effect.loop_indexes), effect.attempt)
         open_[key] = open_.get(key, 0) + (1 if effect.status is AttemptStatus.STARTED else -1)
     assert all(count == 0 for count in open_.values()), open_
+
+
+@SETTINGS
+@given(pipelines, st.integers(0, 2**16), st.data())
+def test_duplicates_are_no_ops_and_cancel_is_safe_anywhere(
+    steps: list[Any], seed: int, data: st.DataObject
+) -> None:
+    reference = play(with_ids(steps), seed, roundtrip=False)
+    history = reference.history
+    cut = data.draw(st.integers(0, len(history) - 1))
+    state = history[cut].transition.state
+    for earlier in data.draw(st.lists(st.sampled_from(history[: cut + 1]), max_size=3)):
+        again = advance(reference.definition, state, earlier.command, registry=REGISTRY)
+        assert {e.type for e in again.effects} <= {"AppendLog"}, earlier.command.type
+        assert again.state.model_dump(mode="json") == state.model_dump(mode="json")
+    canceled = advance(
+        reference.definition,
+        state,
+        CancelRun(command_id="cx", now=T0, reason="r"),
+        registry=REGISTRY,
+    )
+    assert canceled.state.status.final
+    assert canceled.state.waits == []
+    assert canceled.state.pending_action is None
+    for later in history[cut + 1 :]:
+        after = advance(reference.definition, canceled.state, later.command, registry=REGISTRY)
+        assert {e.type for e in after.effects} <= {"AppendLog"}
+        assert after.state.status is canceled.state.status

@@ -24,6 +24,7 @@ from workflow_core.interpreter.commands import (
 )
 from workflow_core.interpreter.context import Ctx
 from workflow_core.interpreter.effects import FinalStatus, WaitKind, WaitOutcome
+from workflow_core.interpreter.failures import StepFailureError
 from workflow_core.interpreter.frames import finish_run
 from workflow_core.interpreter.nodes import action_call, event_wait, human_task
 from workflow_core.interpreter.nodes.dispatch import run_node
@@ -76,7 +77,12 @@ def on_complete_human_task(ctx: Ctx, command: CompleteHumanTask) -> None:
     if wait is None:
         return
     step = _active_node(ctx)
-    found = human_task.completion_violations(ctx, step, command.output)
+    try:
+        found = human_task.completion_violations(ctx, step, command.output)
+    except StepFailureError as failure:  # the form schema vanished from the registry
+        close_wait(ctx, wait, WaitOutcome.RESOLVED)
+        fail_node(ctx, step, failure.error)
+        return
     if found:
         raise CommandRejectedError("task output does not match the form schema", found)
     close_wait(ctx, wait, WaitOutcome.RESOLVED)
