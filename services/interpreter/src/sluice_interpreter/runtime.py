@@ -29,6 +29,8 @@ from sluice_interpreter.metrics import Metrics, Progress
 
 log = logging.getLogger(__name__)
 RELAY_RESTART_S = 1.0
+# 16 advance lanes + up to 16 router lanes share it with executor handlers and the relay.
+POOL_SIZE = 40
 
 
 def owner_name(role: str) -> str:
@@ -79,7 +81,7 @@ class Runtime:
         self.handlers.freeze()
         self._owner = owner_name(self.role)
         self.engine = EngineContext(registry=registry, topics=self.topics)
-        self.pool = await create_pool(settings, max_size=20)
+        self.pool = await create_pool(settings, max_size=POOL_SIZE)
         assert settings.kafka_bootstrap_servers is not None
         self.producer = create_producer(settings.kafka_bootstrap_servers)
         await self.producer.start()
