@@ -84,6 +84,21 @@ class Driver:
         assert self.state is not None
         return self.state
 
+    def run_more(self, *, max_commands: int = 500) -> RunState:
+        """Answer the effects of the last transition, and so on, like ``run``."""
+        last = self.history[-1].transition
+        queue: deque[Command] = deque()
+        for effect in last.effects:
+            reply = self.responder(effect, last.state)
+            queue.extend(reply if isinstance(reply, list) else [reply] if reply else [])
+        while queue and len(self.history) < max_commands:
+            transition = self.send(queue.popleft())
+            for effect in transition.effects:
+                reply = self.responder(effect, transition.state)
+                queue.extend(reply if isinstance(reply, list) else [reply] if reply else [])
+        assert self.state is not None
+        return self.state
+
     def send(self, command: Command) -> Transition:
         command = self._stamp(command)
         transition = advance(self.definition, self.state, command, registry=self.registry)

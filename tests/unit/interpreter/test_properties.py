@@ -38,7 +38,9 @@ from workflow_core.interpreter import (
     RecordStepAttempt,
     RegisterWait,
     RequestAction,
+    RetryRun,
     RunState,
+    RunStatus,
     WaitKind,
     advance,
 )
@@ -298,3 +300,19 @@ def test_duplicates_are_no_ops_and_cancel_is_safe_anywhere(
         after = advance(reference.definition, canceled.state, later.command, registry=REGISTRY)
         assert {e.type for e in after.effects} <= {"AppendLog"}
         assert after.state.status is canceled.state.status
+
+
+@SETTINGS
+@given(pipelines, st.integers(0, 2**16))
+def test_a_failed_run_can_be_retried_at_its_failed_step(steps: list[Any], seed: int) -> None:
+    reference = play(with_ids(steps), seed, roundtrip=True)
+    state = reference.state
+    assert state is not None
+    if state.status is not RunStatus.FAILED:
+        return
+    assert state.failure is not None
+    retried = advance(
+        reference.definition, state, RetryRun(command_id="r", now=T0), registry=REGISTRY
+    )
+    assert retried.state.status is not RunStatus.FAILED or retried.state.failure is not None
+    assert any(isinstance(e, RecordStepAttempt) for e in retried.effects)

@@ -27,8 +27,9 @@ Contract
   indexes, or from the state's sequence counter.
 
 Commands: ``StartRun``, ``CompleteAction``, ``ResumeWait``, ``FireTimer``,
-``CompleteHumanTask``, ``ChildRunFinished``, ``CancelRun``, ``Continue``
-(re-drive: re-sends a pending action request, otherwise a no-op).
+``CompleteHumanTask``, ``ChildRunFinished``, ``CancelRun``, ``RetryRun``
+(operator retry of a FAILED run at its failed step, see ``retrying``),
+``Continue`` (re-drive: re-sends a pending action request, otherwise a no-op).
 All models dump camelCase with ``model_dump(mode="json")`` and load back with
 ``model_validate``; ``COMMAND_ADAPTER`` / ``EFFECT_ADAPTER`` parse the unions.
 
@@ -60,6 +61,11 @@ Decisions where the SPEC is silent
   with a non-retryable ActionError ``HANDLER_CRASHED``.
 - Canceling a run parked on a retry timer records no CANCELED attempt (that
   attempt already ended RETRY_SCHEDULED).
+- ``RetryRun`` puts back the cursor saved when the error started bubbling
+  (``RunState.failure``; cleared when an error is caught), so the failed step
+  runs its next attempt with the same idempotency keys; a retried
+  ``callWorkflow`` starts a new child (its id includes the attempt). Blocks the
+  error had closed FAILED are re-entered without a new STARTED row.
 """
 
 from workflow_core.interpreter.advance import NoRunError, Transition, advance
@@ -75,6 +81,7 @@ from workflow_core.interpreter.commands import (
     EventData,
     FireTimer,
     ResumeWait,
+    RetryRun,
     StartRun,
 )
 from workflow_core.interpreter.context import DEFAULT_LIMITS, RunLimits
@@ -131,6 +138,7 @@ __all__ = [
     "ReleaseWait",
     "RequestAction",
     "ResumeWait",
+    "RetryRun",
     "RunLimits",
     "RunState",
     "RunStatus",

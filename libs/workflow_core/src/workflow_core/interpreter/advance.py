@@ -6,13 +6,14 @@ from pydantic import Field
 
 from workflow_core.definitions import Definition
 from workflow_core.errors import SluiceError
-from workflow_core.interpreter.commands import Command, CompleteAction, StartRun
+from workflow_core.interpreter.commands import Command, CompleteAction, RetryRun, StartRun
 from workflow_core.interpreter.context import DEFAULT_LIMITS, Ctx, RunLimits
 from workflow_core.interpreter.drive import drive
 from workflow_core.interpreter.effects import AppendLog, Effect
 from workflow_core.interpreter.handlers import HANDLERS
 from workflow_core.interpreter.program import program_for
 from workflow_core.interpreter.rejection import CommandRejectedError
+from workflow_core.interpreter.retrying import on_retry_run
 from workflow_core.interpreter.starting import initial_state
 from workflow_core.interpreter.state import RunState
 from workflow_core.interpreter.wire import FrozenModel
@@ -50,12 +51,15 @@ def advance(
         ctx = Ctx(program, initial_state(command, program.payload_schema), command.now, limits)
     elif state is None:
         raise NoRunError(f"{command.type} {command.command_id} for a run that does not exist")
-    elif state.status.final and not isinstance(command, CompleteAction):
+    elif state.status.final and not isinstance(command, CompleteAction | RetryRun):
         return _ignored(state, f"{command.type} ignored: the run is {state.status.value}")
     else:
         ctx = Ctx(program, _private_copy(state), command.now, limits)
         try:
-            HANDLERS[type(command)](ctx, command)
+            if isinstance(command, RetryRun):
+                on_retry_run(ctx, command)
+            else:
+                HANDLERS[type(command)](ctx, command)
         except CommandRejectedError as refused:
             found = [v.as_dict() for v in refused.violations]
             return Transition(state=state, rejected=refused.message, violations=found)

@@ -103,6 +103,19 @@ class CancelRun(CommandBase):
     reason: str = ""
 
 
+class RetryRun(CommandBase):
+    """Operator retry: restart a FAILED run at its failed step (same version and keys).
+
+    ``payload`` / ``vars``, when given, replace the envelope's before the step
+    runs again. The failed step's next attempt number continues its history.
+    """
+
+    type: Literal["RetryRun"] = "RetryRun"
+    reason: str = ""
+    payload: dict[str, JsonValue] | None = None
+    vars: dict[str, JsonValue] | None = None
+
+
 class Continue(CommandBase):
     """Re-drive a run (scheduler); a no-op when there is nothing to do."""
 
@@ -117,6 +130,7 @@ Command = Annotated[
     | CompleteHumanTask
     | ChildRunFinished
     | CancelRun
+    | RetryRun
     | Continue,
     Field(discriminator="type"),
 ]

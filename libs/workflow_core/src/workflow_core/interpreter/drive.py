@@ -27,7 +27,7 @@ from workflow_core.interpreter.blocks import (
 from workflow_core.interpreter.context import Ctx
 from workflow_core.interpreter.effects import FinalStatus
 from workflow_core.interpreter.failures import validation_error
-from workflow_core.interpreter.frames import finish_frame, finish_run
+from workflow_core.interpreter.frames import finish_frame, finish_run, remember_failure_point
 from workflow_core.interpreter.nodes.dispatch import run_node
 from workflow_core.interpreter.state import RunStatus
 
@@ -68,4 +68,5 @@ def _fail_step_limit(ctx: Ctx, step: AnyStep) -> None:
         f"more than {limit} steps ran in one command; the definition loops too much",
         limit=limit,
     ).located(node_path=ctx.cursor_path(), step_id=step.id, at=ctx.now)
+    remember_failure_point(ctx, 1)
     finish_run(ctx, FinalStatus.FAILED, error)

@@ -48,7 +48,7 @@ def fail_step(
         ctx.frame.index += 1
         write_snapshot(ctx, active.node_path, active.step_id)
         return
-    raise_error(ctx, error)
+    raise_error(ctx, error, active.attempt)
 
 
 def _park_for_retry(ctx: Ctx, step_id: str, node_path: str, delay: timedelta) -> None:

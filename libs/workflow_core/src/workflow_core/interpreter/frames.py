@@ -27,7 +27,7 @@ from workflow_core.interpreter.effects import (
     WaitOutcome,
 )
 from workflow_core.interpreter.failures import StepError
-from workflow_core.interpreter.state import Frame, RunStatus
+from workflow_core.interpreter.state import FailurePoint, Frame, RunStatus
 
 
 def finish_frame(ctx: Ctx) -> None:
@@ -57,8 +57,9 @@ def close_frame(ctx: Ctx, status: AttemptStatus, error: StepError | None = None)
     block_ended(ctx, frame.step_id, frame.block_path, frame.started_at, loop, status, error)
 
 
-def raise_error(ctx: Ctx, error: StepError) -> None:
-    """Bubble ``error`` from the step under the top frame's cursor."""
+def raise_error(ctx: Ctx, error: StepError, attempt: int = 1) -> None:
+    """Bubble ``error`` from the step under the top frame's cursor (its ``attempt``)."""
+    remember_failure_point(ctx, attempt)
     while True:
         frame = ctx.frame
         if is_root(frame):
@@ -66,12 +67,20 @@ def raise_error(ctx: Ctx, error: StepError) -> None:
             return
         step = ctx.program.steps[frame.block_path]
         if isinstance(step, TryCatchStep) and frame.branch == "try":
+            ctx.state.failure = None  # caught: nothing to retry
             _enter_catch(ctx, frame, step, error)
             return
         if isinstance(step, ForEachStep) and step.on_item_error == "continue":
+            ctx.state.failure = None
             _record_item_error(ctx, frame, step, error)
             return
         close_frame(ctx, AttemptStatus.FAILED, error)
+
+
+def remember_failure_point(ctx: Ctx, attempt: int) -> None:
+    """Keep the cursor as it is before unwinding, so RetryRun can resume right here."""
+    frames = [frame.model_copy(deep=True) for frame in ctx.state.frames]
+    ctx.state.failure = FailurePoint(frames=frames, attempt=attempt)
 
 
 def finish_run(ctx: Ctx, status: FinalStatus, error: StepError | None = None) -> None:

@@ -64,6 +64,13 @@ class OpenWait(CoreModel):
     child_run_id: str | None = None
 
 
+class FailurePoint(CoreModel):
+    """Where an error started bubbling: the cursor before unwinding, for RetryRun."""
+
+    frames: list[Frame]
+    attempt: int = 1
+
+
 class RunState(CoreModel):
     v: Literal[1] = 1
     run_id: str
@@ -86,6 +93,7 @@ class RunState(CoreModel):
     parent_step_id: str | None = None
     node_path: str | None = None
     steps_run: int = 0
+    failure: FailurePoint | None = None
 
     def wait(self, wait_id: str) -> OpenWait | None:
         return next((w for w in self.waits if w.wait_id == wait_id), None)

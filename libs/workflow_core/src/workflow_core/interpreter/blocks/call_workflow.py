@@ -27,15 +27,17 @@ from workflow_core.interpreter.ids import child_run_id
 from workflow_core.interpreter.state import RunStatus
 
 
-def run(ctx: Ctx, step: CallWorkflowStep, path: str) -> None:
-    start_attempt(ctx, step.id, path, 1)
+def run(ctx: Ctx, step: CallWorkflowStep, path: str, attempt: int = 1) -> None:
+    """Start the child; a retried run (attempt > 1) starts a new child, not the failed one."""
+    start_attempt(ctx, step.id, path, attempt)
     try:
         payload = _child_payload(ctx, step, path)
     except StepFailureError as failure:
         fail_step(ctx, failure.error)
         return
     state = ctx.state
-    child_id = child_run_id(state.run_id, step.id, state.loop_indexes())
+    identity = step.id if attempt == 1 else f"{step.id}#{attempt}"
+    child_id = child_run_id(state.run_id, identity, state.loop_indexes())
     wait_id = ctx.next_id("wait")
     open_wait(
         ctx,
