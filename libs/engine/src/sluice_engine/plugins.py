@@ -4,6 +4,11 @@
 entry point in the ``sluice.plugins`` group or ``module:function``. A plugin
 function receives the (unfrozen) Registry and the ActionHandlers table and
 registers into both; the caller freezes them afterwards.
+
+Built-in plugins (``BUILTIN_PLUGINS``: the help-desk email node types and
+actions of the reference workflow) are loaded first in every service whenever
+their entry point is installed, so the reference workflow works out of the box
+without any ``WF_PLUGINS``; naming one in ``WF_PLUGINS`` too loads it once.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sluice_engine.errors import PluginError
 from sluice_engine.handlers import ActionHandlers
 
 ENTRY_POINT_GROUP = "sluice.plugins"
+BUILTIN_PLUGINS = ("helpdesk",)
 Plugin = Callable[[Registry, ActionHandlers], None]
 
 
@@ -49,9 +55,19 @@ def resolve_plugin(name: str) -> Plugin:
     return plugin
 
 
-def load_plugins(spec: str, registry: Registry, handlers: ActionHandlers) -> list[str]:
-    """Run every plugin named in ``spec``; returns their names in order."""
-    names = plugin_names(spec)
-    for name in names:
-        resolve_plugin(name)(registry, handlers)
+def installed_builtins() -> list[str]:
+    """The built-in plugins whose entry points are installed (a slim deploy may omit one)."""
+    available = {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return [name for name in BUILTIN_PLUGINS if name in available]
+
+
+def load_plugins(
+    spec: str, registry: Registry, handlers: ActionHandlers, *, builtins: bool = True
+) -> list[str]:
+    """Run the built-in plugins, then every plugin named in ``spec``; returns the names run."""
+    names: list[str] = []
+    for name in [*(installed_builtins() if builtins else []), *plugin_names(spec)]:
+        if name not in names:
+            resolve_plugin(name)(registry, handlers)
+            names.append(name)
     return names

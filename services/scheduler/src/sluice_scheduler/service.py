@@ -4,7 +4,11 @@ Timers are polled every ``WF_SCHEDULER_POLL_S`` (0.25 s): a due wait is claimed
 with ``FOR UPDATE SKIP LOCKED``, marked FIRED and its FireTimer command goes to
 the outbox in the same transaction, so it fires within poll + relay latency
 (well under the 1 s the SPEC asks). Maintenance (stale leases, re-drive) runs
-every ``MAINTENANCE_EVERY_S``.
+every ``MAINTENANCE_EVERY_S``. Outbound help-desk mail (acknowledgements) is
+delivered here too, polled like the timers: the scheduler is the service that
+already claims due rows with SKIP LOCKED on a clock, it runs no Faust agents a
+slow SMTP relay could stall, and several replicas share the work safely
+(``sluice_helpdesk.sender``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from sluice_engine.timers import (
     recover_stale_jobs,
     redrive_stale_runs,
 )
+from sluice_helpdesk.sender import send_due, smtp_delivery
 from sluice_messaging.topics import Topics
 from sluice_storage import create_pool, transaction
 
@@ -46,6 +51,13 @@ class SchedulerMetrics:
         self.recovered = Counter(
             "sluice_jobs_recovered_total", "Stale job leases recovered", registry=self.registry
         )
+        self.mail_sent = Counter(
+            "sluice_outbound_mail_sent_total", "Outbound mails accepted", registry=self.registry
+        )
+        self.mail_failed = Counter(
+            "sluice_outbound_mail_failed_total", "Outbound mail attempts failed",
+            registry=self.registry,
+        )  # fmt: skip
         self.last_tick = Gauge(
             "sluice_scheduler_last_tick_timestamp_seconds",
             "Last timer poll",
@@ -92,6 +104,13 @@ class Scheduler:
         if recovered or redriven:
             log.info("recovered %d stale job leases, re-drove %d runs", recovered, redriven)
 
+    async def send_mail_once(self) -> None:
+        assert self.pool is not None
+        deliver = smtp_delivery(self.settings.smtp_host, self.settings.smtp_port)
+        sent, failed = await send_due(self.pool, deliver, utc_now)
+        self.metrics.mail_sent.inc(sent)
+        self.metrics.mail_failed.inc(failed)
+
     async def _loop(self, work: object, every_s: float, name: str) -> None:
         while not self.stop.is_set():
             try:
@@ -108,6 +127,7 @@ class Scheduler:
         await asyncio.gather(
             self._loop(self.fire_once, self.settings.scheduler_poll_s, "timers"),
             self._loop(self.maintain_once, MAINTENANCE_EVERY_S, "maintenance"),
+            self._loop(self.send_mail_once, self.settings.scheduler_poll_s, "mail"),
         )
 
     def healthy(self) -> bool:
