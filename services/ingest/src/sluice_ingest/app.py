@@ -1,8 +1,9 @@
 """The ingest HTTP app, built in a factory: nothing is created at import time.
 
-Routes: ``POST /emails`` (``emails``), health and metrics (``health``). The
-pool opens and closes with the app's lifespan; the SMTP listener (``smtp``)
-shares the same context when both run in one process (``python -m sluice_ingest``).
+Routes: ``POST /emails`` (``emails``), ``POST /events`` (``events_route``),
+health and metrics (``health``). The pool opens and closes with the app's
+lifespan; the SMTP listener (``smtp``) shares the same context when both run
+in one process (``python -m sluice_ingest``).
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from sluice_config import Settings
 from sluice_messaging.topics import Topics
 from sluice_storage import create_pool
 
-from sluice_ingest import emails, health
+from sluice_ingest import emails, events_route, health
 from sluice_ingest.context import Clock, IngestContext, utc_now
 from sluice_ingest.metrics import IngestMetrics
 from sluice_ingest.problems import install_problem_handlers
 
-ROUTERS = (emails.router, health.router)
+ROUTERS = (emails.router, events_route.router, health.router)
 
 
 def build_context(settings: Settings, clock: Clock = utc_now) -> IngestContext:
