@@ -27,6 +27,7 @@ from sluice_api.routes import (
     runs,
 )
 from sluice_api.routes import registry as registry_routes
+from sluice_api.routes.helpdesk_all import HELPDESK_ROUTERS
 
 ROUTERS = (
     definitions.router, runs.router, run_history.router, run_controls.router,
@@ -67,6 +68,6 @@ def create_app(
     install_problem_handlers(app)
     install_engine_handlers(app)
     app.middleware("http")(context.metrics.middleware)
-    for router in ROUTERS:
+    for router in ROUTERS + HELPDESK_ROUTERS:  # help desk: clients ... outbound mail
         app.include_router(router)
     return app

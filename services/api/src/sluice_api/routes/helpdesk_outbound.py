@@ -1,0 +1,28 @@
+"""``/outbound-emails``: mail the help desk sent or will send (newest first)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from sluice_helpdesk.listing import outbound_page
+
+from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Viewer
+from sluice_api.routes.helpdesk_schemas import OutboundEmailPublic, outbound_public
+from sluice_api.schemas.common import Page
+
+router = APIRouter(prefix="/outbound-emails", tags=["help desk"])
+OutboundStatus = Literal["pending", "sent", "failed", "suppressed"]
+
+
+@router.get("", summary="List outbound emails (newest first)")
+async def list_outbound(
+    ctx: ContextDep,
+    who: Viewer,
+    status: Annotated[OutboundStatus | None, Query()] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = None,
+) -> Page[OutboundEmailPublic]:
+    async with ctx.tx() as conn:
+        page = await outbound_page(conn, who.tenant_id, status=status, cursor=cursor, limit=limit)
+    return Page(items=[outbound_public(o) for o in page.items], next_cursor=page.next_cursor)
