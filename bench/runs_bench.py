@@ -25,6 +25,7 @@ import platform
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
@@ -180,7 +181,7 @@ async def bench(runs: int, rate: float, seconds: float) -> dict[str, Any]:
            "WF_TOPIC_PREFIX": topics.events.removesuffix("events"), "WF_LOG_LEVEL": "WARNING",
            "WF_PLUGINS": "bench.bench_plugin:register", "WF_INTERPRETER_PORT": "18102",
            "WF_SCHEDULER_PORT": "18103"}  # fmt: skip
-    log_dir = RESULTS.parent
+    log_dir = Path(tempfile.mkdtemp(prefix="sluice-bench-"))  # service logs, kept for a look
     procs = [_spawn("sluice_interpreter", env, log_dir / "interpreter.log"),
              _spawn("sluice_scheduler", env, log_dir / "scheduler.log")]  # fmt: skip
     try:
@@ -198,8 +199,14 @@ async def bench(runs: int, rate: float, seconds: float) -> dict[str, Any]:
             proc.wait(20)
         await pool.close()
         await _drop_database(settings.database_url, name)
-    return {"peak": peak, "steady": steady, "machine": platform.node(), "cpus": os.cpu_count(),
-            "at": datetime.now(UTC).isoformat()}  # fmt: skip
+    return {
+        "peak": peak,
+        "steady": steady,
+        "logs": str(log_dir),
+        "machine": platform.node(),
+        "cpus": os.cpu_count(),
+        "at": datetime.now(UTC).isoformat(),
+    }
 
 
 def main() -> None:

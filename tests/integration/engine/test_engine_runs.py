@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 from engine_harness import Pump, publish
-from sluice_engine import InvalidPayloadError, apply_command, start_run
+from sluice_engine import ExecutorConfig, InvalidPayloadError, apply_command, execute_job, start_run
+from sluice_engine.jobs import Job
 from sluice_storage import transaction
 from workflow_core.interpreter.commands import Continue
 
@@ -111,3 +112,21 @@ async def test_transient_failure_is_retried_with_recorded_backoff(pump: Pump) ->
     assert [(a["attempt"], a["status"]) for a in attempts] == [
         (1, "RETRY_SCHEDULED"), (2, "RETRY_SCHEDULED"), (3, "SUCCEEDED"),
     ]  # fmt: skip
+
+
+async def test_action_request_executed_again_reuses_the_stored_output(pump: Pump) -> None:
+    workflow_id = await publish(pump.pool, pump.tenant_id, workflow(call("rec", "test.record")))
+    run_id = await pump.start(workflow_id, {})
+    requests = await pump.fetch(
+        "SELECT payload FROM outbox WHERE tenant_id = $1 AND topic = $2",
+        pump.topics.action_requests,
+    )
+    await pump.drain()
+    body = requests[0]["payload"]["body"]
+    again = Job(pump.tenant_id, uuid.uuid4(), uuid.UUID(run_id), body, 1)
+    outcome = await execute_job(pump.pool, pump.ctx, pump.handlers, again, ExecutorConfig("other"))
+    assert outcome == "reused"
+    rows = await pump.fetch("SELECT count(*) AS n FROM test_action_rows WHERE tenant_id = $1")
+    assert rows[0]["n"] == 1
+    await pump.drain()
+    assert (await pump.run_row(run_id))["status"] == "SUCCEEDED"

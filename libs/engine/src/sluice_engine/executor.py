@@ -1,8 +1,14 @@
 """Running one leased action job: claim the invocation, call the handler, answer the run.
 
-The answer is a ``CompleteAction`` command written to the outbox in the same
-transaction that records the invocation's outcome and marks the job DONE, so
-a crash anywhere either leaves everything to redo (lease expiry) or nothing.
+The answer is a ``CompleteAction`` command written to the outbox by the same
+statement that records the invocation's outcome and marks the job DONE, so a
+crash anywhere either leaves everything to redo (lease expiry) or nothing.
+
+A transactional handler (effects in Sluice's PostgreSQL) runs inside the one
+transaction that inserts the invocation, runs it and records it: a crash
+rolls all of it back, and a concurrent executor blocks on the invocation's
+unique key until this one commits, then finds it SUCCEEDED. Other handlers
+run between a committed STARTED claim (with a lease) and the outcome.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
-from pydantic import JsonValue
+from sluice_messaging.envelope import to_wire
 from sluice_storage import enqueue_many, transaction
 from workflow_core.errors import ErrorCategory
 from workflow_core.interpreter.commands import ActionFailure, CompleteAction
@@ -22,7 +28,7 @@ from workflow_core.interpreter.effects import RequestAction
 
 from sluice_engine.context import EngineContext
 from sluice_engine.handlers import ActionCall, ActionFailedError, ActionHandlers, HandlerEntry
-from sluice_engine.invocations import Claim, claim, mark_done
+from sluice_engine.invocations import Answer, Claim, claim, complete
 from sluice_engine.jobs import Job, finish, postpone
 from sluice_engine.messages import answer_id, command_message
 
@@ -66,6 +72,48 @@ def classify(exc: BaseException) -> ActionFailure:
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _Work:
+    """One job being executed, with everything its steps need."""
+
+    ctx: EngineContext
+    job: Job
+    request: RequestAction
+    config: ExecutorConfig
+
+    def answer(self, *, output: Any = None, error: ActionFailure | None = None) -> Answer:
+        command = CompleteAction(
+            command_id=answer_id("complete", self.request.request_id), now=self.ctx.clock(),
+            request_id=self.request.request_id, output=output, error=error,
+        )  # fmt: skip
+        message = command_message(
+            self.ctx.topics, self.job.tenant_id, str(self.job.run_id), command
+        )
+        return Answer(message.topic, str(message.key), to_wire(message.message), self.job.job_id)
+
+    def call(self, conn: asyncpg.Connection | None) -> ActionCall:
+        r = self.request
+        return ActionCall(
+            tenant_id=self.job.tenant_id, run_id=str(self.job.run_id), step_id=r.step_id,
+            action_id=r.action_id, version=r.version, idempotency_key=r.idempotency_key,
+            attempt=r.attempt, args=r.args, conn=conn,
+        )  # fmt: skip
+
+    async def claim(self, conn: asyncpg.Connection) -> Claim:
+        job, c = self.job, self.config
+        return await claim(conn, job.tenant_id, str(job.run_id), self.request, c.owner,
+                           self.ctx.clock(), c.lease)  # fmt: skip
+
+    async def finish(
+        self, conn: asyncpg.Connection, claimed: Claim, *, output: Any = None,
+        failure: ActionFailure | None = None,
+    ) -> bool:  # fmt: skip
+        error = failure.model_dump(mode="json", by_alias=True) if failure else None
+        answer = self.answer(output=output, error=failure)
+        return await complete(conn, self.job.tenant_id, claimed, self.config.owner,
+                              self.ctx.clock(), answer, output=output, error=error)  # fmt: skip
+
+
 async def execute_job(
     pool: asyncpg.Pool,
     ctx: EngineContext,
@@ -74,97 +122,84 @@ async def execute_job(
     config: ExecutorConfig,
 ) -> str:
     """Run one job to its answer; returns what happened (for metrics and tests)."""
-    request = RequestAction.model_validate(job.request)
+    work = _Work(ctx, job, RequestAction.model_validate(job.request), config)
+    entry = handlers.get(work.request.action_id, work.request.version)
+    if entry is not None and entry.transactional:
+        try:
+            return await _in_one_transaction(pool, work, entry)
+        except _LostLeaseError:
+            return "lost-lease"
+        except Exception as exc:  # rolled back: record the failure in a new transaction
+            return await _record_failure(pool, work, classify(exc))
     async with transaction(pool) as conn:
-        claimed = await claim(
-            conn, job.tenant_id, str(job.run_id), request, config.owner, ctx.clock(), config.lease
-        )
-        if claimed.kind == "succeeded":
-            await _answer(conn, ctx, job, request, output=claimed.output)
-            return "reused"
-        if claimed.kind == "busy":
-            assert claimed.busy_until is not None
-            await postpone(conn, job, claimed.busy_until)
-            return "busy"
-    entry = handlers.get(request.action_id, request.version)
+        claimed = await work.claim(conn)
+        early = await _settled(conn, work, claimed)
+    if early is not None:
+        return early
     if entry is None:
         failure = ActionFailure(
             category=ErrorCategory.VALIDATION, name="NO_ACTION_HANDLER",
-            message=f"no handler for action {request.action_id!r} v{request.version}",
+            message=f"no handler for action {work.request.action_id!r} v{work.request.version}",
         )  # fmt: skip
-        return await _fail(pool, ctx, job, request, claimed, config, failure)
+        return await _finish_apart(pool, work, claimed, failure=failure)
     try:
-        return await _run(pool, ctx, job, request, claimed, config, entry)
-    except _LostLeaseError:
-        return "lost-lease"
+        output = await asyncio.wait_for(entry.fn(work.call(None)), config.handler_timeout_s)
     except Exception as exc:  # a handler failure becomes the step's error, never a crash
-        return await _fail(pool, ctx, job, request, claimed, config, classify(exc))
+        return await _finish_apart(pool, work, claimed, failure=classify(exc))
+    return await _finish_apart(pool, work, claimed, output=output)
 
 
-def _call(job: Job, request: RequestAction, conn: asyncpg.Connection | None) -> ActionCall:
-    return ActionCall(
-        tenant_id=job.tenant_id, run_id=str(job.run_id), step_id=request.step_id,
-        action_id=request.action_id, version=request.version,
-        idempotency_key=request.idempotency_key, attempt=request.attempt, args=request.args,
-        conn=conn,
+async def _settled(conn: asyncpg.Connection, work: _Work, claimed: Claim) -> str | None:
+    """Answer at once when the invocation succeeded before, postpone when it is busy."""
+    if claimed.kind == "succeeded":
+        await _answer_reused(conn, work, claimed)
+        return "reused"
+    if claimed.kind == "busy":
+        assert claimed.busy_until is not None
+        await postpone(conn, work.job, claimed.busy_until)
+        return "busy"
+    return None
+
+
+async def _answer_reused(conn: asyncpg.Connection, work: _Work, claimed: Claim) -> None:
+    """A SUCCEEDED invocation has no STARTED row to complete: write the answer directly."""
+    command = CompleteAction(
+        command_id=answer_id("complete", work.request.request_id), now=work.ctx.clock(),
+        request_id=work.request.request_id, output=claimed.output,
     )  # fmt: skip
+    tenant, run = work.job.tenant_id, str(work.job.run_id)
+    await enqueue_many(conn, tenant, [command_message(work.ctx.topics, tenant, run, command)])
+    await finish(conn, work.job, work.ctx.clock())
 
 
-async def _run(
-    pool: asyncpg.Pool,
-    ctx: EngineContext,
-    job: Job,
-    request: RequestAction,
-    claimed: Claim,
-    config: ExecutorConfig,
-    entry: HandlerEntry,
-) -> str:
-    timeout = config.handler_timeout_s
-    if not entry.transactional:
-        output = await asyncio.wait_for(entry.fn(_call(job, request, None)), timeout)
+async def _in_one_transaction(pool: asyncpg.Pool, work: _Work, entry: HandlerEntry) -> str:
     async with transaction(pool) as conn:
-        if entry.transactional:
-            output = await asyncio.wait_for(entry.fn(_call(job, request, conn)), timeout)
-        now = ctx.clock()
-        if not await mark_done(conn, job.tenant_id, claimed, config.owner, now, output=output):
+        claimed = await work.claim(conn)
+        early = await _settled(conn, work, claimed)
+        if early is not None:
+            return early
+        output = await asyncio.wait_for(entry.fn(work.call(conn)), work.config.handler_timeout_s)
+        if not await work.finish(conn, claimed, output=output):
             raise _LostLeaseError
-        await _answer(conn, ctx, job, request, output=output)
     return "succeeded"
 
 
-async def _fail(
-    pool: asyncpg.Pool,
-    ctx: EngineContext,
-    job: Job,
-    request: RequestAction,
-    claimed: Claim,
-    config: ExecutorConfig,
-    failure: ActionFailure,
-) -> str:
-    error = failure.model_dump(mode="json", by_alias=True)
+async def _record_failure(pool: asyncpg.Pool, work: _Work, failure: ActionFailure) -> str:
     async with transaction(pool) as conn:
-        now = ctx.clock()
-        if not await mark_done(conn, job.tenant_id, claimed, config.owner, now, error=error):
-            return "lost-lease"
-        await _answer(conn, ctx, job, request, error=failure)
-    return "failed"
+        claimed = await work.claim(conn)
+        early = await _settled(conn, work, claimed)
+        if early is not None:
+            return early
+        won = await work.finish(conn, claimed, failure=failure)
+    return "failed" if won else "lost-lease"
 
 
-async def _answer(
-    conn: asyncpg.Connection,
-    ctx: EngineContext,
-    job: Job,
-    request: RequestAction,
-    *,
-    output: JsonValue | Any = None,
-    error: ActionFailure | None = None,
-) -> None:
-    """The run's CompleteAction (outbox) and the job's DONE, in the caller's transaction."""
-    now = ctx.clock()
-    command = CompleteAction(
-        command_id=answer_id("complete", request.request_id), now=now,
-        request_id=request.request_id, output=output, error=error,
-    )  # fmt: skip
-    message = command_message(ctx.topics, job.tenant_id, str(job.run_id), command)
-    await enqueue_many(conn, job.tenant_id, [message])
-    await finish(conn, job, now)
+async def _finish_apart(
+    pool: asyncpg.Pool, work: _Work, claimed: Claim, *, output: Any = None,
+    failure: ActionFailure | None = None,
+) -> str:  # fmt: skip
+    async with transaction(pool) as conn:
+        won = await work.finish(conn, claimed, output=output, failure=failure)
+    if not won:
+        return "lost-lease"
+    return "failed" if failure else "succeeded"

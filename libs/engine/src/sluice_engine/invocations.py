@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
+from sluice_storage.outbox import NOTIFY_CHANNEL
 from workflow_core.interpreter.effects import RequestAction
 from workflow_core.interpreter.ids import derived_id
 
@@ -117,3 +118,56 @@ async def mark_done(
         output, error, now, duration,
     )  # fmt: skip
     return bool(done)
+
+
+COMPLETE = f"""
+WITH inv AS (
+  UPDATE action_invocations SET status = $4, output = $5, error = $6, finished_at = $7,
+      duration_ms = $8, lease_expires_at = NULL
+  WHERE tenant_id = $1 AND invocation_id = $2 AND status = 'STARTED' AND lease_owner = $3
+  RETURNING 1
+), sent AS (
+  INSERT INTO outbox (tenant_id, topic, key, headers, payload)
+  SELECT $1, $9, $10, '{{}}'::jsonb, $11::jsonb WHERE EXISTS (SELECT 1 FROM inv)
+  RETURNING 1
+), job AS (
+  UPDATE action_jobs SET status = 'DONE', updated_at = $7
+  WHERE tenant_id = $1 AND job_id = $12 AND EXISTS (SELECT 1 FROM inv)
+  RETURNING 1
+)
+SELECT EXISTS (SELECT 1 FROM inv) AS won,
+  CASE WHEN EXISTS (SELECT 1 FROM sent) THEN pg_notify('{NOTIFY_CHANNEL}', '') END AS n
+"""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The outbox row that answers the run, and the job it closes."""
+
+    topic: str
+    key: str
+    payload: dict[str, Any]
+    job_id: uuid.UUID
+
+
+async def complete(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    claimed: Claim,
+    owner: str,
+    now: datetime,
+    answer: Answer,
+    *,
+    output: Any = None,
+    error: dict[str, Any] | None = None,
+) -> bool:
+    """``mark_done`` + the answer's outbox row + job DONE, in one round trip.
+
+    False (and nothing written) when ``owner`` lost the invocation's lease.
+    """
+    duration = max(0, round((now - claimed.started_at).total_seconds() * 1000))
+    row = await conn.fetchrow(
+        COMPLETE, tenant_id, claimed.invocation_id, owner, "FAILED" if error else "SUCCEEDED",
+        output, error, now, duration, answer.topic, answer.key, answer.payload, answer.job_id,
+    )  # fmt: skip
+    return bool(row["won"])

@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 from sluice_storage import NewRun, RunRecord, RunRepository, RunUpdate
+from sluice_storage.runs import RUN_COLUMNS
 from workflow_core.interpreter.advance import Transition, advance
 from workflow_core.interpreter.commands import ChildRunFinished, Command, StartRun
 from workflow_core.interpreter.effects import StartChildRun
@@ -119,12 +120,37 @@ async def apply_command(
 ) -> Applied:
     """Apply one command to an existing run (StartRun goes through ``start_run``)."""
     writes = Writes(tenant_id)
-    record = await RunRepository(conn, tenant_id).lock(uuid.UUID(run_id))
-    if record is None:
-        raise RunNotFoundError(f"run {run_id} of tenant {tenant_id} does not exist")
-    applied = await apply_locked(conn, ctx, writes, record, command)
+    record, fresh = await lock_and_record(conn, tenant_id, run_id, command.command_id)
+    if not fresh:
+        return Applied(str(record.run_id), "duplicate", record.status)
+    applied = await apply_locked(conn, ctx, writes, record, command, recorded=True)
     await writes.flush(conn)
     return applied
+
+
+LOCK_AND_RECORD = f"""
+WITH applied AS (
+  INSERT INTO applied_commands (tenant_id, run_id, command_id) VALUES ($1, $2, $3)
+  ON CONFLICT DO NOTHING RETURNING true
+)
+SELECT {RUN_COLUMNS}, EXISTS (SELECT 1 FROM applied) AS fresh
+FROM workflow_runs WHERE tenant_id = $1 AND run_id = $2 FOR UPDATE"""
+
+
+async def lock_and_record(
+    conn: asyncpg.Connection, tenant_id: str, run_id: str, command_id: str
+) -> tuple[RunRecord, bool]:
+    """Lock the run row and record the command id in one round trip.
+
+    ``fresh`` is False when the command was applied before (a redelivery, or a
+    zombie instance that blocked on the lock until the winner committed).
+    """
+    row = await conn.fetchrow(LOCK_AND_RECORD, tenant_id, uuid.UUID(run_id), uuid.UUID(command_id))
+    if row is None:
+        raise RunNotFoundError(f"run {run_id} of tenant {tenant_id} does not exist")
+    values = dict(row)
+    fresh = bool(values.pop("fresh"))
+    return RunRecord(**values), fresh
 
 
 async def apply_locked(
@@ -133,10 +159,13 @@ async def apply_locked(
     writes: Writes,
     record: RunRecord,
     command: Command,
+    *,
+    recorded: bool = False,
 ) -> Applied:
     """``apply_command`` for a run row the caller already locked."""
     runs = RunRepository(conn, writes.tenant_id)
-    if not await runs.record_command(record.run_id, uuid.UUID(command.command_id)):
+    fresh = recorded or await runs.record_command(record.run_id, uuid.UUID(command.command_id))
+    if not fresh:
         return Applied(str(record.run_id), "duplicate", record.status)
     state = RunState.model_validate(record.run_state)
     loaded = await ctx.definitions.load(
@@ -177,7 +206,7 @@ async def _persist(
         now=now,
         error=run_error(state, transition.effects) if state.status.final else None,
     )
-    await RunRepository(conn, writes.tenant_id).save(record.run_id, record.seq, update)
+    writes.save(record.run_id, record.seq, update)
     return Applied(str(record.run_id), "applied", state.status.value)
 
 
