@@ -8,6 +8,7 @@ import pytest
 from ingest_samples import TEST_MAX_EMAIL_BYTES, new_message_id, outbox_events, simple_mail
 from sluice_helpdesk import InboundEmailRepository, ProviderRepository
 from sluice_ingest.context import IngestContext
+from sluice_ingest.smtp import SmtpListener
 
 pytestmark = pytest.mark.integration
 SENDER = "jane@customer.example"
@@ -87,3 +88,18 @@ async def test_smtp_not_rfc822_refused_with_554(smtp_port: int, mailbox: str) ->
         )  # fmt: skip
     assert refused.value.code == 554
     assert "RFC 822" in refused.value.message
+
+
+async def test_smtp_listener_stop_closes_open_sessions_and_frees_port(
+    ingest_context: IngestContext,
+) -> None:
+    listener = SmtpListener(ingest_context, "127.0.0.1", 0)
+    await listener.start()
+    client = await _smtp(listener.port)
+    await client.ehlo()
+    await listener.stop()
+    with pytest.raises(aiosmtplib.SMTPException):
+        await client.noop()  # the session was closed by the shutdown
+    again = SmtpListener(ingest_context, "127.0.0.1", listener.port)
+    await again.start()  # the port is free again
+    await again.stop()
