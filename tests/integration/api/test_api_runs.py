@@ -7,7 +7,7 @@ import uuid
 
 import httpx
 import pytest
-from workflows import EMAIL_REF, publish, start, state_only, waits_for_event
+from workflows import EMAIL_REF, fails_unless_ok, publish, start, state_only, waits_for_event
 
 pytestmark = pytest.mark.integration
 
@@ -128,7 +128,9 @@ async def test_resume_wakes_an_event_wait_with_the_given_payload(
     assert waits[0]["resolvedBy"] == "operator:tester"
 
 
-async def test_replay_starts_a_new_run_and_retry_is_refused(admin: httpx.AsyncClient) -> None:
+async def test_replay_starts_a_new_run_and_retry_needs_a_failed_run(
+    admin: httpx.AsyncClient,
+) -> None:
     wf = await publish(admin, state_only())
     run = await start(admin, wf, {"a": 1})
     replayed = await admin.post(f"/workflow-runs/{run['runId']}/replay", json={"reason": "again"})
@@ -137,3 +139,21 @@ async def test_replay_starts_a_new_run_and_retry_is_refused(admin: httpx.AsyncCl
     assert replayed.json()["workflowVersion"] == 1
     retried = await admin.post(f"/workflow-runs/{run['runId']}/retry", json={"reason": "x"})
     assert retried.status_code == 409  # SUCCEEDED, not FAILED
+
+
+async def test_retry_restarts_a_failed_run_with_an_edited_payload(
+    admin: httpx.AsyncClient,
+) -> None:
+    run = await start(admin, await publish(admin, fails_unless_ok()), {"ok": False})
+    failed = (await admin.get(f"/workflow-runs/{run['runId']}")).json()
+    assert failed["status"] == "FAILED"
+    assert failed["error"]["category"] == "ExpressionError"
+    retried = await admin.post(
+        f"/workflow-runs/{run['runId']}/retry", json={"reason": "fixed", "payload": {"ok": True}}
+    )
+    assert retried.status_code == 200, retried.text
+    assert (retried.json()["status"], retried.json()["state"]) == ("SUCCEEDED", "OK")
+    steps = (await admin.get(f"/workflow-runs/{run['runId']}/steps")).json()["items"]
+    assert [(s["stepId"], s["attempt"], s["status"]) for s in steps][:2] == [
+        ("check", 1, "FAILED"), ("check", 2, "SUCCEEDED"),
+    ]  # fmt: skip

@@ -54,3 +54,12 @@ async def start(client: httpx.AsyncClient, workflow_id: str, payload: dict[str, 
     )
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def fails_unless_ok() -> dict[str, Any]:
+    """Fails with an ExpressionError unless ``payload.ok`` is true."""
+    return {"name": "picky", "steps": [
+        {"id": "check", "type": "transform.assign", "config": {
+            "assign": {"vars.checked": {"$expr": "$assert(payload.ok = true, 'not ok')"}}}},
+        {"id": "done", "type": "state.set", "config": {"state": "OK"}},
+    ]}  # fmt: skip

@@ -6,7 +6,8 @@
   an event wait gets ``ResumeWait`` with the body's payload as the event, a
   human task is completed with the payload as its output, a retry timer fires;
 - replay: a new run of the same (or a given) version, same (or edited) payload;
-- retry: refused (501) until the core can restart a FAILED run at its failed step;
+- retry: ``RetryRun``: a FAILED run restarts at its failed step (same version and
+  idempotency keys), optionally with an edited payload and vars;
 - task cancel: the task and its wait end CANCELED and the step fails as if the
   task had timed out (``TimeoutError``), so a ``tryCatch`` can handle it.
 """
@@ -28,12 +29,13 @@ from sluice_engine import (
 from sluice_engine.waits import resume_command
 from sluice_storage import EventRecord, RunRecord, WaitRecord, WaitRepository
 from sluice_storage.human_tasks import HumanTaskRepository
-from workflow_core.interpreter.commands import CancelRun, FireTimer
+from workflow_core.interpreter.commands import CancelRun, FireTimer, RetryRun
 
 from sluice_api.context import ApiContext
 from sluice_api.problems import ProblemError
 from sluice_api.roles import Principal
 from sluice_api.run_start import load_run
+from sluice_api.schemas.runs import RetryRequest
 
 FINAL = ("SUCCEEDED", "FAILED", "CANCELED")
 
@@ -110,13 +112,21 @@ async def replay(
     return await load_run(conn, who.tenant_id, uuid.UUID(applied.run_id))
 
 
-def retry(run: RunRecord) -> RunRecord:
+async def retry(
+    ctx: ApiContext, conn: asyncpg.Connection, who: Principal, run: RunRecord,
+    body: RetryRequest,
+) -> RunRecord:  # fmt: skip
     if run.status != "FAILED":
         raise _refuse(run, "only a FAILED run can be retried")
-    raise ProblemError(
-        501, "NOT_IMPLEMENTED",
-        "retrying a FAILED run at its failed step is not supported yet; use replay",
+    command = RetryRun(
+        command_id=new_command_id(), now=ctx.clock(), reason=body.reason, payload=body.payload,
+        vars=body.vars,
     )  # fmt: skip
+    applied = await apply_command(conn, ctx.engine, who.tenant_id, str(run.run_id), command)
+    if applied.outcome == "rejected":
+        detail = f"run {run.run_id} cannot be retried: {applied.rejected}"
+        raise ProblemError(409, "RUN_STATUS_CONFLICT", detail)
+    return await load_run(conn, who.tenant_id, run.run_id)
 
 
 async def cancel_task(

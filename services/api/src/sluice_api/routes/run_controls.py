@@ -47,7 +47,7 @@ async def _control(
         elif isinstance(body, ReplayRequest):
             result = await controls.replay(ctx, conn, who, run, body.version, body.payload)
         elif isinstance(body, RetryRequest):
-            result = controls.retry(run)
+            result = await controls.retry(ctx, conn, who, run, body)
         else:
             result = await controls.cancel(ctx, conn, who, run, body.reason)
         details = body.model_dump(mode="json", by_alias=True, exclude={"reason"}, exclude_none=True)
