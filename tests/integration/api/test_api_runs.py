@@ -4,10 +4,19 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 import pytest
-from workflows import EMAIL_REF, fails_unless_ok, publish, start, state_only, waits_for_event
+from workflows import (
+    EMAIL_REF,
+    drain_commands,
+    fails_unless_ok,
+    publish,
+    start,
+    state_only,
+    waits_for_event,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -66,8 +75,8 @@ async def test_event_triggers_a_run_before_the_response(admin: httpx.AsyncClient
     assert listed[0]["startedRunIds"] == body["startedRunIds"]
 
 
-async def test_event_resolves_the_wait_and_queues_the_resume(
-    admin: httpx.AsyncClient, pool: object, tenant_id: str
+async def test_event_resumes_the_waiting_run_with_assign(
+    admin: httpx.AsyncClient, pool: object, tenant_id: str, api_app: Any
 ) -> None:
     event_name = f"OK_{uuid.uuid4().hex[:8]}"
     wf = await publish(admin, waits_for_event(event_name))
@@ -87,6 +96,12 @@ async def test_event_resolves_the_wait_and_queues_the_resume(
             run["runId"],
         )
     assert len(queued) == 1
+    # Played as the interpreter would: the run resumes, assigns from the event, finishes.
+    assert await drain_commands(pool, api_app.state.context.engine, tenant_id) >= 1
+    done = (await admin.get(f"/workflow-runs/{run['runId']}")).json()
+    assert (done["status"], done["state"]) == ("SUCCEEDED", "APPROVED")
+    snapshots = (await admin.get(f"/workflow-runs/{run['runId']}/snapshots")).json()["items"]
+    assert snapshots[-1]["envelope"]["vars"]["ok"] is True
     waits = (await admin.get(f"/workflow-runs/{run['runId']}/waits")).json()["items"]
     assert [w["status"] for w in waits] == ["RESOLVED"]
     events = (await admin.get(f"/workflow-runs/{run['runId']}/events")).json()["items"]

@@ -63,3 +63,31 @@ def fails_unless_ok() -> dict[str, Any]:
             "assign": {"vars.checked": {"$expr": "$assert(payload.ok = true, 'not ok')"}}}},
         {"id": "done", "type": "state.set", "config": {"state": "OK"}},
     ]}  # fmt: skip
+
+
+async def drain_commands(pool: Any, engine: Any, tenant_id: str) -> int:
+    """Play the interpreter for this tenant's queued run commands (no Kafka): apply each
+    unsent ``run-commands`` outbox row with the engine, mark it sent; repeat until none."""
+    from sluice_engine import apply_command, command_of
+    from sluice_messaging.envelope import from_wire
+
+    applied = 0
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                """SELECT id, payload FROM outbox WHERE tenant_id = $1 AND sent_at IS NULL
+                   AND topic = $2 ORDER BY id FOR UPDATE""",
+                tenant_id, engine.topics.run_commands,
+            )  # fmt: skip
+            for row in rows:
+                envelope = from_wire(row["payload"], "command")
+                await apply_command(
+                    conn, engine, tenant_id, str(envelope.run_id), command_of(envelope)
+                )
+            await conn.execute(
+                "UPDATE outbox SET sent_at = now() WHERE tenant_id = $1 AND id = ANY($2::bigint[])",
+                tenant_id, [r["id"] for r in rows],
+            )  # fmt: skip
+        if not rows:
+            return applied
+        applied += len(rows)
