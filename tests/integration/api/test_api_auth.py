@@ -98,3 +98,29 @@ async def test_another_tenants_ids_are_404_not_403(
         assert response.status_code == 404, response.text
         assert response.json()["code"] == "NOT_FOUND"
     assert wf not in {d["id"] for d in (await theirs.get("/workflow-definitions")).json()["items"]}
+
+
+async def test_another_tenants_runs_and_tasks_are_404_for_every_verb(
+    client_factory: ClientFactory, token_factory: TokenFactory
+) -> None:
+    from workflows import asks_a_human, publish, start
+
+    mine = client_factory(await token_factory("workflow.admin"))
+    run = await start(mine, await publish(mine, asks_a_human()), {"key": "k"})
+    task = (await mine.get("/human-tasks", params={"runId": run["runId"]})).json()["items"][0]
+    theirs = client_factory(
+        await token_factory("workflow.admin", tenant=f"t-{uuid.uuid4().hex[:12]}")
+    )
+    reason = {"reason": "not mine"}
+    for response in (
+        await theirs.get(f"/workflow-runs/{run['runId']}"),
+        await theirs.post(f"/workflow-runs/{run['runId']}/cancel", json=reason),
+        await theirs.post(f"/workflow-runs/{run['runId']}/replay", json=reason),
+        await theirs.post(f"/human-tasks/{task['taskId']}/claim"),
+        await theirs.post(f"/human-tasks/{task['taskId']}/complete", json={"decision": "yes"}),
+        await theirs.post(f"/human-tasks/{task['taskId']}/cancel"),
+    ):
+        assert response.status_code == 404, response.text
+    assert (await theirs.get("/human-tasks")).json()["items"] == []
+    still = (await mine.get(f"/workflow-runs/{run['runId']}")).json()
+    assert still["status"] == "WAITING"
