@@ -92,3 +92,27 @@ async def test_failed_delivery_keeps_row_pending_for_a_later_retry(
     assert (row.status, row.attempts) == ("pending", 1)
     assert row.last_error
     assert due > datetime.now(UTC) + timedelta(seconds=20)
+
+
+async def test_unsendable_row_fails_alone_and_others_still_go(
+    pool: asyncpg.Pool, tenant_id: str, sink: tuple[Sink, int]
+) -> None:
+    broken = NewOutboundEmail(
+        to_address="jane@acme.test",
+        subject="no sender",
+        body_text="x",
+        message_id=f"nofrom@{tenant_id}.test",
+        headers={},
+    )
+    async with transaction(pool) as conn:
+        await OutboundEmailRepository(conn, tenant_id).enqueue(broken, idempotency_key="nofrom")
+    good_id = await _enqueue(pool, tenant_id, "good")
+    await send_due(pool, smtp_delivery("127.0.0.1", sink[1]), lambda: datetime.now(UTC))
+    assert any(good_id.encode() in raw for raw in sink[0].raw)
+    async with pool.acquire() as conn:
+        rows = {
+            row.message_id: row for row in await OutboundEmailRepository(conn, tenant_id).list()
+        }
+    assert rows[f"nofrom@{tenant_id}.test"].status == "failed"
+    assert "From" in (rows[f"nofrom@{tenant_id}.test"].last_error or "")
+    assert rows[good_id].status == "sent"

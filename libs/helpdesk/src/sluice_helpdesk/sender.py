@@ -117,11 +117,16 @@ async def deliver_one(pool: asyncpg.Pool, mail: Claimed, deliver: Deliver, now: 
     """Send one claimed mail and record the outcome; True when it was accepted."""
     try:
         message = build_message(mail)
+        if not message["From"]:
+            raise ValueError("the outbound row has no From header")
     except (ValueError, TypeError) as exc:  # a header the email package refuses: never sendable
         await _record_failure(pool, mail, exc, None)
         return False
     try:
         await deliver(message)
+    except ValueError as exc:  # aiosmtplib's refusal of the message itself: never sendable
+        await _record_failure(pool, mail, exc, None)
+        return False
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
         await _record_failure(pool, mail, exc, retry_at(mail.attempts, now))
         return False
