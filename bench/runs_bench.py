@@ -167,7 +167,9 @@ async def bench(runs: int, rate: float, seconds: float) -> dict[str, Any]:
     await pool.execute(TABLE_SQL)
     registry = create_registry()
     register(registry, ActionHandlers())
-    engine = EngineContext(registry=registry.freeze(), topics=topics)
+    engine = EngineContext(
+        registry=registry.freeze(), topics=topics, notify_outbox=settings.outbox_notify
+    )
     now = datetime.now(UTC)
     workflow_id = uuid.uuid4()
     async with transaction(pool) as conn:

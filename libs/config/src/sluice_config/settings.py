@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     redrive_after_s: float = Field(default=300.0, gt=0)  # RUNNING runs idle this long get Continue
     scheduler_poll_s: float = Field(default=0.25, gt=0)  # timers fire at most this late (+ relay)
     stuck_after_s: float = Field(default=120.0, gt=0)  # /healthz fails if a batch takes longer
+    # Outbox wake-ups: NOTIFY on every commit, or relays polling every relay_poll_s.
+    # PostgreSQL serialises NOTIFYing commits (a global lock held through the WAL
+    # flush), so under load polling every 20 ms (50 index probes/s) scales better.
+    outbox_notify: bool = False
+    relay_poll_s: float = Field(default=0.02, gt=0)
     log_level: str = "INFO"
 
     @property

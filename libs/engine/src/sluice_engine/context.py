@@ -23,3 +23,8 @@ class EngineContext:
     clock: Clock = utc_now
     # Publish a run-update message when a run ends (observers, live UI).
     publish_run_updates: bool = True
+    # NOTIFY the outbox relay on commit. PostgreSQL serialises committing
+    # transactions that NOTIFY (a global lock held through the WAL flush), so
+    # under load this caps commits at ~1/fsync; relays that poll often instead
+    # (WF_RELAY_POLL_S) cost one index probe per poll and lift that cap.
+    notify_outbox: bool = True

@@ -111,7 +111,8 @@ class _Work:
         error = failure.model_dump(mode="json", by_alias=True) if failure else None
         answer = self.answer(output=output, error=failure)
         return await complete(conn, self.job.tenant_id, claimed, self.config.owner,
-                              self.ctx.clock(), answer, output=output, error=error)  # fmt: skip
+                              self.ctx.clock(), answer, output=output, error=error,
+                              notify=self.ctx.notify_outbox)  # fmt: skip
 
 
 async def execute_job(

@@ -68,7 +68,8 @@ SELECT (SELECT seq FROM saved) AS seq,
   (SELECT count(*) FROM steps) + (SELECT count(*) FROM snaps) + (SELECT count(*) FROM logs)
     AS history,
   (SELECT count(*) FROM sent) AS sent,
-  CASE WHEN jsonb_array_length($5::jsonb) > 0 THEN pg_notify('{NOTIFY_CHANNEL}', '') END AS n
+  CASE WHEN $16 AND jsonb_array_length($5::jsonb) > 0
+    THEN pg_notify('{NOTIFY_CHANNEL}', '') END AS n
 """
 
 
@@ -94,6 +95,7 @@ class Writes:
     """Rows and outbox messages of one transaction, flushed together at the end."""
 
     tenant_id: str
+    notify: bool = True
     steps: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     snapshots: list[dict[str, Any]] = field(default_factory=list)
     logs: list[dict[str, Any]] = field(default_factory=list)
@@ -153,7 +155,7 @@ class Writes:
             WRITE_ALL, self.tenant_id, steps, snaps, logs, messages, save.run_id if save else None,
             save.expected_seq if save else 0, u.status if u else None,
             u.node_path if u else None, u.state if u else None, u.run_state if u else None,
-            u.error if u else None, u.now if u else None, completed, save is not None,
+            u.error if u else None, u.now if u else None, completed, save is not None, self.notify,
         )  # fmt: skip
         if save is not None and row["seq"] is None:
             raise StaleRunError(

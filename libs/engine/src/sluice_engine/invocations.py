@@ -136,7 +136,7 @@ WITH inv AS (
   RETURNING 1
 )
 SELECT EXISTS (SELECT 1 FROM inv) AS won,
-  CASE WHEN EXISTS (SELECT 1 FROM sent) THEN pg_notify('{NOTIFY_CHANNEL}', '') END AS n
+  CASE WHEN $13 AND EXISTS (SELECT 1 FROM sent) THEN pg_notify('{NOTIFY_CHANNEL}', '') END AS n
 """
 
 
@@ -160,6 +160,7 @@ async def complete(
     *,
     output: Any = None,
     error: dict[str, Any] | None = None,
+    notify: bool = True,
 ) -> bool:
     """``mark_done`` + the answer's outbox row + job DONE, in one round trip.
 
@@ -169,5 +170,6 @@ async def complete(
     row = await conn.fetchrow(
         COMPLETE, tenant_id, claimed.invocation_id, owner, "FAILED" if error else "SUCCEEDED",
         output, error, now, duration, answer.topic, answer.key, answer.payload, answer.job_id,
+        notify,
     )  # fmt: skip
     return bool(row["won"])

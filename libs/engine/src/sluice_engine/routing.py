@@ -57,7 +57,7 @@ async def route_event(
     stored, created = await events.store(event)
     if not created:
         return _result(stored, duplicate=True)
-    writes = Writes(tenant_id)
+    writes = Writes(tenant_id, notify=ctx.notify_outbox)
     started, errors = await _start_triggered(conn, ctx, writes, stored)
     await events.record_started(stored.event_id, [uuid.UUID(r) for r in started], errors or None)
     resumed = await _resume_oldest_wait(conn, ctx, writes, stored, started)

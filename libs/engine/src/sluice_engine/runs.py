@@ -71,7 +71,7 @@ async def start_run(
 
     Raises ``InvalidPayloadError`` / ``UnknownWorkflowError`` before writing anything.
     """
-    writes = Writes(tenant_id)
+    writes = Writes(tenant_id, notify=ctx.notify_outbox)
     applied = await _start(conn, ctx, writes, workflow_id, payload, options)
     await writes.flush(conn)
     return applied
@@ -119,7 +119,7 @@ async def apply_command(
     conn: asyncpg.Connection, ctx: EngineContext, tenant_id: str, run_id: str, command: Command
 ) -> Applied:
     """Apply one command to an existing run (StartRun goes through ``start_run``)."""
-    writes = Writes(tenant_id)
+    writes = Writes(tenant_id, notify=ctx.notify_outbox)
     record, fresh = await lock_and_record(conn, tenant_id, run_id, command.command_id)
     if not fresh:
         return Applied(str(record.run_id), "duplicate", record.status)

@@ -50,7 +50,7 @@ async def complete_human_task(
         command_id=answer_id("task-complete", task_id), now=now, task_id=task_id,
         output=output, completed_by=subject,
     )  # fmt: skip
-    writes = Writes(tenant_id)
+    writes = Writes(tenant_id, notify=ctx.notify_outbox)
     applied: Applied = await apply_locked(conn, ctx, writes, record, command)
     if applied.outcome == "rejected":
         raise CommandRejectedError(applied.rejected or "task output refused", applied.violations)

@@ -80,14 +80,17 @@ class Runtime:
         registry.freeze()
         self.handlers.freeze()
         self._owner = owner_name(self.role)
-        self.engine = EngineContext(registry=registry, topics=self.topics)
+        self.engine = EngineContext(
+            registry=registry, topics=self.topics, notify_outbox=settings.outbox_notify
+        )
         self.pool = await create_pool(settings, max_size=POOL_SIZE)
         assert settings.kafka_bootstrap_servers is not None
         self.producer = create_producer(settings.kafka_bootstrap_servers)
         await self.producer.start()
         self.dlq = DeadLetterPublisher(self.producer, self.topics.dlq, PgDeadLetterSink(self.pool))
         self.stop_event = asyncio.Event()
-        self.spawn("outbox-relay", self._relay_forever(OutboxRelay(self.pool, self.producer)))
+        relay = OutboxRelay(self.pool, self.producer, poll_interval_s=settings.relay_poll_s)
+        self.spawn("outbox-relay", self._relay_forever(relay))
         log.info("%s runtime started (plugins: %r)", self.role, settings.plugins)
 
     async def _relay_forever(self, relay: OutboxRelay) -> None:
