@@ -155,7 +155,7 @@ async def _phase(pool: asyncpg.Pool, engine: EngineContext, workflow_id: str,
     }
 
 
-async def bench(runs: int, rate: float, seconds: float) -> dict[str, Any]:
+async def bench(runs: int, rate: float, seconds: float, interpreters: int) -> dict[str, Any]:
     settings = load_settings()
     assert settings.database_url, "no database: run sluice dev or set WF_DATABASE_URL"
     assert settings.kafka_bootstrap_servers, "no Kafka: run sluice dev or set WF_*"
@@ -184,11 +184,14 @@ async def bench(runs: int, rate: float, seconds: float) -> dict[str, Any]:
            "WF_PLUGINS": "bench.bench_plugin:register", "WF_INTERPRETER_PORT": "18102",
            "WF_SCHEDULER_PORT": "18103"}  # fmt: skip
     log_dir = Path(tempfile.mkdtemp(prefix="sluice-bench-"))  # service logs, kept for a look
-    procs = [_spawn("sluice_interpreter", env, log_dir / "interpreter.log"),
-             _spawn("sluice_scheduler", env, log_dir / "scheduler.log")]  # fmt: skip
+    procs = [_spawn("sluice_scheduler", env, log_dir / "scheduler.log")]
+    for i in range(interpreters):  # one consumer group: partitions are shared out
+        port = {"WF_INTERPRETER_PORT": str(18110 + i)}
+        procs.append(_spawn("sluice_interpreter", {**env, **port}, log_dir / f"interp-{i}.log"))
     try:
-        await _ready(18102)
         await _ready(18103)
+        for i in range(interpreters):
+            await _ready(18110 + i)
         await _phase(pool, engine, str(workflow_id), 200, 0)  # warm-up
         peak = await _phase(pool, engine, str(workflow_id), runs, 0)
         steady_rate = rate or max(1.0, round(peak["runs_per_s"] / 2))
@@ -205,6 +208,8 @@ async def bench(runs: int, rate: float, seconds: float) -> dict[str, Any]:
         "peak": peak,
         "steady": steady,
         "logs": str(log_dir),
+        "interpreters": interpreters,
+        "partitions": settings.topic_partitions,
         "machine": platform.node(),
         "cpus": os.cpu_count(),
         "at": datetime.now(UTC).isoformat(),
@@ -216,8 +221,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3000)
     parser.add_argument("--rate", type=float, default=0.0, help="steady rate; 0 = half of peak")
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--interpreters", type=int, default=1, help="interpreter processes")
     args = parser.parse_args()
-    result = asyncio.run(bench(args.runs, args.rate, args.seconds))
+    result = asyncio.run(bench(args.runs, args.rate, args.seconds, args.interpreters))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

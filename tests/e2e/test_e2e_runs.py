@@ -153,3 +153,29 @@ async def test_health_readiness_and_metrics_are_served(running: Services) -> Non
         metrics = await running.get(name, "/metrics")
         assert metrics.status_code == 200
         assert "sluice_" in metrics.text
+
+
+async def test_wait_timeout_fires_within_a_second_into_try_catch(
+    running: Services, e2e_pool: asyncpg.Pool, e2e_topics: Topics
+) -> None:
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    wait = {
+        "id": "w",
+        "type": "event.wait",
+        "config": {"eventName": "NEVER", "correlationKey": {"$expr": "'k'"}, "timeoutMs": 500},
+    }
+    doc = {"name": "timeout", "steps": [{
+        "id": "tc", "type": "control.tryCatch", "captureErrorAs": "err", "try": [wait],
+        "catch": [{"id": "s", "type": "state.set", "config": {"state": "TIMED_OUT"}}],
+    }]}  # fmt: skip
+    workflow_id = await publish(e2e_pool, tenant, doc)
+    run_id = await start(e2e_pool, engine_for(e2e_topics), tenant, workflow_id, {})
+    run = await wait_status(e2e_pool, tenant, run_id, ("SUCCEEDED", "FAILED"), running)
+    assert (run["status"], run["state"]) == ("SUCCEEDED", "TIMED_OUT")
+    assert run["run_state"]["envelope"]["vars"]["err"]["category"] == "TimeoutError"
+    async with e2e_pool.acquire() as conn:
+        wait_row = await conn.fetchrow(
+            "SELECT due_at, resolved_at FROM run_waits WHERE tenant_id = $1", tenant
+        )
+    lateness = (wait_row["resolved_at"] - wait_row["due_at"]).total_seconds()
+    assert 0 <= lateness < 1.0
