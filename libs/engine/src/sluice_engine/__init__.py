@@ -25,7 +25,7 @@ from sluice_engine.messages import command_message, command_of, new_command_id, 
 from sluice_engine.plugins import ENTRY_POINT_GROUP, load_plugins
 from sluice_engine.routing import RouteResult, route_event
 from sluice_engine.runs import Applied, StartOptions, apply_command, start_run
-from sluice_engine.tasks import complete_human_task
+from sluice_engine.tasks import cancel_inbox_task, complete_human_task, is_inbox_task
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -47,10 +47,12 @@ __all__ = [
     "TaskNotActiveError",
     "UnknownWorkflowError",
     "apply_command",
+    "cancel_inbox_task",
     "command_message",
     "command_of",
     "complete_human_task",
     "execute_job",
+    "is_inbox_task",
     "load_plugins",
     "new_command_id",
     "request_of",

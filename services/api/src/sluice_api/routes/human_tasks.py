@@ -1,4 +1,10 @@
-"""``/human-tasks``: the inbox; claim, complete (validated first), cancel."""
+"""``/human-tasks``: the inbox; claim, complete (validated first), cancel.
+
+A task a run waits on resumes (or, canceled, fails) its step. An inbox-only
+task (no wait behind it, e.g. "Email Processing Failure") is just closed; its
+completion and cancel are audited (``task.complete`` / ``task.cancel``) since
+no run history records them.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,16 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
-from sluice_engine import complete_human_task
+from sluice_engine import cancel_inbox_task, complete_human_task, is_inbox_task
+from sluice_storage import AuditRepository
 from sluice_storage.human_tasks import HumanTaskRecord, HumanTaskRepository
 from workflow_core.json_schema import violations
 
+from sluice_api.context import ApiContext
 from sluice_api.controls import cancel_task as cancel_task_and_step
 from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Manager, TaskIdPath, Viewer
 from sluice_api.problems import ProblemError, not_found
+from sluice_api.roles import Principal
 from sluice_api.schemas.common import Page, Problem, ProblemItem
 from sluice_api.schemas.human_tasks import HumanTaskPublic, TaskStatus
 
@@ -96,6 +105,8 @@ async def complete_task(
         completed = await complete_human_task(
             conn, ctx.engine, who.tenant_id, str(task_id), output, who.subject
         )
+        if is_inbox_task(task):
+            await _audit(ctx, conn, who, "task.complete", completed)
     return task_public(completed)
 
 
@@ -107,7 +118,21 @@ async def cancel_task(ctx: ContextDep, who: Manager, task_id: TaskIdPath) -> Hum
             raise not_found("human task", task_id)
         if task.status not in ("OPEN", "CLAIMED"):
             raise not_open(task)
+        if is_inbox_task(task):
+            canceled = await cancel_inbox_task(conn, ctx.engine, who.tenant_id, str(task_id))
+            await _audit(ctx, conn, who, "task.cancel", canceled)
+            return task_public(canceled)
         await cancel_task_and_step(ctx, conn, who, task_id)
-        canceled = await HumanTaskRepository(conn, who.tenant_id).get(task_id)
-    assert canceled is not None
-    return task_public(canceled)
+        found = await HumanTaskRepository(conn, who.tenant_id).get(task_id)
+    assert found is not None
+    return task_public(found)
+
+
+async def _audit(
+    ctx: ApiContext, conn: Any, who: Principal, action: str, task: HumanTaskRecord
+) -> None:
+    """Inbox tasks have no run history to show who closed them: the audit log does."""
+    await AuditRepository(conn, who.tenant_id).append(
+        at=ctx.clock(), subject=who.subject, action=action, target=str(task.task_id),
+        details={"runId": str(task.run_id), "taskType": task.task_type, "output": task.output},
+    )  # fmt: skip
