@@ -9,10 +9,6 @@ class HelpdeskError(SluiceError):
     code = "HELPDESK_ERROR"
 
 
-class InvalidTenantError(HelpdeskError):
-    code = "INVALID_TENANT"
-
-
 class AttachmentTooLargeError(HelpdeskError):
     code = "ATTACHMENT_TOO_LARGE"
 

@@ -9,26 +9,20 @@ with or without the JSON codecs of ``sluice_storage.pool``.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-import asyncpg
+# One definition of tenant scoping for every repository in Sluice.
+from sluice_storage.tenancy import TENANT_RE, TenantScoped, check_tenant
 
-from sluice_helpdesk.errors import InvalidTenantError
-
-TENANT_RE = re.compile(r"^[a-z0-9-]{1,63}$")
-
-
-def check_tenant(tenant_id: str) -> str:
-    if not TENANT_RE.match(tenant_id):
-        raise InvalidTenantError(f"invalid tenant id {tenant_id!r}: expected [a-z0-9-]{{1,63}}")
-    return tenant_id
-
-
-class TenantScoped:
-    def __init__(self, conn: asyncpg.Connection, tenant_id: str) -> None:
-        self.conn = conn
-        self.tenant_id = check_tenant(tenant_id)
+__all__ = [
+    "TENANT_RE",
+    "TenantScoped",
+    "check_tenant",
+    "dump_json",
+    "load_json",
+    "normalise_address",
+    "normalise_message_id",
+]
 
 
 def dump_json(value: Any) -> str:
