@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 from pydantic import JsonValue
-from workflow_core.errors import ErrorCategory, RegistryError, SluiceError
+from workflow_core.errors import RegistryError
+from workflow_core.registry import StepFailedError
 
 
 @dataclass(frozen=True)
@@ -35,23 +37,14 @@ class ActionCall:
 ActionFn = Callable[[ActionCall], Awaitable[JsonValue]]
 
 
-class ActionFailedError(SluiceError):
-    """Raised by a handler to fail its invocation with a category and retryability."""
+class ActionFailedError(StepFailedError):
+    """Raised by a handler to fail its invocation with a category and retryability.
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        category: ErrorCategory = ErrorCategory.ACTION,
-        name: str = "ActionFailedError",
-        retryable: bool = False,
-        data: Mapping[str, JsonValue] | None = None,
-    ) -> None:
-        super().__init__(message, code=name)
-        self.category = category
-        self.name = name
-        self.retryable = retryable
-        self.data = dict(data or {})
+    The same failure a compute node raises in the core (``StepFailedError``),
+    under the name action handlers use."""
+
+    def __init__(self, message: str, *, name: str = "ActionFailedError", **options: Any) -> None:
+        super().__init__(message, name=name, **options)
 
 
 @dataclass(frozen=True)
