@@ -30,6 +30,8 @@ MODULES = {
     "interpreter": ("sluice_interpreter", ["interpreter"], "WF_INTERPRETER_PORT"),
     "executor": ("sluice_interpreter", ["executor"], "WF_EXECUTOR_PORT"),
     "scheduler": ("sluice_scheduler", [], "WF_SCHEDULER_PORT"),
+    "ingest": ("sluice_ingest", [], "WF_INGEST_PORT"),  # SMTP port: WF_SMTP_LISTEN_PORT
+    "api": ("sluice_api", [], "WF_API_PORT"),
 }
 
 
