@@ -3,6 +3,7 @@
 - ``test.record`` v1 (side-effectful, transactional): inserts one row keyed by
   the idempotency key into ``test_action_rows`` inside the transaction that
   marks the invocation SUCCEEDED; a duplicate row would prove a repeated effect.
+  With ``boom: true`` it fails after inserting (the row must roll back).
 - ``test.flaky`` v1: fails with a retryable TransientError while
   ``attempt <= failTimes``.
 - ``test.fail`` v1: always fails with a non-retryable ActionError.
@@ -45,6 +46,8 @@ async def record(call: ActionCall) -> JsonValue:
         call.idempotency_key,
         dict(call.args),
     )
+    if call.args.get("boom"):  # fails after its insert: the insert must roll back with it
+        raise ActionFailedError("boom after the insert", name="BOOM", retryable=False)
     return {"rowId": int(row_id), "key": call.idempotency_key}
 
 

@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 from engine_harness import Pump, publish
-from sluice_engine import ExecutorConfig, InvalidPayloadError, apply_command, execute_job, start_run
+from sluice_engine import (
+    ExecutorConfig,
+    InvalidPayloadError,
+    apply_command,
+    execute_job,
+    execute_jobs,
+    start_run,
+)
 from sluice_engine.jobs import Job
 from sluice_storage import transaction
 from workflow_core.interpreter.commands import Continue
@@ -130,3 +137,44 @@ async def test_action_request_executed_again_reuses_the_stored_output(pump: Pump
     assert rows[0]["n"] == 1
     await pump.drain()
     assert (await pump.run_row(run_id))["status"] == "SUCCEEDED"
+
+
+async def test_grouped_action_jobs_fall_back_one_by_one_when_one_fails(pump: Pump) -> None:
+    ok = await publish(pump.pool, pump.tenant_id, workflow(call("rec", "test.record")))
+    boom = await publish(
+        pump.pool, pump.tenant_id, workflow(call("rec", "test.record", {"boom": True}))
+    )
+    run_ok, run_boom = await pump.start(ok, {}), await pump.start(boom, {})
+    requests = await pump.fetch(
+        "SELECT payload FROM outbox WHERE tenant_id = $1 AND topic = $2 ORDER BY id",
+        pump.topics.action_requests,
+    )
+    await pump.fetch("UPDATE outbox SET sent_at = now() WHERE tenant_id = $1")
+    jobs = [Job(pump.tenant_id, uuid.uuid4(), uuid.UUID(rid), r["payload"]["body"], 1)
+            for r, rid in zip(requests, (run_ok, run_boom), strict=True)]  # fmt: skip
+    outcomes = await execute_jobs(pump.pool, pump.ctx, pump.handlers, jobs, ExecutorConfig("g"))
+    assert outcomes == ["succeeded", "failed"]
+    rows = await pump.fetch("SELECT run_id FROM test_action_rows WHERE tenant_id = $1")
+    assert [str(r["run_id"]) for r in rows] == [run_ok]
+    await pump.drain()
+    assert (await pump.run_row(run_ok))["status"] == "SUCCEEDED"
+    assert (await pump.run_row(run_boom))["status"] == "FAILED"
+
+
+async def test_grouped_action_jobs_share_one_transaction(pump: Pump) -> None:
+    workflow_id = await publish(pump.pool, pump.tenant_id, workflow(call("rec", "test.record")))
+    run_ids = [await pump.start(workflow_id, {}) for _ in range(3)]
+    requests = await pump.fetch(
+        "SELECT payload FROM outbox WHERE tenant_id = $1 AND topic = $2 ORDER BY id",
+        pump.topics.action_requests,
+    )
+    await pump.fetch("UPDATE outbox SET sent_at = now() WHERE tenant_id = $1")
+    jobs = [Job(pump.tenant_id, uuid.uuid4(), uuid.UUID(rid), r["payload"]["body"], 1)
+            for r, rid in zip(requests, run_ids, strict=True)]  # fmt: skip
+    outcomes = await execute_jobs(pump.pool, pump.ctx, pump.handlers, jobs, ExecutorConfig("g"))
+    assert outcomes == ["succeeded"] * 3
+    await pump.drain()
+    statuses = {(await pump.run_row(r))["status"] for r in run_ids}
+    assert statuses == {"SUCCEEDED"}
+    rows = await pump.fetch("SELECT count(*) AS n FROM test_action_rows WHERE tenant_id = $1")
+    assert rows[0]["n"] == 3

@@ -19,7 +19,7 @@ from sluice_engine.errors import (
     TaskNotActiveError,
     UnknownWorkflowError,
 )
-from sluice_engine.executor import ExecutorConfig, execute_job
+from sluice_engine.executor import ExecutorConfig, execute_job, execute_jobs, transactional
 from sluice_engine.handlers import ActionCall, ActionFailedError, ActionFn, ActionHandlers
 from sluice_engine.messages import command_message, command_of, new_command_id, request_of
 from sluice_engine.plugins import ENTRY_POINT_GROUP, load_plugins
@@ -52,10 +52,12 @@ __all__ = [
     "command_of",
     "complete_human_task",
     "execute_job",
+    "execute_jobs",
     "is_inbox_task",
     "load_plugins",
     "new_command_id",
     "request_of",
     "route_event",
     "start_run",
+    "transactional",
 ]

@@ -175,14 +175,52 @@ async def _answer_reused(conn: asyncpg.Connection, work: _Work, claimed: Claim) 
 
 async def _in_one_transaction(pool: asyncpg.Pool, work: _Work, entry: HandlerEntry) -> str:
     async with transaction(pool) as conn:
-        claimed = await work.claim(conn)
-        early = await _settled(conn, work, claimed)
-        if early is not None:
-            return early
-        output = await asyncio.wait_for(entry.fn(work.call(conn)), work.config.handler_timeout_s)
-        if not await work.finish(conn, claimed, output=output):
-            raise _LostLeaseError
+        return await _run_in(conn, work, entry)
+
+
+async def _run_in(conn: asyncpg.Connection, work: _Work, entry: HandlerEntry) -> str:
+    """Claim, run and complete a transactional handler in the caller's transaction."""
+    claimed = await work.claim(conn)
+    early = await _settled(conn, work, claimed)
+    if early is not None:
+        return early
+    output = await asyncio.wait_for(entry.fn(work.call(conn)), work.config.handler_timeout_s)
+    if not await work.finish(conn, claimed, output=output):
+        raise _LostLeaseError
     return "succeeded"
+
+
+def transactional(handlers: ActionHandlers, job: Job) -> bool:
+    """True when the job's handler can share a transaction with other jobs."""
+    request = job.request
+    entry = handlers.get(str(request.get("actionId")), int(request.get("version", 0)))
+    return entry is not None and entry.transactional
+
+
+async def execute_jobs(
+    pool: asyncpg.Pool,
+    ctx: EngineContext,
+    handlers: ActionHandlers,
+    jobs: list[Job],
+    config: ExecutorConfig,
+) -> list[str]:
+    """Several transactional jobs in ONE transaction (two round trips and a WAL flush
+    saved per job under load). If any of them fails, everything rolls back and each
+    job runs again on its own (``execute_job``), so a failure only touches its job."""
+    works = [_Work(ctx, job, RequestAction.model_validate(job.request), config) for job in jobs]
+    ready = [
+        (work, entry)
+        for work in works
+        if (entry := handlers.get(work.request.action_id, work.request.version)) is not None
+        and entry.transactional
+    ]
+    if len(jobs) > 1 and len(ready) == len(jobs):
+        try:
+            async with transaction(pool) as conn:
+                return [await _run_in(conn, work, entry) for work, entry in ready]
+        except Exception as exc:  # rolled back: one job per transaction below
+            log.info("batch of %d action jobs failed (%r); running one by one", len(jobs), exc)
+    return [await execute_job(pool, ctx, handlers, job, config) for job in jobs]
 
 
 async def _record_failure(pool: asyncpg.Pool, work: _Work, failure: ActionFailure) -> str:

@@ -18,7 +18,8 @@ import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sluice_config import Settings
 
-from sluice_interpreter.handling import Record, accept_requests, handle_commands, handle_events
+from sluice_interpreter.batching import handle_command_batch
+from sluice_interpreter.handling import Record, accept_requests, handle_events
 from sluice_interpreter.jobs import JobRunner
 from sluice_interpreter.runtime import Runtime
 
@@ -67,7 +68,7 @@ def create_app(settings: Settings, role: str = "interpreter") -> tuple[faust.App
     app = _faust_app(settings, role, port)
     rt = Runtime.build(settings, role)
     if role == "interpreter":
-        _agent(app, rt, rt.topics.run_commands, "advance", handle_commands)
+        _agent(app, rt, rt.topics.run_commands, "advance", handle_command_batch)
         _agent(app, rt, rt.topics.events, "router", handle_events)
     if role == "executor" or not settings.executor_apart:
         _executor(app, rt)

@@ -22,6 +22,7 @@ from sluice_engine import apply_command, command_of, request_of, route_event
 from sluice_engine.jobs import NewJob, insert_leased
 from sluice_messaging import EnvelopeError, decode, parse_event_message
 from sluice_storage import NewEvent, transaction
+from workflow_core.interpreter.commands import Command
 
 from sluice_interpreter.runtime import Runtime
 
@@ -94,14 +95,16 @@ async def in_lanes(records: Sequence[Record], handle: Callable[[Record], Awaitab
     await asyncio.gather(*(lane(group) for group in lanes(records)))
 
 
-async def handle_commands(rt: Runtime, records: Sequence[Record]) -> None:
-    await in_lanes(records, lambda record: _handle_command(rt, record))
+@dataclass(frozen=True)
+class DecodedCommand:
+    record: Record
+    tenant_id: str
+    run_id: str
+    command: Command
 
 
-async def _handle_command(rt: Runtime, record: Record) -> None:
-    assert rt.pool is not None
-    assert rt.engine is not None
-    pool, engine = rt.pool, rt.engine
+async def decode_command(rt: Runtime, record: Record) -> DecodedCommand | None:
+    """The command in ``record``, or None after dead-lettering an unreadable one."""
     try:
         envelope = decode(record.value)
         command = command_of(envelope)
@@ -109,19 +112,25 @@ async def _handle_command(rt: Runtime, record: Record) -> None:
             raise ValueError("a run command needs runId")
     except (EnvelopeError, ValueError) as exc:
         await _poison(rt, "advance", record, f"invalid run command: {exc}")
-        return
+        return None
+    return DecodedCommand(record, envelope.tenant_id, str(envelope.run_id), command)
+
+
+async def apply_one(rt: Runtime, item: DecodedCommand) -> None:
+    """One command in its own transaction: transient trouble retried, anything else DLQ."""
+    assert rt.pool is not None
+    assert rt.engine is not None
+    pool, engine = rt.pool, rt.engine
 
     async def work() -> str:
         async with transaction(pool) as conn:
-            applied = await apply_command(
-                conn, engine, envelope.tenant_id, str(envelope.run_id), command
-            )
+            applied = await apply_command(conn, engine, item.tenant_id, item.run_id, item.command)
         return applied.outcome
 
     try:
-        outcome = await retrying(work, f"command {command.command_id}")
+        outcome = await retrying(work, f"command {item.command.command_id}")
     except Exception as exc:  # anything else: this message cannot be applied
-        await _poison(rt, "advance", record, f"{type(exc).__name__}: {exc}")
+        await _poison(rt, "advance", item.record, f"{type(exc).__name__}: {exc}")
         return
     rt.metrics.messages.labels("advance", outcome).inc()
 

@@ -13,7 +13,7 @@ import contextlib
 import logging
 from datetime import timedelta
 
-from sluice_engine import execute_job
+from sluice_engine import execute_jobs, transactional
 from sluice_engine.jobs import Job, claim_ready
 from sluice_storage import transaction
 
@@ -21,6 +21,10 @@ from sluice_interpreter.handling import retrying
 from sluice_interpreter.runtime import Runtime
 
 log = logging.getLogger(__name__)
+# 8 transactional jobs per transaction: saves ~2 round trips and a WAL flush
+# per job under load; small enough that a rolled-back group (one failure)
+# costs little to redo one by one.
+GROUP_SIZE = 8
 POLL_INTERVAL_S = 1.0  # recovered jobs wait at most this long (+ the lease) to run again
 
 
@@ -31,28 +35,33 @@ class JobRunner:
         self.running: set[asyncio.Task[None]] = set()
 
     def submit(self, jobs: list[Job]) -> None:
-        for job in jobs:
-            task = asyncio.ensure_future(self._run(job))
+        """Transactional jobs go in groups (one transaction each), the others alone."""
+        shared = [job for job in jobs if transactional(self.rt.handlers, job)]
+        alone = [[job] for job in jobs if not transactional(self.rt.handlers, job)]
+        groups = [shared[i : i + GROUP_SIZE] for i in range(0, len(shared), GROUP_SIZE)]
+        for group in groups + alone:
+            task = asyncio.ensure_future(self._run(group))
             self.running.add(task)
             task.add_done_callback(self.running.discard)
 
-    async def _run(self, job: Job) -> None:
+    async def _run(self, jobs: list[Job]) -> None:
         rt = self.rt
         assert rt.pool is not None
         assert rt.engine is not None
         pool, engine = rt.pool, rt.engine
         async with self.slots:
-            rt.metrics.jobs_in_flight.inc()
+            rt.metrics.jobs_in_flight.inc(len(jobs))
             try:
-                outcome = await retrying(
-                    lambda: execute_job(pool, engine, rt.handlers, job, rt.executor_config),
-                    f"action job {job.job_id}",
+                outcomes = await retrying(
+                    lambda: execute_jobs(pool, engine, rt.handlers, jobs, rt.executor_config),
+                    f"{len(jobs)} action job(s) of run {jobs[0].run_id}",
                 )
-                rt.metrics.messages.labels("executor", outcome).inc()
-            except Exception:  # the lease expires and the job runs again elsewhere
-                log.exception("action job %s of run %s crashed", job.job_id, job.run_id)
+                for outcome in outcomes:
+                    rt.metrics.messages.labels("executor", outcome).inc()
+            except Exception:  # the leases expire and the jobs run again elsewhere
+                log.exception("action jobs %s crashed", [str(j.job_id) for j in jobs])
             finally:
-                rt.metrics.jobs_in_flight.dec()
+                rt.metrics.jobs_in_flight.dec(len(jobs))
 
     async def poll(self, stop: asyncio.Event) -> None:
         """Claim due PENDING jobs while free slots remain."""
