@@ -108,7 +108,11 @@ async def test_new_email_with_two_attachments_then_replies_by_token_and_by_heade
     token = ack.get_content().split("Reference: ")[1].split("]")[0] + "]"
 
     quoted = f"Still broken.\n\nOn Mon, Support wrote:\n> Reference: {token}\n> old text\n"
-    by_token = Mail(DEMO_CONTACT_EMAIL, mailbox, "Re: Printer jams", quoted)
+    quoted_html = (  # as Gmail quotes: the token only inside the quoted history
+        '<div>Still broken.</div><div class="gmail_quote"><div>On Mon, Support wrote:</div>'
+        f'<blockquote class="gmail_quote">We got it.<br>Reference: {token}</blockquote></div>'
+    )
+    by_token = Mail(DEMO_CONTACT_EMAIL, mailbox, "Re: Printer jams", quoted, html=quoted_html)
     by_headers = Mail(DEMO_CONTACT_EMAIL, mailbox, "Re: Printer jams",
                       "Any news?\n\nOn Mon, Support wrote:\n> We received your message.\n",
                       headers={"In-Reply-To": ack["Message-ID"],
@@ -123,7 +127,9 @@ async def test_new_email_with_two_attachments_then_replies_by_token_and_by_heade
     )
     comments = await comments_of(e2e_pool, name)
     assert [c["author_type"] for c in comments] == ["internal", "contact", "contact"]
-    assert [c["content"] for c in comments[1:]] == ["Still broken.", "Any news?"]
+    assert [(c["format"], c["content"]) for c in comments[1:]] == [
+        ("html", "<div>Still broken.</div>"), ("text", "Any news?"),
+    ]  # fmt: skip
     assert {c["ticket_id"] for c in comments} == {ticket["ticket_id"]}
     assert not any(c["unverified_sender"] for c in comments)
     assert await count(e2e_pool, "helpdesk_tickets", name) == 1

@@ -108,6 +108,7 @@ class Mail:
     message_id: str = field(default_factory=lambda: f"{uuid.uuid4().hex}@cust.test")
     attachments: dict[str, bytes] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    html: str | None = None  # given: multipart/alternative (text, then HTML)
 
     def build(self) -> bytes:
         message = EmailMessage()
@@ -116,6 +117,8 @@ class Mail:
         for name, value in self.headers.items():
             message[name] = value
         message.set_content(self.text)
+        if self.html is not None:
+            message.add_alternative(self.html, subtype="html")
         for name, data in self.attachments.items():
             message.add_attachment(
                 data, maintype="application", subtype="octet-stream", filename=name
