@@ -178,3 +178,24 @@ async def test_grouped_action_jobs_share_one_transaction(pump: Pump) -> None:
     assert statuses == {"SUCCEEDED"}
     rows = await pump.fetch("SELECT count(*) AS n FROM test_action_rows WHERE tenant_id = $1")
     assert rows[0]["n"] == 3
+
+
+async def test_pure_action_runs_inline_without_the_executor(pump: Pump) -> None:
+    pump.ctx.inline_handlers = pump.handlers
+    doc = workflow(
+        call("e1", "test.echo", {"a": 1}, config={"saveAs": "vars.e1"}),
+        call("e2", "test.echo", {"b": {"$expr": "vars.e1.a + 1"}}, config={"saveAs": "vars.e2"}),
+    )
+    run_id = await pump.start(await publish(pump.pool, pump.tenant_id, doc), {})
+    run = await pump.run_row(run_id)
+    assert run["status"] == "SUCCEEDED"
+    assert run["run_state"]["envelope"]["vars"]["e2"] == {"b": 2}
+    requests = await pump.fetch(
+        "SELECT count(*) AS n FROM outbox WHERE tenant_id = $1 AND topic = $2",
+        pump.topics.action_requests,
+    )
+    assert requests[0]["n"] == 0
+    invocations = await pump.fetch(
+        "SELECT status FROM action_invocations WHERE tenant_id = $1 ORDER BY step_id"
+    )
+    assert [i["status"] for i in invocations] == ["SUCCEEDED", "SUCCEEDED"]

@@ -10,6 +10,7 @@ from workflow_core.registry import Registry
 
 from sluice_engine.clock import Clock, utc_now
 from sluice_engine.definitions import DefinitionCache
+from sluice_engine.handlers import ActionHandlers
 
 
 @dataclass
@@ -28,3 +29,6 @@ class EngineContext:
     # under load this caps commits at ~1/fsync; relays that poll often instead
     # (WF_RELAY_POLL_S) cost one index probe per poll and lift that cap.
     notify_outbox: bool = True
+    # Handlers of pure actions to run inline while advancing (None: all go to the
+    # executor). The interpreter sets it; any process holding the handlers may.
+    inline_handlers: ActionHandlers | None = None

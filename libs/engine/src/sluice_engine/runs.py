@@ -18,7 +18,7 @@ from sluice_storage import NewRun, RunRecord, RunRepository, RunUpdate
 from sluice_storage.runs import RUN_COLUMNS
 from workflow_core.interpreter.advance import Transition, advance
 from workflow_core.interpreter.commands import ChildRunFinished, Command, StartRun
-from workflow_core.interpreter.effects import StartChildRun
+from workflow_core.interpreter.effects import Effect, RequestAction, StartChildRun
 from workflow_core.interpreter.ids import unit_interval
 from workflow_core.interpreter.starting import payload_violations
 from workflow_core.interpreter.state import RunState, RunStatus
@@ -27,7 +27,12 @@ from sluice_engine.context import EngineContext
 from sluice_engine.effects import persist_effects, run_error
 from sluice_engine.errors import InvalidPayloadError, RunNotFoundError, UnknownWorkflowError
 from sluice_engine.history import Writes
+from sluice_engine.inline import inline_request, run_inline
 from sluice_engine.messages import answer_id, command_message, new_command_id
+
+# A run whose pure actions keep answering inline is re-driven through Kafka after
+# 100 in one transaction (a guard against a loop of pure calls holding the lock).
+MAX_INLINE_ACTIONS = 100
 
 
 @dataclass(frozen=True)
@@ -190,12 +195,20 @@ async def _persist(
     transition: Transition,
     now: datetime,
 ) -> Applied:
-    state = transition.state
+    state, effects = transition.state, transition.effects
 
     async def start_child(c: asyncpg.Connection, w: Writes, e: StartChildRun, at: datetime) -> None:
         await _start_child(c, ctx, w, e, at)
 
-    await persist_effects(conn, ctx, writes, state, transition.effects, now, start_child)
+    for _ in range(MAX_INLINE_ACTIONS):
+        inline = inline_request(ctx, effects)
+        rest = [e for e in effects if e is not inline]
+        await persist_effects(conn, ctx, writes, state, rest, now, start_child)
+        if inline is None:
+            break
+        state, effects = await _answer_inline(conn, ctx, record, state, inline, now)
+    else:
+        await persist_effects(conn, ctx, writes, state, effects, now, start_child)
     envelope_meta = state.envelope.get("meta")
     meta_state = envelope_meta.get("state") if isinstance(envelope_meta, dict) else None
     update = RunUpdate(
@@ -204,10 +217,32 @@ async def _persist(
         state=meta_state if isinstance(meta_state, str) else None,
         run_state=state.model_dump(mode="json", by_alias=True),
         now=now,
-        error=run_error(state, transition.effects) if state.status.final else None,
+        error=run_error(state, effects) if state.status.final else None,
     )
     writes.save(record.run_id, record.seq, update)
     return Applied(str(record.run_id), "applied", state.status.value)
+
+
+async def _answer_inline(
+    conn: asyncpg.Connection,
+    ctx: EngineContext,
+    record: RunRecord,
+    state: RunState,
+    request: RequestAction,
+    now: datetime,
+) -> tuple[RunState, list[Effect]]:
+    """Run a pure action here and apply its answer to the in-memory state."""
+    command = await run_inline(conn, ctx, record.tenant_id, state.run_id, request, now)
+    await RunRepository(conn, record.tenant_id).record_command(
+        record.run_id, uuid.UUID(command.command_id)
+    )
+    loaded = await ctx.definitions.load(
+        conn, record.tenant_id, state.workflow_id, state.workflow_version
+    )
+    transition = advance(
+        loaded.definition, state, command, registry=ctx.registry, limits=ctx.limits
+    )
+    return transition.state, transition.effects
 
 
 async def _start_child(

@@ -81,7 +81,10 @@ class Runtime:
         self.handlers.freeze()
         self._owner = owner_name(self.role)
         self.engine = EngineContext(
-            registry=registry, topics=self.topics, notify_outbox=settings.outbox_notify
+            registry=registry,
+            topics=self.topics,
+            notify_outbox=settings.outbox_notify,
+            inline_handlers=self.handlers,  # pure actions run inside the advance
         )
         self.pool = await create_pool(settings, max_size=POOL_SIZE)
         assert settings.kafka_bootstrap_servers is not None
