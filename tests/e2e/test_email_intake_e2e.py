@@ -31,7 +31,7 @@ from e2e_support.mail import (
     start_email_services,
 )
 from e2e_support.services import Services, wait_for
-from sluice_helpdesk import ContactRepository, ProviderRepository
+from sluice_helpdesk import ClientRepository, ContactRepository, ProviderRepository
 from sluice_helpdesk.seeding import DEMO_CONTACT_EMAIL, demo_client_id
 from sluice_storage import TokenRepository, transaction
 
@@ -148,6 +148,21 @@ async def test_unknown_sender_gets_ticket_on_default_client_and_no_ack(
     assert (str(ticket["client_id"]), ticket["contact_id"]) == (demo_client_id(name), None)
     await asyncio.sleep(0.5)  # the sender polls every 0.25 s: an ack row would exist by now
     assert await count(e2e_pool, "helpdesk_outbound_emails", name) == 0
+
+
+async def test_contact_of_another_client_gets_its_client_and_no_default_location(
+    running: Services, e2e_pool: asyncpg.Pool, sink: SmtpSink, tenant: tuple[str, str]
+) -> None:
+    name, mailbox = tenant
+    async with transaction(e2e_pool) as conn:
+        other = await ClientRepository(conn, name).create("Other Corp")
+        await ContactRepository(conn, name).create("boss@other.test", client_id=other.client_id)
+    mail = Mail("boss@other.test", mailbox, "Invoice", "Where is it?")
+    assert await deliver(running, mail) == "accepted"
+    assert (await run_of(e2e_pool, name, mail.message_id, running))["state"] == "EMAIL_PROCESSED"
+    [ticket] = await fetch(e2e_pool, "SELECT * FROM helpdesk_tickets WHERE tenant_id = $1", name)
+    assert (str(ticket["client_id"]), ticket["location"]) == (str(other.client_id), None)
+    assert (await ack_for(sink, mail.message_id, running))["To"] == "boss@other.test"
 
 
 async def test_no_defaults_for_the_provider_ends_without_ticket(
