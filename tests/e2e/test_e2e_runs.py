@@ -153,6 +153,8 @@ async def test_health_readiness_and_metrics_are_served(running: Services) -> Non
         metrics = await running.get(name, "/metrics")
         assert metrics.status_code == 200
         assert "sluice_" in metrics.text
+    scheduler_metrics = (await running.get("scheduler", "/metrics")).text
+    assert "sluice_timer_lateness_seconds_bucket" in scheduler_metrics
 
 
 async def test_wait_timeout_fires_within_a_second_into_try_catch(

@@ -26,12 +26,21 @@ DEFAULT_TIMER_BATCH = 500
 
 
 async def fire_due_waits(
-    conn: asyncpg.Connection, topics: Topics, now: datetime, limit: int = DEFAULT_TIMER_BATCH
+    conn: asyncpg.Connection,
+    topics: Topics,
+    now: datetime,
+    limit: int = DEFAULT_TIMER_BATCH,
+    lateness: list[float] | None = None,
 ) -> int:
-    """Fire up to ``limit`` due waits (call inside a transaction); returns how many."""
+    """Fire up to ``limit`` due waits (call inside a transaction); returns how many.
+
+    ``lateness`` (if given) receives each fired wait's delay past its due time, in s.
+    """
     due = await claim_due_waits(conn, now, limit)
     by_tenant: dict[str, list[OutboxMessage]] = {}
     for wait in due:
+        if lateness is not None and wait.due_at is not None:
+            lateness.append((now - wait.due_at).total_seconds())
         command = FireTimer(
             command_id=answer_id("timer", str(wait.wait_id)), now=now, wait_id=str(wait.wait_id)
         )
