@@ -27,7 +27,7 @@ READY_TIMEOUT_S = 90.0  # stack ~5 s; services and migrations, when present, mor
 PORT_SETTINGS = (
     "WF_KAFKA_PORT", "WF_KAFKA_CONTROLLER_PORT", "WF_POSTGRES_PORT", "WF_API_PORT",
     "WF_INGEST_PORT", "WF_SMTP_LISTEN_PORT", "WF_INTERPRETER_PORT", "WF_SCHEDULER_PORT",
-    "WF_EXECUTOR_PORT",
+    "WF_EXECUTOR_PORT", "WF_SMTP_PORT",
 )  # fmt: skip
 
 

@@ -177,11 +177,11 @@ async def _start_services(
         stack.adopt(child)
         started.append((spec, child))
     for spec, child in started:
-        port = spec.port(settings)
-        await svc.wait_listening(child, settings.api_host, port, SERVICE_READY_TIMEOUT_S)
+        host, port = spec.host(settings), spec.port(settings)
+        await svc.wait_listening(child, host, port, SERVICE_READY_TIMEOUT_S)
         ports[spec.name] = port
         note = f" ({spec.note})" if spec.note else ""
-        echo(f"sluice dev: {spec.name}: http://{settings.api_host}:{port}{note}, pid {child.pid}")
+        echo(f"sluice dev: {spec.name}: {spec.scheme}://{host}:{port}{note}, pid {child.pid}")
     return ports
 
 

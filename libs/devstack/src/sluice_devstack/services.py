@@ -28,16 +28,30 @@ class ServiceSpec:
     module: str
     port_setting: str  # the Settings field (WF_<NAME>) of its HTTP port
     note: str = ""  # shown after the address, e.g. other listeners
+    scheme: str = "http"
+    host_setting: str = "api_host"  # the Settings field of the host it listens on
+
+    def host(self, settings: Settings) -> str:
+        return str(getattr(settings, self.host_setting))
 
     def port(self, settings: Settings) -> int:
         return int(getattr(settings, self.port_setting))
 
 
 SERVICES: tuple[ServiceSpec, ...] = (
-    ServiceSpec("api", "sluice_api", "api_port", "UI at /ui, OpenAPI at /openapi.json"),
+    ServiceSpec("api", "sluice_api", "api_port", "OpenAPI at /openapi.json, docs at /docs"),
     ServiceSpec("ingest", "sluice_ingest", "ingest_port", "SMTP on WF_SMTP_LISTEN_PORT"),
     ServiceSpec("interpreter", "sluice_interpreter", "interpreter_port"),
     ServiceSpec("scheduler", "sluice_scheduler", "scheduler_port"),
+    # Where outbound mail goes locally; files in .cache/local/mail.
+    ServiceSpec(
+        "mail-sink",
+        "sluice_devstack.mail_sink",
+        "smtp_port",
+        "outbound mail saved to .cache/local/mail",
+        scheme="smtp",
+        host_setting="smtp_host",
+    ),
 )
 
 
