@@ -17,6 +17,8 @@ from sluice_engine import ActionCall, ActionFailedError, ActionFn
 from workflow_core.definitions import RetryPolicy
 from workflow_core.registry import ActionSpec, UiMetadata
 
+from sluice_helpdesk.tickets import Ticket, TicketRepository
+
 CATEGORY = "Help desk: email"
 STRING: dict[str, Any] = {"type": "string"}
 NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
@@ -102,3 +104,14 @@ def is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+async def ticket_arg(call: ActionCall) -> Ticket:
+    """The ticket ``args.ticketId`` names in the run's tenant; a permanent failure if none."""
+    ticket_id = required_text(call, "ticketId")
+    ticket = None
+    if is_uuid(ticket_id):
+        ticket = await TicketRepository(conn_of(call), call.tenant_id).get(ticket_id)
+    if ticket is None:
+        raise not_found(f"ticket {ticket_id!r} does not exist", "TICKET_NOT_FOUND")
+    return ticket

@@ -22,28 +22,16 @@ from sluice_helpdesk.actions.contract import (
     NULLABLE_STRING,
     EmailAction,
     conn_of,
-    is_uuid,
-    not_found,
     obj,
-    required_text,
     spec,
     text_arg,
+    ticket_arg,
 )
 from sluice_helpdesk.actions.convert_html_to_blocks import BLOCKS_SCHEMA, render_blocks
 from sluice_helpdesk.comments import AuthorType, CommentFormat, CommentRepository, NewComment
 from sluice_helpdesk.contacts import ContactRepository
 from sluice_helpdesk.threads import ThreadRepository
-from sluice_helpdesk.tickets import Ticket, TicketRepository
-
-
-async def _ticket(call: ActionCall) -> Ticket:
-    ticket_id = required_text(call, "ticketId")
-    ticket = None
-    if is_uuid(ticket_id):
-        ticket = await TicketRepository(conn_of(call), call.tenant_id).get(ticket_id)
-    if ticket is None:
-        raise not_found(f"ticket {ticket_id!r} does not exist", "TICKET_NOT_FOUND")
-    return ticket
+from sluice_helpdesk.tickets import Ticket
 
 
 async def _author(call: ActionCall, ticket: Ticket) -> tuple[str | None, str | None, bool]:
@@ -93,7 +81,7 @@ async def new_comment(call: ActionCall, ticket: Ticket) -> NewComment:
 
 
 async def handle(call: ActionCall) -> JsonValue:
-    ticket = await _ticket(call)
+    ticket = await ticket_arg(call)
     new = await new_comment(call, ticket)
     comment, created = await CommentRepository(conn_of(call), call.tenant_id).create(
         new, idempotency_key=call.idempotency_key

@@ -25,11 +25,11 @@ from sluice_helpdesk.actions.contract import (
     required_text,
     spec,
     text_arg,
+    ticket_arg,
 )
 from sluice_helpdesk.attachments import AttachmentRepository, NewAttachment
 from sluice_helpdesk.errors import AttachmentTooLargeError
 from sluice_helpdesk.inbound import InboundAttachment, InboundEmailRepository
-from sluice_helpdesk.tickets import TicketRepository
 
 ATTACHMENT_REF_SCHEMA = obj(
     ["id"],
@@ -56,21 +56,13 @@ async def _source(call: ActionCall, attachment_id: str) -> InboundAttachment:
     return found
 
 
-async def _check_ticket(call: ActionCall, ticket_id: str) -> None:
-    ticket = None
-    if is_uuid(ticket_id):
-        ticket = await TicketRepository(conn_of(call), call.tenant_id).get(ticket_id)
-    if ticket is None:
-        raise not_found(f"ticket {ticket_id!r} does not exist", "TICKET_NOT_FOUND")
-
-
 async def handle(call: ActionCall) -> JsonValue:
     ticket_id, message_id = required_text(call, "ticketId"), required_text(call, "messageId")
     ref = call.args.get("attachment")
     attachment_id = ref.get("id") if isinstance(ref, dict) else None
     if not isinstance(attachment_id, str) or not attachment_id:
         raise ActionFailedError("attachment.id is required", name="MISSING_ARGUMENT")
-    await _check_ticket(call, ticket_id)
+    await ticket_arg(call)
     source = await _source(call, attachment_id)
     new = NewAttachment(
         ticket_id=ticket_id,

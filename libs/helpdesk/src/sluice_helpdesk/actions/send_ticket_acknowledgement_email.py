@@ -27,18 +27,17 @@ from sluice_helpdesk.actions.contract import (
     NULLABLE_STRING,
     EmailAction,
     conn_of,
-    is_uuid,
-    not_found,
     obj,
     required_text,
     spec,
     text_arg,
+    ticket_arg,
 )
 from sluice_helpdesk.outbound import NewOutboundEmail, OutboundEmailRepository
 from sluice_helpdesk.providers import ProviderRepository
 from sluice_helpdesk.reply_tokens import ReplyTokenRepository
 from sluice_helpdesk.threads import ThreadRepository
-from sluice_helpdesk.tickets import Ticket, TicketRepository
+from sluice_helpdesk.tickets import Ticket
 
 # 5 an hour: a person writing five new tickets in an hour still hears back on
 # each; an auto-responder we failed to recognise stops getting answers after 5.
@@ -67,16 +66,6 @@ def compose(ticket: Ticket, token: str, original_subject: str | None) -> tuple[s
         "-- \nThis is an automatic reply.\n"
     )
     return subject, body
-
-
-async def _ticket(call: ActionCall) -> Ticket:
-    ticket_id = required_text(call, "ticketId")
-    ticket = None
-    if is_uuid(ticket_id):
-        ticket = await TicketRepository(conn_of(call), call.tenant_id).get(ticket_id)
-    if ticket is None:
-        raise not_found(f"ticket {ticket_id!r} does not exist", "TICKET_NOT_FOUND")
-    return ticket
 
 
 async def _sender(call: ActionCall) -> str:
@@ -121,7 +110,7 @@ async def outbound_for(call: ActionCall, ticket: Ticket, to: str) -> NewOutbound
 async def handle(call: ActionCall) -> JsonValue:
     if call.args.get("autoSubmitted") is True:  # belt and braces: the workflow checks it too
         return {"status": "skipped", "outboundEmailId": None, "messageId": None, "created": False}
-    ticket = await _ticket(call)
+    ticket = await ticket_arg(call)
     new = await outbound_for(call, ticket, required_text(call, "to"))
     repo = OutboundEmailRepository(conn_of(call), call.tenant_id)
     row, created = await repo.enqueue(new, idempotency_key=call.idempotency_key)
