@@ -35,7 +35,9 @@ class EventBody(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
 
     event_name: str = Field(min_length=1, max_length=200)
-    correlation_key: str = Field(max_length=1000)
+    correlation_key: str = Field(
+        max_length=1000, description="a string or a number (used as a string)"
+    )
     payload: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=500)
 
@@ -48,6 +50,13 @@ class EventBody(BaseModel):
         if isinstance(value, int | float):
             return str(value)
         return value
+
+
+class EventSubmission(EventBody):
+    """An event submitted over HTTP (API or ingest): unknown fields are refused,
+    so a typo such as ``corelationKey`` is an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False)
 
 
 class BareEvent(EventBody):

@@ -18,9 +18,10 @@ from typing import Annotated, Any, Literal
 
 import asyncpg
 from fastapi import APIRouter, Depends, Header
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 from sluice_messaging import EVENT_TYPE, new_envelope
+from sluice_messaging.events import EventSubmission
 from sluice_storage import enqueue
 from sluice_storage.http_idempotency import HttpIdempotencyRepository
 
@@ -33,22 +34,8 @@ SCOPE = "ingest-events"
 _EVENT_ID_NAMESPACE = uuid.UUID("0d6d3c9e-3a53-4b0f-9b7e-6e7f5f0c8a21")
 
 
-class EventIn(BaseModel):
-    """The event; unknown fields are refused so a typo is not silently dropped."""
-
-    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, extra="forbid")
-
-    event_name: str = Field(min_length=1, max_length=200)
-    correlation_key: str = Field(max_length=1000, description="string or number")
-    payload: dict[str, Any] = Field(default_factory=dict)
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=500)
-
-    @field_validator("correlation_key", mode="before")
-    @classmethod
-    def _number_as_string(cls, value: Any) -> Any:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return str(value)
-        return value
+class EventIn(EventSubmission):
+    """``POST /events`` body: the shared event submission form."""
 
 
 class EventAccepted(BaseModel):

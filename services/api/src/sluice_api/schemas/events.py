@@ -6,26 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field
+from sluice_messaging.events import EventSubmission
 
 from sluice_api.schemas.common import WireModel
 
 
-class EventCreate(WireModel):
-    event_name: str = Field(min_length=1, max_length=200)
-    correlation_key: str = Field(
-        max_length=1000, description="a string or a number (used as a string)"
-    )
-    payload: dict[str, Any] = Field(default_factory=dict)
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=500)
-
-    @field_validator("correlation_key", mode="before")
-    @classmethod
-    def _number_as_string(cls, value: Any) -> Any:
-        # SPEC 6: a correlation key may be a number, used as a string; a bool is neither.
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return str(value)
-        return value
+class EventCreate(EventSubmission):
+    """``POST /workflow/events`` body: the shared event submission form."""
 
 
 class EventRouted(WireModel):
