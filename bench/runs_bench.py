@@ -4,13 +4,18 @@ A 6-step workflow (state.set, assign, side-effectful action, assign, side-effect
 action, state.set) runs through the Faust interpreter (executor in-process) and
 the scheduler, started as subprocesses with production settings (full history,
 synchronous_commit on, acks=all). Runs are started the way the API starts them
-(``start_run`` in a transaction, outbox). Phase 1: as fast as possible (peak
-runs/s). Phase 2: a fixed rate (default half of peak), run latency p50/p99
-from the database (started_at -> completed_at).
+(``start_run`` in a transaction, outbox). Phase 1, peak: a closed loop (at most
+``inflight`` unfinished runs) for 60 s; runs/s and steps/s finished after a
+ramp of a tenth. Phase 2, half peak: a fixed rate (default half of the peak)
+for 60 s, run latency p50/p99 from the database (started_at -> the wall-clock
+time the run became final), with a trickle of 1 s timers alongside for the
+scheduler's lateness. Each
+phase also reports CPU seconds and peak RSS per process (services, the
+driver, PostgreSQL, Kafka) and the machine's load average while it ran.
 
 Usage (stack from ``sluice dev --services none`` or WF_* variables):
 
-    uv run python -m bench.runs_bench [--runs 3000] [--rate 0] [--seconds 20]
+    uv run python -m bench.runs_bench [--quick] [--rate 0] [--seconds 60]
 
 Writes bench/results/runs.json.
 """
@@ -28,14 +33,16 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
 from sluice_config import load_settings
-from sluice_engine import ActionHandlers, EngineContext, StartOptions, start_run
+from sluice_engine import ActionHandlers, EngineContext
 from sluice_messaging.admin import ensure_topics
 from sluice_messaging.topics import Topics
 from sluice_storage import DefinitionRepository, create_pool, transaction, upgrade
@@ -43,10 +50,17 @@ from workflow_core.registry import create_registry
 
 from bench.bench_plugin import TABLE_SQL, register
 from bench.outbox_bench import _drop_database, _fresh_database
+from bench.procstats import Sampler, listener_pid
+from bench.runs_feed import DONE_SQL, Feed, drain, feed, outcome
+from bench.runs_timers import TENANT as TIMER_TENANT
+from bench.runs_timers import TIMER_WORKFLOW, lateness
+from bench.service_metrics import batches, scrape
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results" / "runs.json"
 TENANT = "bench"
+STEPS = 6
+INTERPRETER_PORT = 18110  # the first interpreter's /metrics
 
 
 def _assign(step_id: str, path: str, expr: str) -> dict[str, Any]:
@@ -98,64 +112,119 @@ async def _ready(port: int, timeout_s: float = 60) -> None:
     raise RuntimeError(f"service on :{port} not ready")
 
 
-async def _start_many(pool: asyncpg.Pool, engine: EngineContext, workflow_id: str,
-                      count: int, rate: float) -> None:  # fmt: skip
-    """Start ``count`` runs, at ``rate`` per second (0: as fast as 16 connections go)."""
+@dataclass(frozen=True)
+class Options:
+    peak_s: float  # how long the closed-loop peak phase feeds runs
+    steady_s: float  # how long the half-peak phase feeds runs
+    rate: float  # half-peak phase rate; 0 = half of the measured peak
+    inflight: int  # unfinished runs the peak phase allows
+    interpreters: int
+    timer_rate: float  # short timers started per second during the half-peak phase
+
+
+FULL = Options(peak_s=60, steady_s=60, rate=0, inflight=1000, interpreters=1, timer_rate=5)
+QUICK = Options(peak_s=15, steady_s=15, rate=0, inflight=600, interpreters=1, timer_rate=5)
+
+
+@dataclass
+class Stage:
+    pool: asyncpg.Pool
+    engine: EngineContext
+    workflow_id: str
+    timer_workflow_id: str
+    sampler: Sampler
+    services: dict[str, int] = field(default_factory=dict)  # name -> pid
+
+
+def _py_spy(stage: Stage, seconds: float) -> list[subprocess.Popen[bytes]]:
+    """``BENCH_PYSPY=dir``: sample every service with py-spy during the peak phase
+    (``dir/<name>.txt``, collapsed stacks; ``uvx py-spy`` must work)."""
+    out = os.environ.get("BENCH_PYSPY")
+    if not out:
+        return []
+    return [
+        subprocess.Popen(["uvx", "py-spy", "record", "--pid", str(pid), "--format", "raw",
+                          "--duration", str(int(seconds)), "--rate", "200", "--nonblocking",
+                          "--output", f"{out}/{name}.txt"], stdout=subprocess.DEVNULL)
+        for name, pid in stage.services.items()
+    ]  # fmt: skip
+
+
+async def _publish(pool: asyncpg.Pool, tenant: str, doc: dict[str, Any]) -> str:
+    now, workflow_id = datetime.now(UTC), uuid.uuid4()
+    async with transaction(pool) as conn:
+        repo = DefinitionRepository(conn, tenant)
+        await repo.save_draft(workflow_id, doc, now)
+        await repo.publish(workflow_id, doc, payload_schema=None, published_by="bench", now=now)
+    return str(workflow_id)
+
+
+async def _peak(stage: Stage, opts: Options) -> dict[str, Any]:
+    """Closed loop for ``peak_s``: runs finished per second after a ramp of a tenth."""
+    run = Feed(TENANT, stage.workflow_id, datetime.now(UTC))
+    window, before = stage.sampler.window(), await scrape(INTERPRETER_PORT)
     began = time.perf_counter()
-    sem = asyncio.Semaphore(16)
-
-    async def one(i: int) -> None:
-        if rate:
-            await asyncio.sleep(max(0.0, began + i / rate - time.perf_counter()))
-        async with sem, transaction(pool) as conn:
-            await start_run(conn, engine, TENANT, workflow_id, {"n": i}, StartOptions())
-
-    await asyncio.gather(*(one(i) for i in range(count)))
-
-
-async def _wait_done(pool: asyncpg.Pool, since: datetime, count: int, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        done = await pool.fetchval(
-            """SELECT count(*) FROM workflow_runs WHERE tenant_id = $1 AND started_at >= $2
-               AND status IN ('SUCCEEDED', 'FAILED', 'CANCELED')""", TENANT, since)  # fmt: skip
-        if done >= count:
-            return
-        await asyncio.sleep(0.2)
-    raise RuntimeError(f"runs not finished within {timeout_s} s")
+    spies = _py_spy(stage, opts.peak_s)
+    await feed(stage.pool, stage.engine, run, opts.peak_s, 0, opts.inflight)
+    for spy in spies:
+        await asyncio.to_thread(spy.wait)
+    measured = (run.since + timedelta(seconds=opts.peak_s / 10), datetime.now(UTC))
+    await drain(stage.pool, run)
+    wall = time.perf_counter() - began
+    agents = batches(before, await scrape(INTERPRETER_PORT))
+    return {**await outcome(stage.pool, run, measured, STEPS), "inflight": opts.inflight,
+            "interpreter_batches": agents, **_usage(stage.sampler.close(window), wall)}  # fmt: skip
 
 
-async def _phase(pool: asyncpg.Pool, engine: EngineContext, workflow_id: str,
-                 count: int, rate: float) -> dict[str, Any]:  # fmt: skip
-    since = datetime.now(UTC)
+async def _steady(stage: Stage, opts: Options, rate: float) -> dict[str, Any]:
+    """``rate`` runs/s for ``steady_s`` with a trickle of 1 s timers alongside."""
+    run = Feed(TENANT, stage.workflow_id, datetime.now(UTC))
+    timers = Feed(TIMER_TENANT, stage.timer_workflow_id, run.since)
+    window, before = stage.sampler.window(), await scrape(INTERPRETER_PORT)
     began = time.perf_counter()
-    await _start_many(pool, engine, workflow_id, count, rate)
-    await _wait_done(pool, since, count, 600)
-    row = await pool.fetchrow(
-        """WITH r AS (SELECT status, started_at, completed_at,
-                        extract(epoch FROM completed_at - started_at) AS took
-                      FROM workflow_runs WHERE tenant_id = $1 AND started_at >= $2)
-           SELECT count(*) FILTER (WHERE status = 'SUCCEEDED') AS ok,
-             percentile_cont(0.5) WITHIN GROUP (ORDER BY took) AS p50,
-             percentile_cont(0.99) WITHIN GROUP (ORDER BY took) AS p99,
-             extract(epoch FROM max(completed_at) - min(started_at)) AS span FROM r""",
-        TENANT,
-        since,
+    await asyncio.gather(
+        feed(stage.pool, stage.engine, run, opts.steady_s, rate, 0),
+        feed(stage.pool, stage.engine, timers, opts.steady_s, opts.timer_rate, 0, {}),
     )
-    span = float(row["span"])
-    return {
-        "runs": count,
-        "succeeded": row["ok"],
-        "rate_asked": rate,
-        "runs_per_s": round(count / span, 1),
-        "steps_per_s": round(6 * count / span, 1),
-        "wall_s": round(time.perf_counter() - began, 2),
-        "latency_p50_ms": round(float(row["p50"]) * 1000, 1),
-        "latency_p99_ms": round(float(row["p99"]) * 1000, 1),
-    }
+    await drain(stage.pool, run)
+    wall = time.perf_counter() - began
+    await drain(stage.pool, timers)
+    agents = batches(before, await scrape(INTERPRETER_PORT))
+    result = await outcome(stage.pool, run, None, STEPS)
+    return {**result, "rate_asked": rate, "timers": await lateness(stage.pool),
+            "interpreter_batches": agents, **_usage(stage.sampler.close(window), wall)}  # fmt: skip
 
 
-async def bench(runs: int, rate: float, seconds: float, interpreters: int) -> dict[str, Any]:
+def _usage(summary: dict[str, Any], wall: float) -> dict[str, Any]:
+    """CPU seconds, cores used on average, and peak RSS per process; load during the phase."""
+    for figures in summary["services"].values():
+        figures["cores"] = round(figures["cpu_s"] / wall, 2)
+    return {"wall_s": round(wall, 1), **summary}
+
+
+def _watch_processes(sampler: Sampler, procs: dict[str, subprocess.Popen[bytes]],
+                     dsn: str, bootstrap: str) -> None:  # fmt: skip
+    for name, proc in procs.items():
+        sampler.watch(name, proc.pid)
+    sampler.watch("bench-driver", os.getpid())  # starting runs costs CPU on the same cores
+    postgres = listener_pid(urlsplit(dsn).port or 5432)
+    kafka = listener_pid(int(bootstrap.split(",")[0].rsplit(":", 1)[1]))
+    if postgres:
+        sampler.watch("postgres", postgres, family=True)
+    if kafka:
+        sampler.watch("kafka", kafka)
+
+
+async def _run_phases(stage: Stage, opts: Options) -> dict[str, Any]:
+    warm = Feed(TENANT, stage.workflow_id, datetime.now(UTC))
+    await feed(stage.pool, stage.engine, warm, 3, 0, 200)
+    await drain(stage.pool, warm)
+    peak = await _peak(stage, opts)
+    rate = opts.rate or max(1.0, round(peak["runs_per_s"] / 2))
+    return {"peak": peak, "half_peak": await _steady(stage, opts, rate)}
+
+
+async def bench(opts: Options) -> dict[str, Any]:
     settings = load_settings()
     assert settings.database_url, "no database: run sluice dev or set WF_DATABASE_URL"
     assert settings.kafka_bootstrap_servers, "no Kafka: run sluice dev or set WF_*"
@@ -165,50 +234,45 @@ async def bench(runs: int, rate: float, seconds: float, interpreters: int) -> di
     await upgrade(dsn)
     pool = await create_pool(dsn, max_size=20)
     await pool.execute(TABLE_SQL)
+    await pool.execute(DONE_SQL)
     registry = create_registry()
     register(registry, ActionHandlers())
     engine = EngineContext(
         registry=registry.freeze(), topics=topics, notify_outbox=settings.outbox_notify
     )
-    now = datetime.now(UTC)
-    workflow_id = uuid.uuid4()
-    async with transaction(pool) as conn:
-        repo = DefinitionRepository(conn, TENANT)
-        await repo.save_draft(workflow_id, WORKFLOW, now)
-        await repo.publish(
-            workflow_id, WORKFLOW, payload_schema=None, published_by="bench", now=now
-        )
+    stage = Stage(pool, engine, await _publish(pool, TENANT, WORKFLOW),
+                  await _publish(pool, TIMER_TENANT, TIMER_WORKFLOW), Sampler())  # fmt: skip
     env = {**os.environ, "WF_DATABASE_URL": dsn, "PYTHONPATH": str(ROOT),
            "WF_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
            "WF_TOPIC_PREFIX": topics.events.removesuffix("events"), "WF_LOG_LEVEL": "WARNING",
            "WF_PLUGINS": "bench.bench_plugin:register", "WF_INTERPRETER_PORT": "18102",
            "WF_SCHEDULER_PORT": "18103"}  # fmt: skip
     log_dir = Path(tempfile.mkdtemp(prefix="sluice-bench-"))  # service logs, kept for a look
-    procs = [_spawn("sluice_scheduler", env, log_dir / "scheduler.log")]
-    for i in range(interpreters):  # one consumer group: partitions are shared out
+    procs = {"scheduler": _spawn("sluice_scheduler", env, log_dir / "scheduler.log")}
+    for i in range(opts.interpreters):  # one consumer group: partitions are shared out
         port = {"WF_INTERPRETER_PORT": str(18110 + i)}
-        procs.append(_spawn("sluice_interpreter", {**env, **port}, log_dir / f"interp-{i}.log"))
+        procs[f"interpreter-{i}"] = _spawn(
+            "sluice_interpreter", {**env, **port}, log_dir / f"interp-{i}.log"
+        )
     try:
         await _ready(18103)
-        for i in range(interpreters):
+        for i in range(opts.interpreters):
             await _ready(18110 + i)
-        await _phase(pool, engine, str(workflow_id), 200, 0)  # warm-up
-        peak = await _phase(pool, engine, str(workflow_id), runs, 0)
-        steady_rate = rate or max(1.0, round(peak["runs_per_s"] / 2))
-        steady = await _phase(
-            pool, engine, str(workflow_id), int(steady_rate * seconds), steady_rate
-        )
+        stage.services = {name: proc.pid for name, proc in procs.items()}
+        _watch_processes(stage.sampler, procs, dsn, settings.kafka_bootstrap_servers)
+        stage.sampler.start()
+        phases = await _run_phases(stage, opts)
     finally:
-        for proc in procs:
+        await stage.sampler.stop()
+        for proc in procs.values():
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(20)
         await pool.close()
         await _drop_database(settings.database_url, name)
     return {
-        "peak": peak,
-        "steady": steady,
+        **phases,
+        "options": asdict(opts),
         "logs": str(log_dir),
-        "interpreters": interpreters,
         "partitions": settings.topic_partitions,
         "machine": platform.node(),
         "cpus": os.cpu_count(),
@@ -218,14 +282,21 @@ async def bench(runs: int, rate: float, seconds: float, interpreters: int) -> di
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3000)
+    parser.add_argument("--quick", action="store_true", help="15 s phases (development)")
     parser.add_argument("--rate", type=float, default=0.0, help="steady rate; 0 = half of peak")
-    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, help="length of each phase")
+    parser.add_argument("--inflight", type=int, help="unfinished runs the peak phase allows")
     parser.add_argument("--interpreters", type=int, default=1, help="interpreter processes")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    result = asyncio.run(bench(args.runs, args.rate, args.seconds, args.interpreters))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    opts = replace(QUICK if args.quick else FULL, rate=args.rate, interpreters=args.interpreters)
+    if args.seconds:
+        opts = replace(opts, peak_s=args.seconds, steady_s=args.seconds)
+    if args.inflight:
+        opts = replace(opts, inflight=args.inflight)
+    result = asyncio.run(bench(opts))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
 
