@@ -27,6 +27,21 @@ def _family(root: psutil.Process) -> list[psutil.Process]:
     return []
 
 
+def _runqueue_wait(pid: int) -> float:
+    """Seconds the process's threads spent runnable but waiting for a core (schedstat):
+    on a shared 2-core machine this is the CPU the others' work took from us."""
+    total = 0
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                total += int(f.read().split()[1])
+    return total / 1e9
+
+
+def _waits(procs: list[psutil.Process]) -> float:
+    return sum(_runqueue_wait(proc.pid) for proc in procs)
+
+
 def _usage(procs: list[psutil.Process]) -> tuple[float, int]:
     """(user + system CPU seconds, memory bytes) summed over ``procs`` still alive.
 
@@ -63,6 +78,8 @@ class Window:
     """One measuring window: CPU at its start, peaks and load samples since."""
 
     cpu_start: dict[str, float]
+    wait_start: dict[str, float] = field(default_factory=dict)
+    wait_end: dict[str, float] = field(default_factory=dict)
     machine_start: Any = field(default_factory=psutil.cpu_times)
     cpu_last: dict[str, float] = field(default_factory=dict)
     peak_rss: dict[str, int] = field(default_factory=dict)
@@ -73,6 +90,9 @@ class Window:
             name: {
                 "cpu_s": round(self.cpu_last.get(name, 0.0) - start, 2),
                 "peak_rss_mb": round(self.peak_rss.get(name, 0) / 2**20, 1),
+                "runqueue_wait_s": round(
+                    self.wait_end.get(name, 0.0) - self.wait_start.get(name, 0.0), 2
+                ),
             }
             for name, start in self.cpu_start.items()
         }
@@ -104,14 +124,19 @@ class Sampler:
     def sample(self) -> dict[str, tuple[float, int]]:
         return {name: _usage(procs()) for name, procs in self.roots.items()}
 
+    def waits(self) -> dict[str, float]:
+        return {name: _waits(procs()) for name, procs in self.roots.items()}
+
     def window(self) -> Window:
         now = self.sample()
         opened = Window(cpu_start={name: cpu for name, (cpu, _) in now.items()})
+        opened.wait_start = self.waits()
         self.windows.append(opened)
         return opened
 
     def close(self, opened: Window) -> dict[str, Any]:
         self._record(self.sample())
+        opened.wait_end = self.waits()
         self.windows.remove(opened)
         return opened.summary()
 

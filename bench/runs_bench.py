@@ -52,6 +52,7 @@ from bench.bench_plugin import TABLE_SQL, register
 from bench.outbox_bench import _drop_database, _fresh_database
 from bench.procstats import Sampler, listener_pid
 from bench.runs_feed import DONE_SQL, Feed, drain, feed, outcome
+from bench.runs_report import summary
 from bench.runs_timers import TENANT as TIMER_TENANT
 from bench.runs_timers import TIMER_WORKFLOW, lateness
 from bench.service_metrics import batches, scrape
@@ -280,6 +281,25 @@ async def bench(opts: Options) -> dict[str, Any]:
     }
 
 
+def _dbos_peer(seconds: float) -> dict[str, Any]:
+    """The DBOS peer on the same PostgreSQL, after Sluice's services are stopped."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        subprocess.run([sys.executable, "-m", "bench.dbos_peer", "--seconds", str(seconds),
+                        "--out", out.name], check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+        peer: dict[str, Any] = json.loads(Path(out.name).read_text())
+    return peer
+
+
+def _ratios(result: dict[str, Any]) -> dict[str, float]:
+    peer = result["dbos"]
+    return {
+        "peak_runs_per_s": round(result["peak"]["runs_per_s"] / peer["peak"]["runs_per_s"], 2),
+        "half_peak_p99": round(
+            result["half_peak"]["latency_p99_ms"] / peer["half_peak"]["latency_p99_ms"], 2
+        ),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="15 s phases (development)")
@@ -288,6 +308,7 @@ def main() -> None:
     parser.add_argument("--inflight", type=int, help="unfinished runs the peak phase allows")
     parser.add_argument("--interpreters", type=int, default=1, help="interpreter processes")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--no-peer", action="store_true", help="skip the DBOS peer")
     args = parser.parse_args()
     opts = replace(QUICK if args.quick else FULL, rate=args.rate, interpreters=args.interpreters)
     if args.seconds:
@@ -295,9 +316,13 @@ def main() -> None:
     if args.inflight:
         opts = replace(opts, inflight=args.inflight)
     result = asyncio.run(bench(opts))
+    if not args.no_peer:
+        result["dbos"] = _dbos_peer(opts.peak_s)
+        result["ratio_sluice_to_dbos"] = _ratios(result)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
+    print(summary(result))
 
 
 if __name__ == "__main__":
