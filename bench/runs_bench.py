@@ -230,6 +230,10 @@ async def bench(opts: Options) -> dict[str, Any]:
     assert settings.database_url, "no database: run sluice dev or set WF_DATABASE_URL"
     assert settings.kafka_bootstrap_servers, "no Kafka: run sluice dev or set WF_*"
     name, dsn = await _fresh_database(settings.database_url)
+    if os.environ.get("BENCH_LOG_STATEMENTS"):  # profiling: every statement in the server log
+        conn = await asyncpg.connect(settings.database_url)
+        await conn.execute(f"ALTER DATABASE \"{name}\" SET log_statement = 'all'")
+        await conn.close()
     topics = Topics.from_prefix(f"bench{uuid.uuid4().hex[:8]}.")
     await ensure_topics(settings.kafka_bootstrap_servers, topics, settings.topic_partitions)
     await upgrade(dsn)
