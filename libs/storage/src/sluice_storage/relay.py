@@ -124,6 +124,14 @@ class OutboxRelay:
     def _notified(self, *_args: object) -> None:
         self._wakeup.set()
 
+    def wake(self) -> None:
+        """Relay now: a writer in this process just committed outbox rows.
+
+        Saves the wait for the next poll (``WF_RELAY_POLL_S``) on every hop without
+        NOTIFY's commit-time lock; wake-ups during a round coalesce into one more round.
+        """
+        self._wakeup.set()
+
     async def _wait_for_work(self, stop: asyncio.Event) -> None:
         """Until a notification, ``stop``, or the poll interval: whichever comes first."""
         waiters = [asyncio.create_task(self._wakeup.wait()), asyncio.create_task(stop.wait())]

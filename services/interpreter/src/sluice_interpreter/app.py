@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sluice_config import Settings
 
 from sluice_interpreter.batching import handle_command_batch
+from sluice_interpreter.fetching import ShortPollTransport
 from sluice_interpreter.handling import Record, accept_requests, handle_events
 from sluice_interpreter.jobs import JobRunner
 from sluice_interpreter.runtime import Runtime
@@ -43,7 +44,7 @@ def broker_urls(bootstrap: str) -> list[str]:
 
 def _faust_app(settings: Settings, role: str, port: int) -> faust.App:
     assert settings.kafka_bootstrap_servers, "WF_KAFKA_BOOTSTRAP_SERVERS is not set"
-    return faust.App(
+    app = faust.App(
         f"{settings.topic_prefix}{role}",
         broker=broker_urls(settings.kafka_bootstrap_servers),
         topic_partitions=settings.topic_partitions,
@@ -59,6 +60,8 @@ def _faust_app(settings: Settings, role: str, port: int) -> faust.App:
         autodiscover=False,
         store="memory://",
     )
+    app.transport = ShortPollTransport(app.conf.broker_consumer, app)
+    return app
 
 
 def create_app(settings: Settings, role: str = "interpreter") -> tuple[faust.App, Runtime]:
@@ -99,6 +102,7 @@ def _agent(app: faust.App, rt: Runtime, topic_name: str, name: str, handler: Han
             async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
                 with rt.progress.batch(name, rt.metrics):
                     await handler(rt, _records(events))
+                rt.wake_relay()
                 yield None
         except Exception as exc:  # never die silently: /healthz reports it, the pod restarts
             log.exception("agent %s crashed", name)

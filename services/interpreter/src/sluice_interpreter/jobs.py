@@ -56,6 +56,7 @@ class JobRunner:
                     lambda: execute_jobs(pool, engine, rt.handlers, jobs, rt.executor_config),
                     f"{len(jobs)} action job(s) of run {jobs[0].run_id}",
                 )
+                rt.wake_relay()
                 for outcome in outcomes:
                     rt.metrics.messages.labels("executor", outcome).inc()
             except Exception:  # the leases expire and the jobs run again elsewhere

@@ -54,6 +54,7 @@ class Runtime:
     engine: EngineContext | None = None
     dlq: DeadLetterPublisher | None = None
     stop_event: asyncio.Event | None = None
+    relay: OutboxRelay | None = None
     _owner: str = ""
 
     @classmethod
@@ -86,13 +87,14 @@ class Runtime:
             notify_outbox=settings.outbox_notify,
             inline_handlers=self.handlers,  # pure actions run inside the advance
         )
-        self.pool = await create_pool(settings, max_size=POOL_SIZE)
+        self.pool = await create_pool(settings, max_size=POOL_SIZE, lean_release=True)
         assert settings.kafka_bootstrap_servers is not None
         self.producer = create_producer(settings.kafka_bootstrap_servers)
         await self.producer.start()
         self.dlq = DeadLetterPublisher(self.producer, self.topics.dlq, PgDeadLetterSink(self.pool))
         self.stop_event = asyncio.Event()
         relay = OutboxRelay(self.pool, self.producer, poll_interval_s=settings.relay_poll_s)
+        self.relay = relay
         self.spawn("outbox-relay", self._relay_forever(relay))
         log.info("%s runtime started (plugins: %r)", self.role, settings.plugins)
 
@@ -105,6 +107,11 @@ class Runtime:
             except Exception:  # logged and retried: unsent rows stay in the outbox
                 log.exception("outbox relay failed; restarting in %.0f s", RELAY_RESTART_S)
                 await asyncio.sleep(RELAY_RESTART_S)
+
+    def wake_relay(self) -> None:
+        """After a commit that wrote outbox rows: relay them without waiting for the poll."""
+        if self.relay is not None:
+            self.relay.wake()
 
     def spawn(self, name: str, coro: Any) -> None:
         task: asyncio.Task[Any] = asyncio.ensure_future(coro)
