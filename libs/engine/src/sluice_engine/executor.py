@@ -28,7 +28,8 @@ from workflow_core.interpreter.effects import RequestAction
 
 from sluice_engine.context import EngineContext
 from sluice_engine.handlers import ActionCall, ActionFailedError, ActionHandlers, HandlerEntry
-from sluice_engine.invocations import Answer, Claim, claim, complete
+from sluice_engine.invocation_batch import ClaimRequest, Success, claim_many, complete_many
+from sluice_engine.invocations import Answer, Claim, claim, complete, invocation_id
 from sluice_engine.jobs import Job, finish, postpone
 from sluice_engine.messages import answer_id, command_message
 
@@ -214,13 +215,40 @@ async def execute_jobs(
         if (entry := handlers.get(work.request.action_id, work.request.version)) is not None
         and entry.transactional
     ]
-    if len(jobs) > 1 and len(ready) == len(jobs):
+    distinct = len({invocation_id(w.job.tenant_id, w.request) for w, _ in ready}) == len(ready)
+    if len(jobs) > 1 and len(ready) == len(jobs) and distinct:
         try:
             async with transaction(pool) as conn:
-                return [await _run_in(conn, work, entry) for work, entry in ready]
+                return await _run_group(conn, ready)
         except Exception as exc:  # rolled back: one job per transaction below
             log.info("batch of %d action jobs failed (%r); running one by one", len(jobs), exc)
     return [await execute_job(pool, ctx, handlers, job, config) for job in jobs]
+
+
+Ready = list[tuple[_Work, HandlerEntry]]
+
+
+async def _run_group(conn: asyncpg.Connection, ready: Ready) -> list[str]:
+    """``_run_in`` for a group, with one claim and one complete statement for all of it."""
+    first = ready[0][0]
+    config, ctx = first.config, first.ctx
+    wanted = [ClaimRequest(w.job.tenant_id, str(w.job.run_id), w.request) for w, _ in ready]
+    claims = await claim_many(conn, wanted, config.owner, ctx.clock(), config.lease)
+    outcomes: list[str] = []
+    done: list[Success] = []
+    for (work, entry), fresh in zip(ready, claims, strict=True):
+        claimed = fresh or await work.claim(conn)  # existing row: the one-row protocol
+        early = await _settled(conn, work, claimed)
+        if early is not None:
+            outcomes.append(early)
+            continue
+        output = await asyncio.wait_for(entry.fn(work.call(conn)), config.handler_timeout_s)
+        done.append(Success(work.job.tenant_id, claimed, output, work.answer(output=output)))
+        outcomes.append("succeeded")
+    if done and not await complete_many(conn, done, config.owner, ctx.clock(),
+                                        notify=ctx.notify_outbox):  # fmt: skip
+        raise _LostLeaseError
+    return outcomes
 
 
 async def _record_failure(pool: asyncpg.Pool, work: _Work, failure: ActionFailure) -> str:

@@ -1,0 +1,133 @@
+"""Claiming and completing a group of transactional invocations, one statement each.
+
+``execute_jobs`` runs a group of transactional jobs in one transaction; with
+``claim``/``complete`` per job that was three round trips per job (claim,
+handler, complete). Here the group's fresh claims are one multi-row INSERT
+and the successful completions (invocation SUCCEEDED + answer in the outbox +
+job DONE) one multi-row statement, leaving the handlers' own statements.
+Rows the INSERT did not take (an invocation that already exists: a retry, a
+reused result, a live lease elsewhere) go through the one-row ``claim``, so
+the protocol of ``invocations`` is unchanged. Same transaction, same
+outcome: if anything fails the caller rolls the whole group back.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+from sluice_storage.outbox import NOTIFY_CHANNEL
+from workflow_core.interpreter.effects import RequestAction
+
+from sluice_engine.invocations import Answer, Claim, invocation_id
+
+CLAIM_MANY = """
+INSERT INTO action_invocations (tenant_id, invocation_id, action_id, action_version,
+    idempotency_key, run_id, step_id, status, attempt, lease_owner, lease_expires_at,
+    input, started_at)
+SELECT t.tenant_id, t.invocation_id, t.action_id, t.action_version, t.idempotency_key,
+    t.run_id, t.step_id, 'STARTED', 1, $9, $10, t.input::jsonb, $11
+FROM unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::uuid[],
+            $7::text[], $8::text[])
+    AS t(tenant_id, invocation_id, action_id, action_version, idempotency_key, run_id,
+         step_id, input)
+ON CONFLICT (tenant_id, action_id, action_version, idempotency_key) DO NOTHING
+RETURNING invocation_id
+"""
+
+COMPLETE_MANY = f"""
+WITH t AS (
+  SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::text[],
+                       $6::text[], $7::text[], $8::uuid[]) WITH ORDINALITY
+    AS t(tenant_id, invocation_id, output, duration_ms, topic, key, payload, job_id, n)
+), inv AS (
+  UPDATE action_invocations a SET status = 'SUCCEEDED', output = t.output::jsonb,
+      error = NULL, finished_at = $9, duration_ms = t.duration_ms, lease_expires_at = NULL
+  FROM t
+  WHERE a.tenant_id = t.tenant_id AND a.invocation_id = t.invocation_id
+    AND a.status = 'STARTED' AND a.lease_owner = $10
+  RETURNING a.tenant_id, a.invocation_id
+), won AS (
+  SELECT t.* FROM t JOIN inv USING (tenant_id, invocation_id)
+), sent AS (
+  INSERT INTO outbox (tenant_id, topic, key, headers, payload)
+  SELECT tenant_id, topic, key, '{{}}'::jsonb, payload::jsonb FROM won ORDER BY n
+  RETURNING 1
+), job AS (
+  UPDATE action_jobs j SET status = 'DONE', updated_at = $9
+  FROM won WHERE j.tenant_id = won.tenant_id AND j.job_id = won.job_id
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM inv) AS won,
+  CASE WHEN $11 AND EXISTS (SELECT 1 FROM sent) THEN pg_notify('{NOTIFY_CHANNEL}', '') END AS n
+"""
+
+
+def _json(value: Any) -> str | None:
+    """A jsonb parameter as text (None stays SQL NULL, like the one-row statements)."""
+    if value is None:
+        return None
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class ClaimRequest:
+    tenant_id: str
+    run_id: str
+    request: RequestAction
+
+
+async def claim_many(
+    conn: asyncpg.Connection,
+    wanted: Sequence[ClaimRequest],
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+) -> list[Claim | None]:
+    """Insert fresh invocation rows for ``wanted``; ``None`` where a row already existed
+    (claim that one with ``invocations.claim``). Invocation ids must be distinct."""
+    ids = [invocation_id(w.tenant_id, w.request) for w in wanted]
+    inserted = await conn.fetch(
+        CLAIM_MANY,
+        [w.tenant_id for w in wanted], ids, [w.request.action_id for w in wanted],
+        [w.request.version for w in wanted], [w.request.idempotency_key for w in wanted],
+        [uuid.UUID(w.run_id) for w in wanted], [w.request.step_id for w in wanted],
+        [_json(w.request.args) for w in wanted], owner, now + lease, now,
+    )  # fmt: skip
+    fresh = {row["invocation_id"] for row in inserted}
+    return [Claim("run", inv_id, now) if inv_id in fresh else None for inv_id in ids]
+
+
+@dataclass(frozen=True)
+class Success:
+    tenant_id: str
+    claimed: Claim
+    output: Any
+    answer: Answer
+
+
+async def complete_many(
+    conn: asyncpg.Connection,
+    done: Sequence[Success],
+    owner: str,
+    now: datetime,
+    *,
+    notify: bool = True,
+) -> bool:
+    """``invocations.complete`` for several successes in one statement; False (caller
+    rolls back) unless ``owner`` still held every one of them."""
+    row = await conn.fetchrow(
+        COMPLETE_MANY,
+        [d.tenant_id for d in done], [d.claimed.invocation_id for d in done],
+        [_json(d.output) for d in done],
+        [max(0, round((now - d.claimed.started_at).total_seconds() * 1000)) for d in done],
+        [d.answer.topic for d in done], [d.answer.key for d in done],
+        [_json(d.answer.payload) for d in done], [d.answer.job_id for d in done],
+        now, owner, notify,
+    )  # fmt: skip
+    return bool(row["won"] == len(done))
