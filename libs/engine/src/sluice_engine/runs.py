@@ -114,9 +114,9 @@ async def _start(
             workflow_version=loaded.version, payload=payload, started_at=now, parent_run_id=parent,
             call_depth=options.call_depth, trigger_event_id=options.trigger_event_id,
             event_name=options.event_name, correlation_key=options.correlation_key,
-        )
+        ),
+        uuid.UUID(command.command_id),  # recorded as applied by the same statement
     )  # fmt: skip
-    await runs.record_command(record.run_id, uuid.UUID(command.command_id))
     return await _persist(conn, ctx, writes, record, transition, now)
 
 
