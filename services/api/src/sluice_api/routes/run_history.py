@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import asyncpg
 from fastapi import APIRouter
 from sluice_storage import DefinitionRepository, RunRepository, WaitRepository
 from sluice_storage.history import RunHistoryRepository
+from sluice_storage.pagination import Page as StoredPage
 
+from sluice_api.context import ApiContext
 from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, RunIdPath, Viewer
 from sluice_api.problems import not_found
 from sluice_api.redaction import RunRedactor
@@ -33,6 +37,8 @@ from sluice_api.views import (
 from sluice_api.views_events import event_public
 
 router = APIRouter(prefix="/workflow-runs/{runId}", tags=["run history"])
+R = TypeVar("R")
+P = TypeVar("P")
 
 
 async def run_redactor(conn: asyncpg.Connection, tenant_id: str, run_id: uuid.UUID) -> RunRedactor:
@@ -46,17 +52,32 @@ async def run_redactor(conn: asyncpg.Connection, tenant_id: str, run_id: uuid.UU
     return RunRedactor(run.run_state, version.payload_schema if version else None)
 
 
+async def _history_page(
+    ctx: ApiContext,
+    tenant_id: str,
+    run_id: uuid.UUID,
+    fetch: Callable[[RunHistoryRepository], Awaitable[StoredPage[R]]],
+    present: Callable[[R, RunRedactor], P],
+) -> Page[P]:
+    """One page of a run's history: 404 for a foreign run, every item redacted."""
+    async with ctx.tx() as conn:
+        redact = await run_redactor(conn, tenant_id, run_id)
+        page = await fetch(RunHistoryRepository(conn, tenant_id))
+    return Page(items=[present(item, redact) for item in page.items], next_cursor=page.next_cursor)
+
+
 @router.get("/steps", summary="Step attempts")
 async def list_steps(
     ctx: ContextDep, who: Viewer, run_id: RunIdPath, cursor: CursorQuery = None,
     limit: LimitQuery = None,
 ) -> Page[StepAttemptPublic]:  # fmt: skip
-    async with ctx.tx() as conn:
-        redact = await run_redactor(conn, who.tenant_id, run_id)
-        page = await RunHistoryRepository(conn, who.tenant_id).steps(
-            run_id, cursor=cursor, limit=limit
-        )
-    return Page(items=[step_public(s, redact) for s in page.items], next_cursor=page.next_cursor)
+    return await _history_page(
+        ctx,
+        who.tenant_id,
+        run_id,
+        lambda repo: repo.steps(run_id, cursor=cursor, limit=limit),
+        step_public,
+    )
 
 
 @router.get("/timeline", summary="Runtime events (the run's timeline)")
@@ -64,13 +85,13 @@ async def list_timeline(
     ctx: ContextDep, who: Viewer, run_id: RunIdPath, cursor: CursorQuery = None,
     limit: LimitQuery = None,
 ) -> Page[TimelineEntry]:  # fmt: skip
-    async with ctx.tx() as conn:
-        redact = await run_redactor(conn, who.tenant_id, run_id)
-        page = await RunHistoryRepository(conn, who.tenant_id).events(
-            run_id, cursor=cursor, limit=limit
-        )
-    items = [timeline_public(e, redact) for e in page.items]
-    return Page(items=items, next_cursor=page.next_cursor)
+    return await _history_page(
+        ctx,
+        who.tenant_id,
+        run_id,
+        lambda repo: repo.events(run_id, cursor=cursor, limit=limit),
+        timeline_public,
+    )
 
 
 @router.get("/snapshots", summary="Envelope snapshots after each step (redacted, capped)")
@@ -78,13 +99,13 @@ async def list_snapshots(
     ctx: ContextDep, who: Viewer, run_id: RunIdPath, cursor: CursorQuery = None,
     limit: LimitQuery = None,
 ) -> Page[SnapshotPublic]:  # fmt: skip
-    async with ctx.tx() as conn:
-        redact = await run_redactor(conn, who.tenant_id, run_id)
-        page = await RunHistoryRepository(conn, who.tenant_id).snapshots(
-            run_id, cursor=cursor, limit=limit
-        )
-    items = [snapshot_public(s, redact) for s in page.items]
-    return Page(items=items, next_cursor=page.next_cursor)
+    return await _history_page(
+        ctx,
+        who.tenant_id,
+        run_id,
+        lambda repo: repo.snapshots(run_id, cursor=cursor, limit=limit),
+        snapshot_public,
+    )
 
 
 @router.get("/invocations", summary="Action invocations (input, output, error, duration)")
@@ -92,13 +113,13 @@ async def list_invocations(
     ctx: ContextDep, who: Viewer, run_id: RunIdPath, cursor: CursorQuery = None,
     limit: LimitQuery = None,
 ) -> Page[InvocationPublic]:  # fmt: skip
-    async with ctx.tx() as conn:
-        redact = await run_redactor(conn, who.tenant_id, run_id)
-        page = await RunHistoryRepository(conn, who.tenant_id).invocations(
-            run_id, cursor=cursor, limit=limit
-        )
-    items = [invocation_public(i, redact) for i in page.items]
-    return Page(items=items, next_cursor=page.next_cursor)
+    return await _history_page(
+        ctx,
+        who.tenant_id,
+        run_id,
+        lambda repo: repo.invocations(run_id, cursor=cursor, limit=limit),
+        invocation_public,
+    )
 
 
 @router.get("/waits", summary="Waits (kind, key, due time, outcome and what resolved it)")
@@ -119,12 +140,13 @@ async def list_logs(
     ctx: ContextDep, who: Viewer, run_id: RunIdPath, cursor: CursorQuery = None,
     limit: LimitQuery = None,
 ) -> Page[LogPublic]:  # fmt: skip
-    async with ctx.tx() as conn:
-        redact = await run_redactor(conn, who.tenant_id, run_id)
-        page = await RunHistoryRepository(conn, who.tenant_id).logs(
-            run_id, cursor=cursor, limit=limit
-        )
-    return Page(items=[log_public(e, redact) for e in page.items], next_cursor=page.next_cursor)
+    return await _history_page(
+        ctx,
+        who.tenant_id,
+        run_id,
+        lambda repo: repo.logs(run_id, cursor=cursor, limit=limit),
+        log_public,
+    )
 
 
 @router.get("/events", summary="Inbound events that started or resumed the run")
@@ -132,10 +154,10 @@ async def list_run_events(
     ctx: ContextDep, who: Viewer, run_id: RunIdPath, cursor: CursorQuery = None,
     limit: LimitQuery = None,
 ) -> Page[EventPublic]:  # fmt: skip
-    async with ctx.tx() as conn:
-        redact = await run_redactor(conn, who.tenant_id, run_id)
-        page = await RunHistoryRepository(conn, who.tenant_id).inbound_events(
-            run_id, cursor=cursor, limit=limit
-        )
-    items = [event_public(e, redact) for e in page.items]
-    return Page(items=items, next_cursor=page.next_cursor)
+    return await _history_page(
+        ctx,
+        who.tenant_id,
+        run_id,
+        lambda repo: repo.inbound_events(run_id, cursor=cursor, limit=limit),
+        event_public,
+    )
