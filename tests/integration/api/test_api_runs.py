@@ -168,6 +168,8 @@ async def test_retry_restarts_a_failed_run_with_an_edited_payload(
     )
     assert retried.status_code == 200, retried.text
     assert (retried.json()["status"], retried.json()["state"]) == ("SUCCEEDED", "OK")
+    # completedAt is the new finish, not the failed attempt's
+    assert retried.json()["completedAt"] > failed["completedAt"]
     steps = (await admin.get(f"/workflow-runs/{run['runId']}/steps")).json()["items"]
     assert [(s["stepId"], s["attempt"], s["status"]) for s in steps][:2] == [
         ("check", 1, "FAILED"), ("check", 2, "SUCCEEDED"),

@@ -60,7 +60,10 @@ WITH steps AS (
 ), saved AS (
   UPDATE workflow_runs SET status = $8, node_path = $9, state = $10, run_state = $11,
       error = $12, seq = seq + 1, updated_at = $13, last_progress_at = $13,
-      completed_at = COALESCE(completed_at, $14)
+      -- a new final status (first finish, or a retried run finishing again) takes
+      -- the new time; late commands on a final run keep it; not final: none
+      completed_at = CASE WHEN $14::timestamptz IS NULL THEN NULL
+        WHEN status = $8 THEN COALESCE(completed_at, $14) ELSE $14 END
   WHERE tenant_id = $1 AND run_id = $6 AND seq = $7 AND $15
   RETURNING seq
 )

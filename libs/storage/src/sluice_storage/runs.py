@@ -186,7 +186,8 @@ class RunRepository(TenantScoped):
         new_seq = await self.conn.fetchval(
             """UPDATE workflow_runs SET status = $4, node_path = $5, state = $6, run_state = $7,
                   error = $8, seq = seq + 1, updated_at = $9, last_progress_at = $9,
-                  completed_at = COALESCE(completed_at, $10)
+                  completed_at = CASE WHEN $10::timestamptz IS NULL THEN NULL
+                    WHEN status = $4 THEN COALESCE(completed_at, $10) ELSE $10 END
                WHERE tenant_id = $1 AND run_id = $2 AND seq = $3 RETURNING seq""",
             self.tenant_id, run_id, expected_seq, update.status, update.node_path, update.state,
             update.run_state, update.error, update.now, completed,
