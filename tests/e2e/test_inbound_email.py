@@ -9,8 +9,6 @@ an SMTP sink (aiosmtpd) started here.
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -21,9 +19,8 @@ from typing import Any
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiosmtpd.controller import Controller
+from e2e_support.mail import Sink, SmtpSink
 from e2e_support.services import Services, wait_for
-from sluice_devstack.ports import free_port
 from sluice_engine import ActionHandlers, load_plugins
 from sluice_helpdesk import InboundAttachment, InboundEmailRepository
 from sluice_helpdesk.seeding import DEMO_CONTACT_EMAIL, seed_tenant
@@ -34,26 +31,11 @@ from workflow_core.registry import create_registry
 pytestmark = pytest.mark.integration
 
 
-class Sink:
-    """SMTP sink: keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        return "250 OK"
-
-
 @pytest.fixture(scope="module")
 def sink() -> Iterator[tuple[Sink, int]]:
-    handler, port = Sink(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    started = SmtpSink.start()
+    yield started.sink, started.port
+    started.stop()
 
 
 @pytest.fixture(scope="module")
