@@ -237,7 +237,7 @@ async def bench(opts: Options) -> dict[str, Any]:
     topics = Topics.from_prefix(f"bench{uuid.uuid4().hex[:8]}.")
     await ensure_topics(settings.kafka_bootstrap_servers, topics, settings.topic_partitions)
     await upgrade(dsn)
-    pool = await create_pool(dsn, max_size=20)
+    pool = await create_pool(dsn, max_size=20, lean_release=True)  # as the API does
     await pool.execute(TABLE_SQL)
     await pool.execute(DONE_SQL)
     registry = create_registry()

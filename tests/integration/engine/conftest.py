@@ -1,4 +1,5 @@
-"""Engine fixtures: a test registry (plugin actions), a hand-moved clock, the pump."""
+"""Engine fixtures: a test registry (plugin actions), a hand-moved clock, the pump
+(one-by-one and batched)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,15 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-async def pump(pool: asyncpg.Pool, tenant_id: str, topic_prefix: str, clock: Clock) -> Pump:
+@pytest.fixture(params=[False, True], ids=["one-by-one", "batched"])
+async def pump(
+    request: pytest.FixtureRequest, pool: asyncpg.Pool, tenant_id: str, topic_prefix: str,
+    clock: Clock,
+) -> Pump:  # fmt: skip
+    """Every engine scenario twice: commands applied one per transaction, and a
+    round's commands applied together the way the interpreter applies a batch."""
     await ensure_rows_table(pool)
     registry, handlers = make_registry()
     topics = Topics.from_prefix(topic_prefix)
     ctx = EngineContext(registry=registry, topics=topics, clock=clock)
-    return Pump(pool, ctx, handlers, tenant_id, topics)
+    return Pump(pool, ctx, handlers, tenant_id, topics, bulk=request.param)

@@ -19,8 +19,10 @@ from sluice_engine import (
     ActionHandlers,
     EngineContext,
     ExecutorConfig,
+    PendingCommand,
     StartOptions,
     apply_command,
+    apply_commands,
     command_of,
     execute_job,
     request_of,
@@ -80,6 +82,8 @@ class Pump:
     topics: Topics
     owner: str = "test-executor"
     outcomes: list[str] = field(default_factory=list)
+    bulk: bool = False  # run-commands of a round applied together (``apply_commands``)
+    command_outcomes: list[str] = field(default_factory=list)
 
     async def start(self, workflow_id: str, payload: dict[str, Any], **options: Any) -> str:
         async with transaction(self.pool) as conn:
@@ -106,9 +110,13 @@ class Pump:
             rows = await self._take()
             if not rows:
                 return handled
+            commands = [r for r in rows if self.bulk and r["topic"] == self.topics.run_commands]
+            if commands:
+                await self.deliver_together([r["payload"] for r in commands])
             for row in rows:
-                await self.deliver(row["topic"], row["payload"])
-                handled += 1
+                if row not in commands:
+                    await self.deliver(row["topic"], row["payload"])
+            handled += len(rows)
         raise AssertionError("the outbox never drained: a run loops")
 
     async def deliver(self, topic: str, payload: dict[str, Any]) -> None:
@@ -129,6 +137,18 @@ class Pump:
             self.outcomes.append(
                 await execute_job(self.pool, self.ctx, self.handlers, leased, config)
             )
+
+    async def deliver_together(self, payloads: list[dict[str, Any]]) -> None:
+        """Run commands applied the way the interpreter applies a polled batch."""
+        pending = []
+        for payload in payloads:
+            envelope = from_wire(payload)
+            pending.append(
+                PendingCommand(envelope.tenant_id, str(envelope.run_id), command_of(envelope))
+            )
+        async with transaction(self.pool) as conn:
+            applied = await apply_commands(conn, self.ctx, pending)
+        self.command_outcomes.extend(a.outcome for a in applied)
 
     async def fire_timers(self) -> int:
         async with transaction(self.pool) as conn:

@@ -2,12 +2,14 @@
 
 - ``start_run`` / ``apply_command`` / ``complete_human_task``: advance runs in
   the caller's transaction (lock, skip applied command ids, call the core,
-  persist every effect and the outbox rows, fence by ``seq``).
+  persist every effect and the outbox rows, fence by ``seq``);
+  ``apply_commands``: a whole polled batch of commands in a few statements.
 - ``route_event``: the one event-routing function.
 - ``execute_job`` / ``ActionHandlers`` / ``ActionFailedError``: idempotent actions.
 - ``load_plugins``: ``WF_PLUGINS`` entry points or ``module:function``.
 """
 
+from sluice_engine.batch import PendingCommand, apply_commands
 from sluice_engine.context import EngineContext
 from sluice_engine.definitions import DefinitionCache
 from sluice_engine.errors import (
@@ -40,6 +42,7 @@ __all__ = [
     "EngineError",
     "ExecutorConfig",
     "InvalidPayloadError",
+    "PendingCommand",
     "PluginError",
     "RouteResult",
     "RunNotFoundError",
@@ -47,6 +50,7 @@ __all__ = [
     "TaskNotActiveError",
     "UnknownWorkflowError",
     "apply_command",
+    "apply_commands",
     "cancel_inbox_task",
     "command_message",
     "command_of",

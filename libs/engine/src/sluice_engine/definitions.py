@@ -52,7 +52,16 @@ class DefinitionCache:
             wf_uuid = uuid.UUID(workflow_id)
         except ValueError as exc:
             raise UnknownWorkflowError(f"workflow id {workflow_id!r} is not a uuid") from exc
-        record = await DefinitionRepository(conn, tenant_id).get_version(wf_uuid, version)
+        repo = DefinitionRepository(conn, tenant_id)
+        if version is None:
+            # "Latest" asks only for the number (an index lookup) and parses the
+            # document once per version: run starts call this every time.
+            latest = await repo.latest_version_number(wf_uuid)
+            found = self._items.get((tenant_id, workflow_id, latest)) if latest else None
+            if found is not None:
+                return found
+            version = latest
+        record = await repo.get_version(wf_uuid, version) if version is not None else None
         if record is None:
             which = f"version {version}" if version is not None else "a published version"
             raise UnknownWorkflowError(

@@ -1,14 +1,17 @@
-"""The rows one transition writes, sent to PostgreSQL in one statement.
+"""The rows of one transaction's transitions, sent to PostgreSQL in one statement.
 
 (The pool's jsonb codec encodes the lists; connections must come from
 ``sluice_storage.create_pool`` / ``connect``.)
 
-Step attempts, snapshots, logs, outbox messages and the fenced run update go
-out as one multi-CTE statement with JSON arrays: one round trip instead of
-five or six (round trips, not PostgreSQL's work, bound an advance's latency).
-Step attempts are upserted on their deterministic identity (step, loop
-indexes, attempt); STARTED then SUCCEEDED of one attempt within one
-transition is merged here first, since one INSERT cannot touch a row twice.
+Step attempts, snapshots, logs, outbox messages and the fenced run updates of
+any number of runs (one tenant) go out as one multi-CTE statement with JSON
+arrays: one round trip instead of five or six per run (round trips, not
+PostgreSQL's work, bound an advance's cost). Each run update is fenced by the
+``seq`` read under the row lock; a run that moved on raises ``StaleRunError``
+and the caller's transaction rolls back. Step attempts are upserted on their
+deterministic identity (step, loop indexes, attempt); STARTED then SUCCEEDED
+of one attempt within one transaction is merged here first, since one INSERT
+cannot touch a row twice.
 """
 
 from __future__ import annotations
@@ -58,20 +61,21 @@ WITH steps AS (
   FROM jsonb_array_elements($5::jsonb) WITH ORDINALITY AS m(value, ord) ORDER BY m.ord
   RETURNING 1
 ), saved AS (
-  UPDATE workflow_runs SET status = $8, node_path = $9, state = $10, run_state = $11,
-      error = $12, seq = seq + 1, updated_at = $13, last_progress_at = $13,
+  UPDATE workflow_runs r SET status = s.status, node_path = s.node_path, state = s.state,
+      run_state = s.run_state, error = s.error, seq = r.seq + 1, updated_at = s.now,
+      last_progress_at = s.now,
       -- a new final status (first finish, or a retried run finishing again) takes
       -- the new time; late commands on a final run keep it; not final: none
-      completed_at = CASE WHEN $14::timestamptz IS NULL THEN NULL
-        WHEN status = $8 THEN COALESCE(completed_at, $14) ELSE $14 END
-  WHERE tenant_id = $1 AND run_id = $6 AND seq = $7 AND $15
-  RETURNING seq
+      completed_at = CASE WHEN s.completed IS NULL THEN NULL
+        WHEN r.status = s.status THEN COALESCE(r.completed_at, s.completed) ELSE s.completed END
+  FROM jsonb_to_recordset($6::jsonb) AS s(run_id uuid, expected_seq bigint, status text,
+      node_path text, state text, run_state jsonb, error jsonb, now timestamptz,
+      completed timestamptz)
+  WHERE r.tenant_id = $1 AND r.run_id = s.run_id AND r.seq = s.expected_seq
+  RETURNING r.run_id
 )
-SELECT (SELECT seq FROM saved) AS seq,
-  (SELECT count(*) FROM steps) + (SELECT count(*) FROM snaps) + (SELECT count(*) FROM logs)
-    AS history,
-  (SELECT count(*) FROM sent) AS sent,
-  CASE WHEN $16 AND jsonb_array_length($5::jsonb) > 0
+SELECT ARRAY(SELECT run_id FROM saved) AS saved,
+  CASE WHEN $7 AND jsonb_array_length($5::jsonb) > 0
     THEN pg_notify('{NOTIFY_CHANNEL}', '') END AS n
 """
 
@@ -134,38 +138,39 @@ class Writes:
         self.saves.append(RunSave(run_id, expected_seq, update))
 
     async def flush(self, conn: asyncpg.Connection) -> None:
-        """Everything gathered, in one statement per saved run (usually exactly one)."""
-        saves: list[RunSave | None] = list(self.saves) or [None]
-        for index, save in enumerate(saves):
-            last = index == len(saves) - 1
-            await self._write(conn, save, everything=last)
+        """Everything gathered (any number of runs of this tenant) in one statement."""
+        if self.saves or self.steps or self.snapshots or self.logs or self.messages:
+            await self._write(conn)
         self.steps.clear()
         self.snapshots.clear()
         self.logs.clear()
         self.messages.clear()
         self.saves.clear()
 
-    async def _write(
-        self, conn: asyncpg.Connection, save: RunSave | None, everything: bool
-    ) -> None:
-        steps = list(self.steps.values()) if everything else []
-        snaps = self.snapshots if everything else []
-        logs = self.logs if everything else []
-        messages = [_message(m) for m in self.messages] if everything else []
-        u = save.update if save else None
-        completed = u.now if u is not None and u.status in FINAL_STATUSES else None
+    async def _write(self, conn: asyncpg.Connection) -> None:
+        saves = [_save(save) for save in self.saves]
         row = await conn.fetchrow(
-            WRITE_ALL, self.tenant_id, steps, snaps, logs, messages, save.run_id if save else None,
-            save.expected_seq if save else 0, u.status if u else None,
-            u.node_path if u else None, u.state if u else None, u.run_state if u else None,
-            u.error if u else None, u.now if u else None, completed, save is not None, self.notify,
+            WRITE_ALL, self.tenant_id, list(self.steps.values()), self.snapshots, self.logs,
+            [_message(m) for m in self.messages], saves, self.notify,
         )  # fmt: skip
-        if save is not None and row["seq"] is None:
+        saved = set(row["saved"])
+        missing = [save for save in self.saves if save.run_id not in saved]
+        if missing or len(row["saved"]) != len(self.saves):  # fenced (or one run saved twice)
+            bad = missing[0] if missing else self.saves[-1]
             raise StaleRunError(
-                f"run {save.run_id} of tenant {self.tenant_id} is not at seq {save.expected_seq}",
+                f"run {bad.run_id} of tenant {self.tenant_id} is not at seq {bad.expected_seq}",
                 tenant_id=self.tenant_id,
-                run_id=str(save.run_id),
+                run_id=str(bad.run_id),
             )
+
+
+def _save(save: RunSave) -> dict[str, Any]:
+    u = save.update
+    return {
+        "run_id": str(save.run_id), "expected_seq": save.expected_seq, "status": u.status,
+        "node_path": u.node_path, "state": u.state, "run_state": u.run_state, "error": u.error,
+        "now": _iso(u.now), "completed": _iso(u.now) if u.status in FINAL_STATUSES else None,
+    }  # fmt: skip
 
 
 def _message(message: OutboxMessage) -> dict[str, Any]:

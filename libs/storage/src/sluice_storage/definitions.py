@@ -155,6 +155,16 @@ class DefinitionRepository(TenantScoped):
         )
         return _version(row) if row else None
 
+    async def latest_version_number(self, workflow_id: uuid.UUID) -> int | None:
+        """The number of the latest published version (no document: callers cache those)."""
+        value = await self.conn.fetchval(
+            """SELECT max(version) FROM workflow_definition_versions
+               WHERE tenant_id = $1 AND workflow_id = $2""",
+            self.tenant_id,
+            workflow_id,
+        )
+        return int(value) if value is not None else None
+
     async def triggered_by(self, event_name: str) -> list[DefinitionVersionRecord]:
         """The latest published version of every definition whose trigger names ``event_name``."""
         rows = await self.conn.fetch(

@@ -56,7 +56,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        context.pool = await create_pool(settings)
+        context.pool = await create_pool(settings, lean_release=True)
         try:
             yield
         finally:

@@ -17,7 +17,7 @@ from sluice_ingest.smtp import SmtpListener
 
 async def serve(settings: Settings) -> None:
     context = build_context(settings)
-    context.pool = await create_pool(settings)
+    context.pool = await create_pool(settings, lean_release=True)
     smtp = SmtpListener(context, settings.api_host, settings.smtp_listen_port)
     config = uvicorn.Config(
         create_app(settings, context=context), host=settings.api_host,

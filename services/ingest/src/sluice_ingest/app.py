@@ -37,7 +37,7 @@ def create_app(settings: Settings, *, context: IngestContext | None = None) -> F
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if owns_pool:
-            ctx.pool = await create_pool(settings)
+            ctx.pool = await create_pool(settings, lean_release=True)
         try:
             yield
         finally:

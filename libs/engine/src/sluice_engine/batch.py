@@ -1,0 +1,128 @@
+"""Applying many commands (many runs) in the caller's transaction, a few statements in all.
+
+``apply_command`` costs two round trips per command (lock and record, then the
+history statement). A polled Kafka batch holds hundreds of commands under
+load, so here the batch is applied in rounds: round k holds the k-th command
+of every run in the batch (a run's commands keep their order). Per round,
+ONE statement locks every run (in run id order) and records every command
+id, the pure core advances each run in memory, and ONE statement per tenant
+writes all the histories, outbox messages and fenced run updates. Effects
+that need the database as they come (waits, child runs, inline actions) are
+written by the same code as for a single command, in the same transaction.
+
+Any failure raises and the caller's transaction rolls back; the caller then
+applies the commands one by one, so a poison command only fails itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+from sluice_storage import RunRecord
+from sluice_storage.runs import RUN_COLUMNS
+from workflow_core.interpreter.commands import Command
+
+from sluice_engine.context import EngineContext
+from sluice_engine.errors import RunNotFoundError
+from sluice_engine.history import Writes
+from sluice_engine.runs import Applied, apply_locked
+
+LOCK_AND_RECORD_MANY = f"""
+WITH wanted AS (
+  SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[]) AS w(tenant_id, run_id, command_id)
+), locked AS (
+  SELECT r.* FROM workflow_runs r
+  JOIN wanted w ON r.tenant_id = w.tenant_id AND r.run_id = w.run_id
+  ORDER BY r.tenant_id, r.run_id FOR UPDATE OF r
+), applied AS (
+  INSERT INTO applied_commands (tenant_id, run_id, command_id)
+  SELECT w.tenant_id, w.run_id, w.command_id FROM wanted w
+  JOIN locked l ON l.tenant_id = w.tenant_id AND l.run_id = w.run_id
+  ON CONFLICT DO NOTHING RETURNING tenant_id, run_id
+)
+SELECT {RUN_COLUMNS}, EXISTS (SELECT 1 FROM applied a
+    WHERE a.tenant_id = l.tenant_id AND a.run_id = l.run_id) AS fresh
+FROM locked l"""
+
+RunKey = tuple[str, uuid.UUID]
+
+
+@dataclass(frozen=True)
+class PendingCommand:
+    """One command for one run, as read from Kafka."""
+
+    tenant_id: str
+    run_id: str
+    command: Command
+
+    @property
+    def key(self) -> RunKey:
+        return (self.tenant_id, uuid.UUID(self.run_id))
+
+
+def rounds(items: Sequence[PendingCommand]) -> list[list[int]]:
+    """Indexes of ``items`` by round: round k holds each run's k-th command."""
+    seen: dict[RunKey, int] = {}
+    out: list[list[int]] = []
+    for index, item in enumerate(items):
+        depth = seen.get(item.key, 0)
+        seen[item.key] = depth + 1
+        if depth == len(out):
+            out.append([])
+        out[depth].append(index)
+    return out
+
+
+async def lock_and_record_many(
+    conn: asyncpg.Connection, items: Sequence[PendingCommand]
+) -> dict[RunKey, tuple[RunRecord, bool]]:
+    """Lock the runs (one command each) and record the command ids: one round trip.
+
+    ``fresh`` is False for a command applied before. Raises ``RunNotFoundError``
+    when a run does not exist.
+    """
+    rows = await conn.fetch(
+        LOCK_AND_RECORD_MANY,
+        [i.tenant_id for i in items],
+        [uuid.UUID(i.run_id) for i in items],
+        [uuid.UUID(i.command.command_id) for i in items],
+    )
+    found: dict[RunKey, tuple[RunRecord, bool]] = {}
+    for row in rows:
+        values = dict(row)
+        fresh = bool(values.pop("fresh"))
+        record = RunRecord(**values)
+        found[(record.tenant_id, record.run_id)] = (record, fresh)
+    missing = [i for i in items if i.key not in found]
+    if missing:
+        first = missing[0]
+        raise RunNotFoundError(f"run {first.run_id} of tenant {first.tenant_id} does not exist")
+    return found
+
+
+async def apply_commands(
+    conn: asyncpg.Connection, ctx: EngineContext, items: Sequence[PendingCommand]
+) -> list[Applied]:
+    """``apply_command`` for every item, in order per run, in the caller's transaction."""
+    results: dict[int, Applied] = {}
+    for indexes in rounds(items):
+        batch = [items[i] for i in indexes]
+        locked = await lock_and_record_many(conn, batch)
+        writes: dict[str, Writes] = {}
+        for index, item in zip(indexes, batch, strict=True):
+            record, fresh = locked[item.key]
+            if not fresh:
+                results[index] = Applied(item.run_id, "duplicate", record.status)
+                continue
+            tenant_writes = writes.setdefault(
+                item.tenant_id, Writes(item.tenant_id, notify=ctx.notify_outbox)
+            )
+            results[index] = await apply_locked(
+                conn, ctx, tenant_writes, record, item.command, recorded=True
+            )
+        for tenant_writes in writes.values():
+            await tenant_writes.flush(conn)
+    return [results[i] for i in range(len(items))]
