@@ -151,6 +151,25 @@ def _py_spy(stage: Stage, seconds: float) -> list[subprocess.Popen[bytes]]:
     ]  # fmt: skip
 
 
+async def _statements(pool: asyncpg.Pool, *, reset: bool) -> None:
+    """``BENCH_PGSS=file``: PostgreSQL's own time per statement during the peak phase
+    (needs ``shared_preload_libraries = 'pg_stat_statements'`` on the server)."""
+    out = os.environ.get("BENCH_PGSS")
+    if not out:
+        return
+    await pool.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    if reset:
+        await pool.execute("SELECT pg_stat_statements_reset()")
+        return
+    rows = await pool.fetch(
+        """SELECT calls, round(total_exec_time::numeric, 1) AS ms, rows,
+                  left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
+           FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 40"""
+    )
+    lines = [f"{r['calls']:>8} {r['ms']:>10} ms {r['rows']:>8} {r['query']}" for r in rows]
+    await asyncio.to_thread(Path(out).write_text, "\n".join(lines) + "\n")
+
+
 async def _publish(pool: asyncpg.Pool, tenant: str, doc: dict[str, Any]) -> str:
     now, workflow_id = datetime.now(UTC), uuid.uuid4()
     async with transaction(pool) as conn:
@@ -166,7 +185,9 @@ async def _peak(stage: Stage, opts: Options) -> dict[str, Any]:
     window, before = stage.sampler.window(), await scrape(INTERPRETER_PORT)
     began = time.perf_counter()
     spies = _py_spy(stage, opts.peak_s)
+    await _statements(stage.pool, reset=True)
     await feed(stage.pool, stage.engine, run, opts.peak_s, 0, opts.inflight)
+    await _statements(stage.pool, reset=False)
     for spy in spies:
         await asyncio.to_thread(spy.wait)
     measured = (run.since + timedelta(seconds=opts.peak_s / 10), datetime.now(UTC))
@@ -233,6 +254,13 @@ async def bench(opts: Options) -> dict[str, Any]:
     if os.environ.get("BENCH_LOG_STATEMENTS"):  # profiling: every statement in the server log
         conn = await asyncpg.connect(settings.database_url)
         await conn.execute(f"ALTER DATABASE \"{name}\" SET log_statement = 'all'")
+        await conn.close()
+    if os.environ.get("BENCH_AUTO_EXPLAIN"):  # profiling: plans of statements slower than it
+        conn = await asyncpg.connect(settings.database_url)
+        for setting, value in (("session_preload_libraries", "auto_explain"),
+                               ("auto_explain.log_min_duration", os.environ["BENCH_AUTO_EXPLAIN"]),
+                               ("auto_explain.log_nested_statements", "on")):  # fmt: skip
+            await conn.execute(f"ALTER DATABASE \"{name}\" SET {setting} = '{value}'")
         await conn.close()
     topics = Topics.from_prefix(f"bench{uuid.uuid4().hex[:8]}.")
     await ensure_topics(settings.kafka_bootstrap_servers, topics, settings.topic_partitions)

@@ -71,7 +71,10 @@ WITH steps AS (
   FROM jsonb_to_recordset($6::jsonb) AS s(run_id uuid, expected_seq bigint, status text,
       node_path text, state text, run_state jsonb, error jsonb, now timestamptz,
       completed timestamptz)
-  WHERE r.tenant_id = $1 AND r.run_id = s.run_id AND r.seq = s.expected_seq
+  -- "= ANY($8)" keeps the plan on the primary key: joined to the recordset alone,
+  -- the planner's guess (100 rows) can pick a scan of every run of the tenant
+  WHERE r.tenant_id = $1 AND r.run_id = ANY($8::uuid[]) AND r.run_id = s.run_id
+    AND r.seq = s.expected_seq
   RETURNING r.run_id
 )
 SELECT ARRAY(SELECT run_id FROM saved) AS saved,
@@ -152,6 +155,7 @@ class Writes:
         row = await conn.fetchrow(
             WRITE_ALL, self.tenant_id, list(self.steps.values()), self.snapshots, self.logs,
             [_message(m) for m in self.messages], saves, self.notify,
+            [save.run_id for save in self.saves],
         )  # fmt: skip
         saved = set(row["saved"])
         missing = [save for save in self.saves if save.run_id not in saved]
