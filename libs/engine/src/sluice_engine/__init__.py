@@ -5,7 +5,9 @@
   persist every effect and the outbox rows, fence by ``seq``);
   ``apply_commands``: a whole polled batch of commands in a few statements.
 - ``route_event``: the one event-routing function.
-- ``execute_job`` / ``ActionHandlers`` / ``ActionFailedError``: idempotent actions.
+- ``execute_fresh`` (the executor's fast path: transactional requests in one
+  transaction, no job rows) / ``execute_job`` / ``execute_jobs`` (leased jobs) /
+  ``ActionHandlers`` / ``ActionFailedError``: idempotent actions.
 - ``load_plugins``: ``WF_PLUGINS`` entry points or ``module:function``.
 """
 
@@ -21,7 +23,8 @@ from sluice_engine.errors import (
     TaskNotActiveError,
     UnknownWorkflowError,
 )
-from sluice_engine.executor import ExecutorConfig, execute_job, execute_jobs, transactional
+from sluice_engine.executor import ExecutorConfig, execute_job
+from sluice_engine.executor_batch import execute_fresh, execute_jobs, split_fast, transactional
 from sluice_engine.handlers import ActionCall, ActionFailedError, ActionFn, ActionHandlers
 from sluice_engine.messages import command_message, command_of, new_command_id, request_of
 from sluice_engine.plugins import ENTRY_POINT_GROUP, load_plugins
@@ -55,6 +58,7 @@ __all__ = [
     "command_message",
     "command_of",
     "complete_human_task",
+    "execute_fresh",
     "execute_job",
     "execute_jobs",
     "is_inbox_task",
@@ -62,6 +66,7 @@ __all__ = [
     "new_command_id",
     "request_of",
     "route_event",
+    "split_fast",
     "start_run",
     "transactional",
 ]

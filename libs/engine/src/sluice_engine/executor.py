@@ -1,8 +1,12 @@
 """Running one leased action job: claim the invocation, call the handler, answer the run.
 
-The answer is a ``CompleteAction`` command written to the outbox by the same
-statement that records the invocation's outcome and marks the job DONE, so a
-crash anywhere either leaves everything to redo (lease expiry) or nothing.
+This is the durable path of the executor: every request the fast path
+(``executor_batch.execute_fresh``: transactional, fresh requests, no job rows)
+does not take becomes a leased job and runs here, or in a group of
+transactional jobs (``executor_batch.execute_jobs``). The answer is a
+``CompleteAction`` command written to the outbox by the same statement that
+records the invocation's outcome and marks the job DONE, so a crash anywhere
+either leaves everything to redo (lease expiry) or nothing.
 
 A transactional handler (effects in Sluice's PostgreSQL) runs inside the one
 transaction that inserts the invocation, runs it and records it: a crash
@@ -28,8 +32,7 @@ from workflow_core.interpreter.effects import RequestAction
 
 from sluice_engine.context import EngineContext
 from sluice_engine.handlers import ActionCall, ActionFailedError, ActionHandlers, HandlerEntry
-from sluice_engine.invocation_batch import ClaimRequest, Success, claim_many, complete_many
-from sluice_engine.invocations import Answer, Claim, claim, complete, invocation_id
+from sluice_engine.invocations import Answer, Claim, claim, complete
 from sluice_engine.jobs import Job, finish, postpone
 from sluice_engine.messages import answer_id, command_message
 
@@ -52,7 +55,7 @@ class ExecutorConfig:
         return self.lease.total_seconds() / 2
 
 
-class _LostLeaseError(Exception):
+class LostLeaseError(Exception):
     """Another executor took the invocation over while this one ran it."""
 
 
@@ -74,8 +77,10 @@ def classify(exc: BaseException) -> ActionFailure:
 
 
 @dataclass(frozen=True)
-class _Work:
-    """One job being executed, with everything its steps need."""
+class Work:
+    """One action being executed, with everything its steps need. Its ``job`` is the
+    leased job row, or on the fast path (``executor_batch.execute_fresh``) an unsaved
+    one whose id is the request id."""
 
     ctx: EngineContext
     job: Job
@@ -124,18 +129,18 @@ async def execute_job(
     config: ExecutorConfig,
 ) -> str:
     """Run one job to its answer; returns what happened (for metrics and tests)."""
-    work = _Work(ctx, job, RequestAction.model_validate(job.request), config)
+    work = Work(ctx, job, RequestAction.model_validate(job.request), config)
     entry = handlers.get(work.request.action_id, work.request.version)
     if entry is not None and entry.transactional:
         try:
             return await _in_one_transaction(pool, work, entry)
-        except _LostLeaseError:
+        except LostLeaseError:
             return "lost-lease"
         except Exception as exc:  # rolled back: record the failure in a new transaction
             return await _record_failure(pool, work, classify(exc))
     async with transaction(pool) as conn:
         claimed = await work.claim(conn)
-        early = await _settled(conn, work, claimed)
+        early = await settled(conn, work, claimed)
     if early is not None:
         return early
     if entry is None:
@@ -151,7 +156,7 @@ async def execute_job(
     return await _finish_apart(pool, work, claimed, output=output)
 
 
-async def _settled(conn: asyncpg.Connection, work: _Work, claimed: Claim) -> str | None:
+async def settled(conn: asyncpg.Connection, work: Work, claimed: Claim) -> str | None:
     """Answer at once when the invocation succeeded before, postpone when it is busy."""
     if claimed.kind == "succeeded":
         await _answer_reused(conn, work, claimed)
@@ -163,7 +168,7 @@ async def _settled(conn: asyncpg.Connection, work: _Work, claimed: Claim) -> str
     return None
 
 
-async def _answer_reused(conn: asyncpg.Connection, work: _Work, claimed: Claim) -> None:
+async def _answer_reused(conn: asyncpg.Connection, work: Work, claimed: Claim) -> None:
     """A SUCCEEDED invocation has no STARTED row to complete: write the answer directly."""
     command = CompleteAction(
         command_id=answer_id("complete", work.request.request_id), now=work.ctx.clock(),
@@ -174,87 +179,27 @@ async def _answer_reused(conn: asyncpg.Connection, work: _Work, claimed: Claim) 
     await finish(conn, work.job, work.ctx.clock())
 
 
-async def _in_one_transaction(pool: asyncpg.Pool, work: _Work, entry: HandlerEntry) -> str:
+async def _in_one_transaction(pool: asyncpg.Pool, work: Work, entry: HandlerEntry) -> str:
     async with transaction(pool) as conn:
         return await _run_in(conn, work, entry)
 
 
-async def _run_in(conn: asyncpg.Connection, work: _Work, entry: HandlerEntry) -> str:
+async def _run_in(conn: asyncpg.Connection, work: Work, entry: HandlerEntry) -> str:
     """Claim, run and complete a transactional handler in the caller's transaction."""
     claimed = await work.claim(conn)
-    early = await _settled(conn, work, claimed)
+    early = await settled(conn, work, claimed)
     if early is not None:
         return early
     output = await asyncio.wait_for(entry.fn(work.call(conn)), work.config.handler_timeout_s)
     if not await work.finish(conn, claimed, output=output):
-        raise _LostLeaseError
+        raise LostLeaseError
     return "succeeded"
 
 
-def transactional(handlers: ActionHandlers, job: Job) -> bool:
-    """True when the job's handler can share a transaction with other jobs."""
-    request = job.request
-    entry = handlers.get(str(request.get("actionId")), int(request.get("version", 0)))
-    return entry is not None and entry.transactional
-
-
-async def execute_jobs(
-    pool: asyncpg.Pool,
-    ctx: EngineContext,
-    handlers: ActionHandlers,
-    jobs: list[Job],
-    config: ExecutorConfig,
-) -> list[str]:
-    """Several transactional jobs in ONE transaction (two round trips and a WAL flush
-    saved per job under load). If any of them fails, everything rolls back and each
-    job runs again on its own (``execute_job``), so a failure only touches its job."""
-    works = [_Work(ctx, job, RequestAction.model_validate(job.request), config) for job in jobs]
-    ready = [
-        (work, entry)
-        for work in works
-        if (entry := handlers.get(work.request.action_id, work.request.version)) is not None
-        and entry.transactional
-    ]
-    distinct = len({invocation_id(w.job.tenant_id, w.request) for w, _ in ready}) == len(ready)
-    if len(jobs) > 1 and len(ready) == len(jobs) and distinct:
-        try:
-            async with transaction(pool) as conn:
-                return await _run_group(conn, ready)
-        except Exception as exc:  # rolled back: one job per transaction below
-            log.info("batch of %d action jobs failed (%r); running one by one", len(jobs), exc)
-    return [await execute_job(pool, ctx, handlers, job, config) for job in jobs]
-
-
-Ready = list[tuple[_Work, HandlerEntry]]
-
-
-async def _run_group(conn: asyncpg.Connection, ready: Ready) -> list[str]:
-    """``_run_in`` for a group, with one claim and one complete statement for all of it."""
-    first = ready[0][0]
-    config, ctx = first.config, first.ctx
-    wanted = [ClaimRequest(w.job.tenant_id, str(w.job.run_id), w.request) for w, _ in ready]
-    claims = await claim_many(conn, wanted, config.owner, ctx.clock(), config.lease)
-    outcomes: list[str] = []
-    done: list[Success] = []
-    for (work, entry), fresh in zip(ready, claims, strict=True):
-        claimed = fresh or await work.claim(conn)  # existing row: the one-row protocol
-        early = await _settled(conn, work, claimed)
-        if early is not None:
-            outcomes.append(early)
-            continue
-        output = await asyncio.wait_for(entry.fn(work.call(conn)), config.handler_timeout_s)
-        done.append(Success(work.job.tenant_id, claimed, output, work.answer(output=output)))
-        outcomes.append("succeeded")
-    if done and not await complete_many(conn, done, config.owner, ctx.clock(),
-                                        notify=ctx.notify_outbox):  # fmt: skip
-        raise _LostLeaseError
-    return outcomes
-
-
-async def _record_failure(pool: asyncpg.Pool, work: _Work, failure: ActionFailure) -> str:
+async def _record_failure(pool: asyncpg.Pool, work: Work, failure: ActionFailure) -> str:
     async with transaction(pool) as conn:
         claimed = await work.claim(conn)
-        early = await _settled(conn, work, claimed)
+        early = await settled(conn, work, claimed)
         if early is not None:
             return early
         won = await work.finish(conn, claimed, failure=failure)
@@ -262,7 +207,7 @@ async def _record_failure(pool: asyncpg.Pool, work: _Work, failure: ActionFailur
 
 
 async def _finish_apart(
-    pool: asyncpg.Pool, work: _Work, claimed: Claim, *, output: Any = None,
+    pool: asyncpg.Pool, work: Work, claimed: Claim, *, output: Any = None,
     failure: ActionFailure | None = None,
 ) -> str:  # fmt: skip
     async with transaction(pool) as conn:

@@ -1,10 +1,12 @@
 """Claiming and completing a group of transactional invocations, one statement each.
 
-``execute_jobs`` runs a group of transactional jobs in one transaction; with
-``claim``/``complete`` per job that was three round trips per job (claim,
-handler, complete). Here the group's fresh claims are one multi-row INSERT
-and the successful completions (invocation SUCCEEDED + answer in the outbox +
-job DONE) one multi-row statement, leaving the handlers' own statements.
+``execute_jobs`` runs a group of transactional jobs in one transaction, and
+the executor's fast path (``execute_fresh``) a chunk of transactional requests
+without job rows; with ``claim``/``complete`` per action that was three round
+trips each (claim, handler, complete). Here the fresh claims are one multi-row
+INSERT and the successful completions (invocation SUCCEEDED + answer in the
+outbox [+ job DONE]) one multi-row statement, leaving the handlers' own
+statements.
 Rows the INSERT did not take (an invocation that already exists: a retry, a
 reused result, a live lease elsewhere) go through the one-row ``claim``, so
 the protocol of ``invocations`` is unchanged. Same transaction, same
@@ -40,17 +42,32 @@ ON CONFLICT (tenant_id, action_id, action_version, idempotency_key) DO NOTHING
 RETURNING invocation_id
 """
 
-COMPLETE_MANY = f"""
+# Shared by both forms of the completion: ``t`` is the successes ($1-$7, plus the
+# job ids when jobs are closed too), $8 the time, $9 the owner, $10 whether to notify.
+_SUCCESS_ARRAYS = (
+    "$1::text[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[]"
+)
+_SUCCESS_COLUMNS = "tenant_id, invocation_id, output, duration_ms, topic, key, payload"
+_JOB_DONE = """, job AS (
+  UPDATE action_jobs j SET status = 'DONE', updated_at = $8
+  FROM won WHERE j.tenant_id = won.tenant_id AND j.job_id = won.job_id
+  RETURNING 1
+)"""
+
+
+def _complete_many_sql(*, jobs: bool) -> str:
+    """Invocations SUCCEEDED (fenced by owner) + answers in the outbox [+ jobs DONE]."""
+    arrays = _SUCCESS_ARRAYS + (", $11::uuid[]" if jobs else "")
+    columns = _SUCCESS_COLUMNS + (", job_id" if jobs else "")
+    return f"""
 WITH t AS (
-  SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::text[],
-                       $6::text[], $7::text[], $8::uuid[]) WITH ORDINALITY
-    AS t(tenant_id, invocation_id, output, duration_ms, topic, key, payload, job_id, n)
+  SELECT * FROM unnest({arrays}) WITH ORDINALITY AS t({columns}, n)
 ), inv AS (
   UPDATE action_invocations a SET status = 'SUCCEEDED', output = t.output::jsonb,
-      error = NULL, finished_at = $9, duration_ms = t.duration_ms, lease_expires_at = NULL
+      error = NULL, finished_at = $8, duration_ms = t.duration_ms, lease_expires_at = NULL
   FROM t
   WHERE a.tenant_id = t.tenant_id AND a.invocation_id = t.invocation_id
-    AND a.status = 'STARTED' AND a.lease_owner = $10
+    AND a.status = 'STARTED' AND a.lease_owner = $9
   RETURNING a.tenant_id, a.invocation_id
 ), won AS (
   SELECT t.* FROM t JOIN inv USING (tenant_id, invocation_id)
@@ -58,14 +75,14 @@ WITH t AS (
   INSERT INTO outbox (tenant_id, topic, key, headers, payload)
   SELECT tenant_id, topic, key, '{{}}'::jsonb, payload::jsonb FROM won ORDER BY n
   RETURNING 1
-), job AS (
-  UPDATE action_jobs j SET status = 'DONE', updated_at = $9
-  FROM won WHERE j.tenant_id = won.tenant_id AND j.job_id = won.job_id
-  RETURNING 1
-)
+){_JOB_DONE if jobs else ""}
 SELECT (SELECT count(*) FROM inv) AS won,
-  CASE WHEN $11 AND EXISTS (SELECT 1 FROM sent) THEN pg_notify('{NOTIFY_CHANNEL}', '') END AS n
+  CASE WHEN $10 AND EXISTS (SELECT 1 FROM sent) THEN pg_notify('{NOTIFY_CHANNEL}', '') END AS n
 """
+
+
+COMPLETE_MANY = _complete_many_sql(jobs=True)
+COMPLETE_MANY_WITHOUT_JOBS = _complete_many_sql(jobs=False)
 
 
 def _json(value: Any) -> str | None:
@@ -118,16 +135,19 @@ async def complete_many(
     now: datetime,
     *,
     notify: bool = True,
+    jobs: bool = True,
 ) -> bool:
     """``invocations.complete`` for several successes in one statement; False (caller
-    rolls back) unless ``owner`` still held every one of them."""
-    row = await conn.fetchrow(
-        COMPLETE_MANY,
+    rolls back) unless ``owner`` still held every one of them. ``jobs=False``: the
+    executor's fast path, whose requests have no job row to mark DONE."""
+    args: list[Any] = [
         [d.tenant_id for d in done], [d.claimed.invocation_id for d in done],
         [_json(d.output) for d in done],
         [max(0, round((now - d.claimed.started_at).total_seconds() * 1000)) for d in done],
         [d.answer.topic for d in done], [d.answer.key for d in done],
-        [_json(d.answer.payload) for d in done], [d.answer.job_id for d in done],
-        now, owner, notify,
-    )  # fmt: skip
+        [_json(d.answer.payload) for d in done], now, owner, notify,
+    ]  # fmt: skip
+    if jobs:
+        args.append([d.answer.job_id for d in done])
+    row = await conn.fetchrow(COMPLETE_MANY if jobs else COMPLETE_MANY_WITHOUT_JOBS, *args)
     return bool(row["won"] == len(done))

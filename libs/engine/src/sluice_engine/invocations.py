@@ -4,7 +4,8 @@ One row per ``(tenant, actionId, version, idempotencyKey)``, inserted with
 ``ON CONFLICT``: SUCCEEDED returns its stored output without calling the
 handler; STARTED with an expired lease is taken over atomically by one
 executor; FAILED runs again under the same key (a retry). The result and the
-``CompleteAction`` command (outbox) and the job's DONE commit together.
+``CompleteAction`` command (outbox) and the job's DONE (when the request became
+a job: the executor's fast path has none) commit together.
 """
 
 from __future__ import annotations

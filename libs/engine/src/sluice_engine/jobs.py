@@ -1,8 +1,10 @@
 """Leased action jobs: the executor's durable to-do list.
 
-A request from Kafka becomes a job row leased by the executor that read it
-(Kafka is acknowledged at once); the job id is the request id, so a
-redelivered request is dropped by ``ON CONFLICT``. A job whose lease expired
+A request from Kafka that the executor's fast path does not take (a
+non-transactional handler, or a transactional chunk that rolled back:
+``executor_batch.execute_fresh``) becomes a job row leased by the executor
+that read it (Kafka is acknowledged at once); the job id is the request id, so
+a redelivered request is dropped by ``ON CONFLICT`` while its job exists. A job whose lease expired
 (its executor died) goes back to PENDING (the scheduler) and any executor
 claims it with ``FOR UPDATE SKIP LOCKED``.
 """

@@ -18,9 +18,10 @@ import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sluice_config import Settings
 
+from sluice_interpreter.accepting import accept_requests
 from sluice_interpreter.batching import handle_command_batch
 from sluice_interpreter.fetching import ShortPollTransport
-from sluice_interpreter.handling import Record, accept_requests, handle_events
+from sluice_interpreter.handling import Record, handle_events
 from sluice_interpreter.jobs import JobRunner
 from sluice_interpreter.runtime import Runtime
 
@@ -117,7 +118,7 @@ def _executor(app: faust.App, rt: Runtime) -> None:
     runner = JobRunner(rt)
 
     async def accept(runtime: Runtime, records: Sequence[Record]) -> None:
-        runner.submit(await accept_requests(runtime, records))  # type: ignore[arg-type]
+        runner.submit(await accept_requests(runtime, records))
 
     _agent(app, rt, rt.topics.action_requests, "executor", accept)
 

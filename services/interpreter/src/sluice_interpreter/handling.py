@@ -1,4 +1,4 @@
-"""The three message handlers, independent of Faust: a polled batch of records in.
+"""The message handlers, independent of Faust: a polled batch of records in.
 
 Each record is handled on its own: a message that cannot be parsed or applied
 goes to the DLQ with the reason and the batch goes on. Infrastructure trouble
@@ -13,13 +13,11 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TypeVar
 
 import asyncpg
 from aiokafka.errors import KafkaError
-from sluice_engine import apply_command, command_of, request_of, route_event
-from sluice_engine.jobs import NewJob, insert_leased
+from sluice_engine import apply_command, command_of, route_event
 from sluice_messaging import EnvelopeError, decode, parse_event_message
 from sluice_storage import NewEvent, transaction
 from workflow_core.interpreter.commands import Command
@@ -111,7 +109,7 @@ async def decode_command(rt: Runtime, record: Record) -> DecodedCommand | None:
         if envelope.run_id is None:
             raise ValueError("a run command needs runId")
     except (EnvelopeError, ValueError) as exc:
-        await _poison(rt, "advance", record, f"invalid run command: {exc}")
+        await dead_letter(rt, "advance", record, f"invalid run command: {exc}")
         return None
     return DecodedCommand(record, envelope.tenant_id, str(envelope.run_id), command)
 
@@ -130,7 +128,7 @@ async def apply_one(rt: Runtime, item: DecodedCommand) -> None:
     try:
         outcome = await retrying(work, f"command {item.command.command_id}")
     except Exception as exc:  # anything else: this message cannot be applied
-        await _poison(rt, "advance", item.record, f"{type(exc).__name__}: {exc}")
+        await dead_letter(rt, "advance", item.record, f"{type(exc).__name__}: {exc}")
         return
     rt.metrics.messages.labels("advance", outcome).inc()
 
@@ -146,7 +144,7 @@ async def _handle_event(rt: Runtime, record: Record) -> None:
     try:
         inbound = parse_event_message(record.value)
     except EnvelopeError as exc:
-        await _poison(rt, "router", record, f"invalid event: {exc}")
+        await dead_letter(rt, "router", record, f"invalid event: {exc}")
         return
     event = NewEvent(
         event_id=inbound.message_id or uuid.uuid4(), event_name=inbound.event_name,
@@ -163,42 +161,11 @@ async def _handle_event(rt: Runtime, record: Record) -> None:
     try:
         duplicate = await retrying(work, f"event {event.event_id}")
     except Exception as exc:
-        await _poison(rt, "router", record, f"{type(exc).__name__}: {exc}")
+        await dead_letter(rt, "router", record, f"{type(exc).__name__}: {exc}")
         return
     rt.metrics.messages.labels("router", "duplicate" if duplicate else "routed").inc()
 
 
-async def accept_requests(rt: Runtime, records: Sequence[Record]) -> list[object]:
-    """Turn requests into jobs leased by this executor; returns the new jobs to run."""
-    assert rt.pool is not None
-    assert rt.engine is not None
-    pool, engine = rt.pool, rt.engine
-    new: list[NewJob] = []
-    for record in records:
-        try:
-            envelope = decode(record.value)
-            request = request_of(envelope)
-            if envelope.run_id is None:
-                raise ValueError("an action request needs runId")
-        except (EnvelopeError, ValueError) as exc:
-            await _poison(rt, "executor", record, f"invalid action request: {exc}")
-            continue
-        new.append(NewJob(envelope.tenant_id, request.request_id, str(envelope.run_id),
-                          envelope.body))  # fmt: skip
-    if not new:
-        return []
-    lease = timedelta(seconds=rt.settings.action_lease_s)
-
-    async def work() -> list[object]:
-        async with transaction(pool) as conn:
-            now = engine.clock()
-            return list(await insert_leased(conn, new, rt.executor_config.owner, now + lease, now))
-
-    jobs = await retrying(work, "accepting action requests")
-    rt.metrics.messages.labels("executor", "accepted").inc(len(jobs))
-    return jobs
-
-
-async def _poison(rt: Runtime, agent: str, record: Record, reason: str) -> None:
+async def dead_letter(rt: Runtime, agent: str, record: Record, reason: str) -> None:
     rt.metrics.messages.labels(agent, "dead-lettered").inc()
     await retrying(lambda: rt.dead_letter(agent, record, reason), "dead-lettering")

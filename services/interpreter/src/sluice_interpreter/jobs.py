@@ -1,9 +1,12 @@
-"""Running action jobs with bounded concurrency, apart from the Kafka agent.
+"""Running action jobs with bounded concurrency, apart from the Kafka agent: the durable path.
 
-The executor agent only inserts leased job rows and returns (Kafka is
-acknowledged at once); handlers run here, at most ``executor_concurrency`` at
-a time, so a slow SMTP call never blocks other runs. A poller also claims
-PENDING jobs (leases recovered by the scheduler, postponed jobs) every second.
+The executor agent runs fresh transactional requests itself (the fast path,
+``accepting``); the others (non-transactional handlers, fast chunks that
+rolled back) become leased job rows and the agent returns (Kafka is
+acknowledged at once). Their handlers run here, at most
+``executor_concurrency`` at a time, so a slow SMTP call never blocks other
+runs. A poller also claims PENDING jobs (leases recovered by the scheduler,
+postponed jobs) every second.
 """
 
 from __future__ import annotations

@@ -1,0 +1,168 @@
+"""Transactional actions in batches: one transaction, one claim and one completion statement.
+
+Transactional handlers keep their effects in Sluice's PostgreSQL and run on
+the connection of the transaction that records their invocations, so a batch
+of them shares ONE transaction: one ``claim_many`` (fresh invocation rows,
+STARTED), the handlers one after another, one ``complete_many`` (invocations
+SUCCEEDED, answers in the outbox). Two callers:
+
+- ``execute_fresh``, the executor's fast path: a chunk of the transactional
+  requests of a polled Kafka batch, with no ``action_jobs`` rows at all.
+  Nothing is durable before the commit: if the process dies the transaction
+  rolls back, and Kafka redelivers the requests (the executor agent commits
+  its offsets only after handling the batch). Anything but the plain case --
+  an invocation row that already exists (a redelivery, a retry under the same
+  idempotency key, a lease held elsewhere, a reused result), a handler
+  failure or timeout, a lost lease, two requests for one invocation, a
+  request without a transactional handler -- rolls the chunk back and returns
+  False: the caller sends it down the durable path (leased jobs), which
+  handles every one of those cases.
+- ``execute_jobs``: a group of leased transactional jobs; rows that already
+  exist take the one-row ``claim``, and any failure rolls the group back to
+  one job per transaction (``executor.execute_job``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+
+import asyncpg
+from sluice_storage import transaction
+from workflow_core.interpreter.effects import RequestAction
+
+from sluice_engine.context import EngineContext
+from sluice_engine.executor import ExecutorConfig, LostLeaseError, Work, execute_job, settled
+from sluice_engine.handlers import ActionHandlers, HandlerEntry
+from sluice_engine.invocation_batch import ClaimRequest, Success, claim_many, complete_many
+from sluice_engine.invocations import invocation_id
+from sluice_engine.jobs import Job, NewJob
+
+log = logging.getLogger(__name__)
+
+Ready = list[tuple[Work, HandlerEntry]]
+
+
+class _NotFreshError(Exception):
+    """The fast path met an invocation row that already exists."""
+
+
+def transactional(handlers: ActionHandlers, job: Job | NewJob) -> bool:
+    """True when the request's handler can share a transaction with other requests."""
+    request = job.request
+    entry = handlers.get(str(request.get("actionId")), int(request.get("version", 0)))
+    return entry is not None and entry.transactional
+
+
+def split_fast(
+    handlers: ActionHandlers, requests: Sequence[NewJob]
+) -> tuple[list[NewJob], list[NewJob]]:
+    """``(fast, durable)``: the fast path takes the requests with a transactional handler
+    whose invocation no other request of the batch shares (a request delivered twice
+    goes to the job table, whose ``ON CONFLICT`` keeps one copy)."""
+    counts = Counter(_invocation_key(r) for r in requests)
+    fast = [r for r in requests if transactional(handlers, r) and counts[_invocation_key(r)] == 1]
+    chosen = {id(r) for r in fast}
+    return fast, [r for r in requests if id(r) not in chosen]
+
+
+def _invocation_key(r: NewJob) -> tuple[str, ...]:
+    q = r.request
+    return (r.tenant_id, *(str(q.get(k)) for k in ("actionId", "version", "idempotencyKey")))
+
+
+def _ready(handlers: ActionHandlers, works: list[Work]) -> Ready | None:
+    """Each work with its transactional handler; None if one has none or two share an
+    invocation (one statement cannot claim the same row twice)."""
+    ready = [
+        (work, entry)
+        for work in works
+        if (entry := handlers.get(work.request.action_id, work.request.version)) is not None
+        and entry.transactional
+    ]
+    distinct = len({invocation_id(w.job.tenant_id, w.request) for w, _ in ready}) == len(ready)
+    return ready if len(ready) == len(works) and distinct else None
+
+
+async def execute_fresh(
+    pool: asyncpg.Pool,
+    ctx: EngineContext,
+    handlers: ActionHandlers,
+    requests: Sequence[NewJob],
+    config: ExecutorConfig,
+) -> bool:
+    """Run fresh transactional ``requests`` in one transaction without job rows.
+
+    True: committed, every invocation SUCCEEDED and answered. False: rolled back,
+    nothing written; run the requests as leased jobs instead."""
+    try:
+        works = [Work(ctx, _unsaved(r), RequestAction.model_validate(r.request), config)
+                 for r in requests]  # fmt: skip
+        ready = _ready(handlers, works)
+        if not ready:
+            return False
+        async with transaction(pool) as conn:
+            await _run_group(conn, ready, jobs=False)
+    except Exception as exc:  # rolled back (or never began): the durable path decides
+        log.info("fast path: %d action requests rolled back (%r)", len(requests), exc)
+        return False
+    return True
+
+
+def _unsaved(request: NewJob) -> Job:
+    """The job a request would become; never inserted on the fast path."""
+    return Job(request.tenant_id, uuid.UUID(request.request_id), uuid.UUID(request.run_id),
+               request.request, 1)  # fmt: skip
+
+
+async def execute_jobs(
+    pool: asyncpg.Pool,
+    ctx: EngineContext,
+    handlers: ActionHandlers,
+    jobs: list[Job],
+    config: ExecutorConfig,
+) -> list[str]:
+    """Several transactional jobs in ONE transaction (two round trips and a WAL flush
+    saved per job under load). If any of them fails, everything rolls back and each
+    job runs again on its own (``execute_job``), so a failure only touches its job."""
+    works = [Work(ctx, job, RequestAction.model_validate(job.request), config) for job in jobs]
+    ready = _ready(handlers, works)
+    if len(jobs) > 1 and ready is not None:
+        try:
+            async with transaction(pool) as conn:
+                return await _run_group(conn, ready, jobs=True)
+        except Exception as exc:  # rolled back: one job per transaction below
+            log.info("batch of %d action jobs failed (%r); running one by one", len(jobs), exc)
+    return [await execute_job(pool, ctx, handlers, job, config) for job in jobs]
+
+
+async def _run_group(conn: asyncpg.Connection, ready: Ready, *, jobs: bool) -> list[str]:
+    """Claim all, run each handler on ``conn``, complete all; raises to roll back.
+
+    ``jobs``: existing invocation rows take the one-row protocol (reuse, busy,
+    take-over) and completions mark the jobs DONE; without jobs (the fast path)
+    an existing row aborts the whole group."""
+    first = ready[0][0]
+    config, ctx = first.config, first.ctx
+    wanted = [ClaimRequest(w.job.tenant_id, str(w.job.run_id), w.request) for w, _ in ready]
+    claims = await claim_many(conn, wanted, config.owner, ctx.clock(), config.lease)
+    if not jobs and any(fresh is None for fresh in claims):
+        raise _NotFreshError(f"{sum(c is None for c in claims)} invocation(s) exist already")
+    outcomes: list[str] = []
+    done: list[Success] = []
+    for (work, entry), fresh in zip(ready, claims, strict=True):
+        claimed = fresh or await work.claim(conn)  # existing row: the one-row protocol
+        early = await settled(conn, work, claimed)
+        if early is not None:
+            outcomes.append(early)
+            continue
+        output = await asyncio.wait_for(entry.fn(work.call(conn)), config.handler_timeout_s)
+        done.append(Success(work.job.tenant_id, claimed, output, work.answer(output=output)))
+        outcomes.append("succeeded")
+    if done and not await complete_many(conn, done, config.owner, ctx.clock(),
+                                        notify=ctx.notify_outbox, jobs=jobs):  # fmt: skip
+        raise LostLeaseError
+    return outcomes
