@@ -26,9 +26,9 @@ def _workflow(action: str, args: dict[str, Any] | None = None) -> dict[str, Any]
     return {"name": "agent fast path", "steps": [step]}
 
 
-def _runtime(pump: Pump) -> Runtime:
-    return Runtime(settings=Settings(), role="executor", topics=pump.topics, pool=pump.pool,
-                   engine=pump.ctx, handlers=pump.handlers, started=True,
+def _runtime(pump: Pump, **settings: Any) -> Runtime:
+    return Runtime(settings=Settings(**settings), role="executor", topics=pump.topics,
+                   pool=pump.pool, engine=pump.ctx, handlers=pump.handlers, started=True,
                    _owner="agent")  # fmt: skip
 
 
@@ -90,3 +90,14 @@ async def test_executor_agent_sends_a_chunk_with_an_existing_invocation_to_jobs(
     assert await _statuses(pump, run_ids) == {"SUCCEEDED"}
     effects = await pump.fetch("SELECT count(*) AS n FROM test_action_rows WHERE tenant_id = $1")
     assert effects[0]["n"] == 3
+
+
+async def test_executor_agent_without_the_fast_path_makes_every_request_a_job(pump: Pump) -> None:
+    rt = _runtime(pump, executor_fast_path=False)
+    run_ids, records = await _records(pump, _workflow("test.record"), 2)
+    jobs = await accept_requests(rt, records)
+    assert sorted(str(j.run_id) for j in jobs) == sorted(run_ids)
+    invocations = await pump.fetch(
+        "SELECT count(*) AS n FROM action_invocations WHERE tenant_id = $1"
+    )
+    assert invocations[0]["n"] == 0

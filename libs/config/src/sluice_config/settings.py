@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     # Run engine (interpreter, executor, scheduler).
     executor_apart: bool = False  # true: the action executor runs as its own process (:8004)
     executor_concurrency: int = Field(default=64, ge=1)  # handlers in flight per executor
+    # false: every action request becomes a leased job (no fast path for transactional ones)
+    executor_fast_path: bool = True
     action_lease_s: float = Field(default=60.0, gt=0)  # a dead executor's jobs return after this
     redrive_after_s: float = Field(default=300.0, gt=0)  # RUNNING runs idle this long get Continue
     scheduler_poll_s: float = Field(default=0.25, gt=0)  # timers fire at most this late (+ relay)

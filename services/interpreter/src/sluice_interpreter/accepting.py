@@ -40,7 +40,7 @@ CHUNK = 64
 async def accept_requests(rt: Runtime, records: Sequence[Record]) -> list[Job]:
     """Run what the fast path can; returns the leased jobs for ``JobRunner``."""
     new = [request for record in records if (request := await _decode(rt, record)) is not None]
-    fast, durable = split_fast(rt.handlers, new)
+    fast, durable = split_fast(rt.handlers, new) if rt.settings.executor_fast_path else ([], new)
     chunks = [fast[i : i + CHUNK] for i in range(0, len(fast), CHUNK)]
     committed = await asyncio.gather(*(_run_fast(rt, chunk) for chunk in chunks))
     for chunk, done in zip(chunks, committed, strict=True):
