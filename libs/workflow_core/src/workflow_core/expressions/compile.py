@@ -17,6 +17,7 @@ from workflow_core.expressions.json_value import JsonValue
 from workflow_core.expressions.limits import DEFAULT_LIMITS, ExpressionLimits
 from workflow_core.expressions.regex_guard import capped_regex_engine
 from workflow_core.expressions.rewrite import Rewritten, rewrite
+from workflow_core.expressions.simple_path import MISS, simple_path
 
 # Longest accepted source: far above any hand-written expression (the longest
 # in the JSONata suite is ~1.5 KB), low enough to bound parse time and depth.
@@ -33,6 +34,8 @@ class CompiledExpression:
         self.source = source
         self._engine = engine
         self._rewritten = rewritten
+        # plain dotted paths skip the engine when the answer is certain
+        self._simple_path = simple_path(source, engine.ast)
 
     def evaluate(
         self,
@@ -49,6 +52,10 @@ class CompiledExpression:
         monotonic) enables the ``limits.wall_clock_ms`` backstop; ``bindings``
         are extra ``$variables``.
         """
+        if self._simple_path is not None and clock is None:  # a clock may time the engine out
+            value = self._simple_path.lookup(context, now=now, limits=limits, bindings=bindings)
+            if value is not MISS:
+                return value
         return evaluate_engine(
             self._engine,
             self._rewritten,
