@@ -23,7 +23,7 @@ from typing import Any
 
 import asyncpg
 from sluice_messaging.envelope import to_wire
-from sluice_storage import OutboxMessage, RunUpdate, StaleRunError
+from sluice_storage import NewRun, OutboxMessage, RunUpdate, StaleRunError
 from sluice_storage.outbox import NOTIFY_CHANNEL
 from workflow_core.interpreter.effects import AppendLog, RecordStepAttempt, WriteSnapshot
 from workflow_core.interpreter.ids import loop_key
@@ -60,6 +60,28 @@ WITH steps AS (
   SELECT $1, m.value->>'topic', m.value->>'key', m.value->'headers', m.value->'payload'
   FROM jsonb_array_elements($5::jsonb) WITH ORDINALITY AS m(value, ord) ORDER BY m.ord
   RETURNING 1
+), created AS (
+  INSERT INTO workflow_runs (tenant_id, run_id, workflow_id, workflow_version, status, node_path,
+      state, run_state, seq, parent_run_id, root_run_id, call_depth, payload, error,
+      trigger_event_id, event_name, correlation_key, started_at, updated_at, completed_at,
+      last_progress_at)
+  SELECT $1, c.run_id, c.workflow_id, c.workflow_version, c.status, c.node_path, c.state,
+      c.run_state, c.seq, c.parent_run_id, COALESCE(c.root_run_id, c.run_id), c.call_depth,
+      c.payload, c.error, c.trigger_event_id, c.event_name, c.correlation_key, c.started_at,
+      c.now, c.completed, c.now
+  FROM jsonb_to_recordset($9::jsonb) AS c(run_id uuid, workflow_id uuid, workflow_version int,
+      status text, node_path text, state text, run_state jsonb, seq bigint, parent_run_id uuid,
+      root_run_id uuid, call_depth int, payload jsonb, error jsonb, trigger_event_id uuid,
+      event_name text, correlation_key text, started_at timestamptz, now timestamptz,
+      completed timestamptz)
+  RETURNING 1
+), started AS (
+  INSERT INTO applied_commands (tenant_id, run_id, command_id)
+  SELECT $1, c.run_id, c.command_id FROM jsonb_to_recordset($9::jsonb) AS c(run_id uuid,
+      command_id uuid)
+  WHERE c.command_id IS NOT NULL
+  ON CONFLICT DO NOTHING
+  RETURNING 1
 ), saved AS (
   UPDATE workflow_runs r SET status = s.status, node_path = s.node_path, state = s.state,
       run_state = s.run_state, error = s.error, seq = r.seq + 1, updated_at = s.now,
@@ -77,7 +99,7 @@ WITH steps AS (
     AND r.seq = s.expected_seq
   RETURNING r.run_id
 )
-SELECT ARRAY(SELECT run_id FROM saved) AS saved,
+SELECT ARRAY(SELECT run_id FROM saved) AS saved, (SELECT count(*) FROM created) AS created,
   CASE WHEN $7 AND jsonb_array_length($5::jsonb) > 0
     THEN pg_notify('{NOTIFY_CHANNEL}', '') END AS n
 """
@@ -111,6 +133,21 @@ class Writes:
     logs: list[dict[str, Any]] = field(default_factory=list)
     messages: list[OutboxMessage] = field(default_factory=list)
     saves: list[RunSave] = field(default_factory=list)
+    # Runs started in this transaction: inserted by the flush with their state after
+    # the first transition (one row write, no insert-then-update).
+    creations: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+
+    def create(self, run: NewRun, command_id: uuid.UUID | None) -> None:
+        self.creations[run.run_id] = {
+            "run_id": str(run.run_id), "workflow_id": str(run.workflow_id),
+            "workflow_version": run.workflow_version, "status": "RUNNING", "node_path": "root",
+            "state": None, "run_state": run.run_state, "seq": 0,
+            "parent_run_id": _str(run.parent_run_id), "root_run_id": _str(run.root_run_id),
+            "call_depth": run.call_depth, "payload": run.payload, "error": None,
+            "trigger_event_id": _str(run.trigger_event_id), "event_name": run.event_name,
+            "correlation_key": run.correlation_key, "started_at": _iso(run.started_at),
+            "now": _iso(run.started_at), "completed": None, "command_id": _str(command_id),
+        }  # fmt: skip
 
     def step(self, run_id: uuid.UUID, e: RecordStepAttempt) -> None:
         error = e.error.model_dump(mode="json", by_alias=True) if e.error else None
@@ -138,24 +175,37 @@ class Writes:
         self.messages.append(message)
 
     def save(self, run_id: uuid.UUID, expected_seq: int, update: RunUpdate) -> None:
+        created = self.creations.get(run_id)
+        if created is not None:  # not in the table yet: its insert takes the new state
+            fields = _save(RunSave(run_id, expected_seq, update))
+            created.update({k: fields[k] for k in UPDATED_FIELDS}, seq=expected_seq + 1)
+            return
         self.saves.append(RunSave(run_id, expected_seq, update))
 
     async def flush(self, conn: asyncpg.Connection) -> None:
         """Everything gathered (any number of runs of this tenant) in one statement."""
-        if self.saves or self.steps or self.snapshots or self.logs or self.messages:
+        if (
+            self.saves
+            or self.creations
+            or self.steps
+            or self.snapshots
+            or self.logs
+            or self.messages
+        ):
             await self._write(conn)
         self.steps.clear()
         self.snapshots.clear()
         self.logs.clear()
         self.messages.clear()
         self.saves.clear()
+        self.creations.clear()
 
     async def _write(self, conn: asyncpg.Connection) -> None:
         saves = [_save(save) for save in self.saves]
         row = await conn.fetchrow(
             WRITE_ALL, self.tenant_id, list(self.steps.values()), self.snapshots, self.logs,
             [_message(m) for m in self.messages], saves, self.notify,
-            [save.run_id for save in self.saves],
+            [save.run_id for save in self.saves], list(self.creations.values()),
         )  # fmt: skip
         saved = set(row["saved"])
         missing = [save for save in self.saves if save.run_id not in saved]
@@ -166,6 +216,13 @@ class Writes:
                 tenant_id=self.tenant_id,
                 run_id=str(bad.run_id),
             )
+
+
+UPDATED_FIELDS = ("status", "node_path", "state", "run_state", "error", "now", "completed")
+
+
+def _str(value: uuid.UUID | None) -> str | None:
+    return str(value) if value is not None else None
 
 
 def _save(save: RunSave) -> dict[str, Any]:

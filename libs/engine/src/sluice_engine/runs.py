@@ -106,18 +106,30 @@ async def _start(
         parent_step_id=options.parent_step_id, call_depth=options.call_depth,
     )  # fmt: skip
     transition = advance(loaded.definition, None, command, registry=ctx.registry, limits=ctx.limits)
-    runs = RunRepository(conn, tenant_id)
     parent = uuid.UUID(options.parent_run_id) if options.parent_run_id else None
-    record = await runs.create(
-        NewRun(
-            run_id=uuid.UUID(run_id), workflow_id=uuid.UUID(workflow_id),
-            workflow_version=loaded.version, payload=payload, started_at=now, parent_run_id=parent,
-            call_depth=options.call_depth, trigger_event_id=options.trigger_event_id,
-            event_name=options.event_name, correlation_key=options.correlation_key,
-        ),
-        uuid.UUID(command.command_id),  # recorded as applied by the same statement
+    run = NewRun(
+        run_id=uuid.UUID(run_id), workflow_id=uuid.UUID(workflow_id),
+        workflow_version=loaded.version, payload=payload, started_at=now, parent_run_id=parent,
+        call_depth=options.call_depth, trigger_event_id=options.trigger_event_id,
+        event_name=options.event_name, correlation_key=options.correlation_key,
     )  # fmt: skip
-    return await _persist(conn, ctx, writes, record, transition, now)
+    # Inserted (with StartRun recorded as applied) by the flush, in its first state.
+    writes.create(run, uuid.UUID(command.command_id))
+    return await _persist(conn, ctx, writes, new_record(tenant_id, run), transition, now)
+
+
+def new_record(tenant_id: str, run: NewRun) -> RunRecord:
+    """The row ``run`` will be before its first transition (not written yet)."""
+    return RunRecord(
+        tenant_id=tenant_id, run_id=run.run_id, workflow_id=run.workflow_id,
+        workflow_version=run.workflow_version, status="RUNNING", node_path="root", state=None,
+        run_state=run.run_state, seq=0, parent_run_id=run.parent_run_id,
+        root_run_id=run.root_run_id or run.run_id, call_depth=run.call_depth,
+        payload=run.payload, error=None, trigger_event_id=run.trigger_event_id,
+        event_name=run.event_name, correlation_key=run.correlation_key,
+        started_at=run.started_at, updated_at=run.started_at, completed_at=None,
+        last_progress_at=run.started_at,
+    )  # fmt: skip
 
 
 async def apply_command(
@@ -249,7 +261,8 @@ async def _start_child(
     conn: asyncpg.Connection, ctx: EngineContext, writes: Writes, e: StartChildRun, now: datetime
 ) -> None:
     """Start the child in this transaction; a child that cannot start fails the step."""
-    if await RunRepository(conn, writes.tenant_id).get(uuid.UUID(e.child_run_id)) is not None:
+    child = uuid.UUID(e.child_run_id)
+    if child in writes.creations or await RunRepository(conn, writes.tenant_id).get(child):
         return  # started before (the id is deterministic)
     options = StartOptions(
         version=e.workflow_version, run_id=e.child_run_id,
