@@ -1,12 +1,13 @@
 """The executor agent: a polled batch of action requests, the fast path first.
 
 The batch's requests whose handler is transactional (effects in Sluice's
-PostgreSQL) run right here, in ONE transaction per chunk of ``CHUNK``
-(``sluice_engine.execute_fresh``): one claim, the handlers, one statement that
-records the invocations SUCCEEDED and writes the answers to the outbox -- no
-job rows. The agent runs with concurrency 1 and Faust commits its offsets
-only after the batch is handled, so a crash before the commit rolls the
-transaction back and Kafka delivers the requests again.
+PostgreSQL) run right here, in ONE transaction per chunk (``chunked``: up to 8
+concurrent chunks of 4 to ~63; ``sluice_engine.execute_fresh``): one claim,
+the handlers, one statement that records the invocations SUCCEEDED and writes
+the answers to the outbox -- no job rows. The agent runs with concurrency 1
+and Faust commits its offsets only after the batch is handled, so a crash
+before the commit rolls the transaction back and Kafka delivers the requests
+again.
 
 Everything else takes the durable path, as every request did before: job
 rows leased to this executor (``insert_leased``), run by ``JobRunner`` apart
@@ -20,6 +21,7 @@ Requests that cannot be decoded go to the DLQ with the reason.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -31,17 +33,30 @@ from sluice_storage import transaction
 from sluice_interpreter.handling import Record, dead_letter, retrying
 from sluice_interpreter.runtime import Runtime
 
-# 64 requests per transaction: one claim, one completion and one WAL flush for
-# all of them; the chunks of a batch (at most 8 of a 500-record batch) run
-# concurrently, so PostgreSQL works on one while the handlers of another run.
-CHUNK = 64
+# A batch's fast requests are dealt into up to MAX_CHUNKS transactions that run
+# concurrently (each on its own connection): a transaction runs its handlers one
+# after another, so at half load (~30 requests a batch) one transaction for all
+# would hold the agent ~30 round trips; at least MIN_CHUNK requests each keeps
+# the claim, the completion and the WAL flush shared. A full batch (500) gives
+# 8 chunks of 62-63.
+MAX_CHUNKS = 8
+MIN_CHUNK = 4
+
+
+def chunked(items: list[NewJob]) -> list[list[NewJob]]:
+    """``items`` in order, in at most ``MAX_CHUNKS`` near-equal chunks of at least
+    ``MIN_CHUNK`` (a smaller batch is one chunk)."""
+    count = max(1, min(MAX_CHUNKS, len(items) // MIN_CHUNK))
+    size, extra = divmod(len(items), count)
+    bounds = [i * size + min(i, extra) for i in range(count + 1)]
+    return [items[a:b] for a, b in itertools.pairwise(bounds) if b > a]
 
 
 async def accept_requests(rt: Runtime, records: Sequence[Record]) -> list[Job]:
     """Run what the fast path can; returns the leased jobs for ``JobRunner``."""
     new = [request for record in records if (request := await _decode(rt, record)) is not None]
     fast, durable = split_fast(rt.handlers, new) if rt.settings.executor_fast_path else ([], new)
-    chunks = [fast[i : i + CHUNK] for i in range(0, len(fast), CHUNK)]
+    chunks = chunked(fast)
     committed = await asyncio.gather(*(_run_fast(rt, chunk) for chunk in chunks))
     for chunk, done in zip(chunks, committed, strict=True):
         if not done:
