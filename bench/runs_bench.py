@@ -4,8 +4,8 @@ A 6-step workflow (state.set, assign, side-effectful action, assign, side-effect
 action, state.set) runs through the Faust interpreter (executor in-process) and
 the scheduler, started as subprocesses with production settings (full history,
 synchronous_commit on, acks=all). Runs are started the way the API starts them
-(``start_run`` in a transaction, outbox). Phase 1, peak: a closed loop (at most
-``inflight`` unfinished runs) for 60 s; runs/s and steps/s finished after a
+(``StartBatcher``: concurrent starts share a transaction, outbox). Phase 1, peak:
+a closed loop (at most ``inflight`` unfinished runs) for 60 s; runs/s and steps/s finished after a
 ramp of a tenth. Phase 2, half peak: a fixed rate (default half of the peak)
 for 60 s, run latency p50/p99 from the database (started_at -> the wall-clock
 time the run became final), with a trickle of 1 s timers alongside for the

@@ -1,8 +1,9 @@
 """Feeding runs into the services the way the API starts them, and reading the outcome.
 
-``feed`` starts runs from 16 connections (``start_run`` in a transaction, the
-outbox carries the first command), either at a fixed rate or as fast as
-possible with at most ``inflight`` unfinished runs (a closed loop: the
+``feed`` starts runs from 16 concurrent starters through ``StartBatcher``, as
+the API does for starts without an Idempotency-Key (concurrent starts share
+one transaction: group commit; the outbox carries the first command), either
+at a fixed rate or as fast as possible with at most ``inflight`` unfinished runs (a closed loop: the
 services' completion rate sets the pace, so a sustained peak does not turn
 into an ever-growing backlog). ``outcome`` reads throughput and latency from
 the database (``started_at`` -> ``completed_at`` of each run).
@@ -17,8 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from sluice_engine import EngineContext, StartOptions, start_run
-from sluice_storage import transaction
+from sluice_engine import EngineContext, StartBatcher
 
 STARTERS = 16
 # ``completed_at`` is the finishing command's own timestamp (the core's clock is the
@@ -75,6 +75,7 @@ async def feed(
 ) -> None:
     """Start runs for ``seconds``: ``rate`` per second, or (rate 0) closed loop."""
     began = time.perf_counter()
+    starts = StartBatcher(pool, engine)  # as the API starts runs without an Idempotency-Key
     stop = asyncio.Event()
     watcher = asyncio.ensure_future(_watch(pool, run, stop))
 
@@ -93,9 +94,8 @@ async def feed(
                     await asyncio.sleep(0.02)
                     continue
                 run.started += 1
-            async with transaction(pool) as conn:
-                body = payload if payload is not None else {"n": run.started}
-                await start_run(conn, engine, run.tenant, run.workflow_id, body, StartOptions())
+            body = payload if payload is not None else {"n": run.started}
+            await starts.start(run.tenant, run.workflow_id, body)
 
     try:
         await asyncio.gather(*(starter() for _ in range(STARTERS)))

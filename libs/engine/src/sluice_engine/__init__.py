@@ -3,7 +3,8 @@
 - ``start_run`` / ``apply_command`` / ``complete_human_task``: advance runs in
   the caller's transaction (lock, skip applied command ids, call the core,
   persist every effect and the outbox rows, fence by ``seq``);
-  ``apply_commands``: a whole polled batch of commands in a few statements.
+  ``apply_commands``: a whole polled batch of commands in a few statements;
+  ``StartBatcher``: concurrent run starts committed together (group commit).
 - ``route_event``: the one event-routing function.
 - ``execute_fresh`` (the executor's fast path: transactional requests in one
   transaction, no job rows) / ``execute_job`` / ``execute_jobs`` (leased jobs) /
@@ -30,6 +31,7 @@ from sluice_engine.messages import command_message, command_of, new_command_id, 
 from sluice_engine.plugins import ENTRY_POINT_GROUP, load_plugins
 from sluice_engine.routing import RouteResult, route_event
 from sluice_engine.runs import Applied, StartOptions, apply_command, start_run
+from sluice_engine.start_batch import StartBatcher
 from sluice_engine.tasks import cancel_inbox_task, complete_human_task, is_inbox_task
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "PluginError",
     "RouteResult",
     "RunNotFoundError",
+    "StartBatcher",
     "StartOptions",
     "TaskNotActiveError",
     "UnknownWorkflowError",

@@ -24,6 +24,7 @@ from typing import Any
 import asyncpg
 from sluice_messaging.envelope import to_wire
 from sluice_storage import NewRun, OutboxMessage, RunUpdate, StaleRunError
+from sluice_storage.errors import StorageError
 from sluice_storage.outbox import NOTIFY_CHANNEL
 from workflow_core.interpreter.effects import AppendLog, RecordStepAttempt, WriteSnapshot
 from workflow_core.interpreter.ids import loop_key
@@ -105,6 +106,12 @@ SELECT ARRAY(SELECT run_id FROM saved) AS saved, (SELECT count(*) FROM created) 
 """
 
 
+class DuplicateRunError(StorageError):
+    """Two starts of one run id in one transaction (the database refuses it, too)."""
+
+    code = "DUPLICATE_RUN"
+
+
 def attempt_id(effect: RecordStepAttempt) -> str:
     return f"{effect.step_id}#{loop_key(effect.loop_indexes)}#{effect.attempt}"
 
@@ -138,6 +145,8 @@ class Writes:
     creations: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
 
     def create(self, run: NewRun, command_id: uuid.UUID | None) -> None:
+        if run.run_id in self.creations:  # the insert would keep only one of them
+            raise DuplicateRunError(f"run {run.run_id} is started twice in one transaction")
         self.creations[run.run_id] = {
             "run_id": str(run.run_id), "workflow_id": str(run.workflow_id),
             "workflow_version": run.workflow_version, "status": "RUNNING", "node_path": "root",

@@ -30,7 +30,7 @@ from sluice_engine.context import EngineContext
 from sluice_engine.errors import InvalidPayloadError, UnknownWorkflowError
 from sluice_engine.history import Writes
 from sluice_engine.messages import command_message
-from sluice_engine.runs import StartOptions, _start
+from sluice_engine.runs import StartOptions, start_with
 from sluice_engine.waits import resume_command
 
 
@@ -90,7 +90,7 @@ async def _start_triggered(
             event_name=event.event_name, correlation_key=event.correlation_key,
         )  # fmt: skip
         try:
-            await _start(conn, ctx, writes, str(version.workflow_id), event.payload, options)
+            await start_with(conn, ctx, writes, str(version.workflow_id), event.payload, options)
         except (InvalidPayloadError, UnknownWorkflowError) as failed:
             errors.append(_start_error(str(version.workflow_id), failed))
             continue

@@ -77,12 +77,12 @@ async def start_run(
     Raises ``InvalidPayloadError`` / ``UnknownWorkflowError`` before writing anything.
     """
     writes = Writes(tenant_id, notify=ctx.notify_outbox)
-    applied = await _start(conn, ctx, writes, workflow_id, payload, options)
+    applied = await start_with(conn, ctx, writes, workflow_id, payload, options)
     await writes.flush(conn)
     return applied
 
 
-async def _start(
+async def start_with(
     conn: asyncpg.Connection,
     ctx: EngineContext,
     writes: Writes,
@@ -90,6 +90,8 @@ async def _start(
     payload: dict[str, Any],
     options: StartOptions,
 ) -> Applied:
+    """``start_run`` into the caller's ``Writes`` (the caller flushes); raises
+    ``InvalidPayloadError`` / ``UnknownWorkflowError`` before gathering anything."""
     tenant_id = writes.tenant_id
     loaded = await ctx.definitions.load(conn, tenant_id, workflow_id, options.version)
     found = payload_violations(loaded.definition, payload, registry=ctx.registry)
@@ -271,7 +273,7 @@ async def _start_child(
         now=now,
     )  # fmt: skip
     try:
-        await _start(conn, ctx, writes, e.workflow_id, e.payload, options)
+        await start_with(conn, ctx, writes, e.workflow_id, e.payload, options)
     except (InvalidPayloadError, UnknownWorkflowError) as failed:
         error: dict[str, Any] = {"name": failed.code, "category": "ValidationError",
                                  "message": failed.message}  # fmt: skip

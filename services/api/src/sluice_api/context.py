@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 from sluice_config import Settings
-from sluice_engine import EngineContext
+from sluice_engine import EngineContext, StartBatcher
 from sluice_messaging.topics import Topics
 from sluice_storage import transaction
 from workflow_core.registry import Registry
@@ -26,6 +26,15 @@ class ApiContext:
     topics: Topics
     engine: EngineContext
     pool: asyncpg.Pool | None = None
+    _starts: StartBatcher | None = field(default=None, repr=False)
+
+    def starts(self) -> StartBatcher:
+        """Run starts without an Idempotency-Key: concurrent ones share a transaction."""
+        if self.pool is None:
+            raise RuntimeError("the database pool is not open (the app's lifespan is not running)")
+        if self._starts is None or self._starts.pool is not self.pool:
+            self._starts = StartBatcher(self.pool, self.engine)
+        return self._starts
 
     @asynccontextmanager
     async def tx(self) -> AsyncIterator[asyncpg.Connection]:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Query, Response
+from sluice_engine import StartOptions
 from sluice_storage import RunFilter, RunRepository
 from sluice_storage.run_summary import RunSummaryRepository
 
@@ -98,6 +99,13 @@ async def create_run(
     response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> RunPublic:
+    if idempotency_key is None:  # group commit with concurrent starts
+        options = StartOptions(version=body.version)
+        record = await ctx.starts().start(
+            who.tenant_id, str(body.workflow_id), body.payload, options
+        )
+        return run_public(record)
+
     async def work(conn: asyncpg.Connection) -> tuple[int, dict[str, Any]]:
         run = run_public(await start(ctx, conn, who, body))
         return 201, run.model_dump(mode="json", by_alias=True)
