@@ -78,7 +78,9 @@ def consume(count: int, out: str) -> None:
             yield None
 
     app.agent(topic, name="floor", concurrency=1, sink=None)(agent)
-    faust.Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()
+    worker = faust.Worker(app, loglevel="WARNING", quiet=True)
+    worker.spinner = None  # as the interpreter: no root logger at DEBUG
+    worker.execute_from_commandline()
 
 
 async def _prepare(bootstrap: str, partitions: int, count: int) -> str:

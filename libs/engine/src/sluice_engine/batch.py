@@ -36,7 +36,8 @@ WITH wanted AS (
 ), locked AS (
   SELECT r.* FROM workflow_runs r
   JOIN wanted w ON r.tenant_id = w.tenant_id AND r.run_id = w.run_id
-  WHERE r.run_id = ANY($2::uuid[])  -- the primary key, whatever the planner guesses
+  -- the primary key, whatever the planner guesses for the unnest
+  WHERE r.tenant_id = ANY($1::text[]) AND r.run_id = ANY($2::uuid[])
   ORDER BY r.tenant_id, r.run_id FOR UPDATE OF r
 ), applied AS (
   INSERT INTO applied_commands (tenant_id, run_id, command_id)

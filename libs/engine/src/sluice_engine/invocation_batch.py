@@ -50,7 +50,9 @@ _SUCCESS_ARRAYS = (
 _SUCCESS_COLUMNS = "tenant_id, invocation_id, output, duration_ms, topic, key, payload"
 _JOB_DONE = """, job AS (
   UPDATE action_jobs j SET status = 'DONE', updated_at = $8
-  FROM won WHERE j.tenant_id = won.tenant_id AND j.job_id = won.job_id
+  FROM won WHERE j.tenant_id = ANY($1::text[]) AND j.job_id = ANY($11::uuid[])
+    AND j.tenant_id = won.tenant_id
+    AND j.job_id = won.job_id
   RETURNING 1
 )"""
 
@@ -66,8 +68,11 @@ WITH t AS (
   UPDATE action_invocations a SET status = 'SUCCEEDED', output = t.output::jsonb,
       error = NULL, finished_at = $8, duration_ms = t.duration_ms, lease_expires_at = NULL
   FROM t
-  WHERE a.tenant_id = t.tenant_id AND a.invocation_id = t.invocation_id
-    AND a.status = 'STARTED' AND a.lease_owner = $9
+  -- "= ANY($2)" keeps the plan on the invocation's key, whatever the planner
+  -- guesses for the unnest (a hash join scanned the table once it grew)
+  WHERE a.tenant_id = ANY($1::text[]) AND a.invocation_id = ANY($2::uuid[])
+    AND a.tenant_id = t.tenant_id
+    AND a.invocation_id = t.invocation_id AND a.status = 'STARTED' AND a.lease_owner = $9
   RETURNING a.tenant_id, a.invocation_id
 ), won AS (
   SELECT t.* FROM t JOIN inv USING (tenant_id, invocation_id)

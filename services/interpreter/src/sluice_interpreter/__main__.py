@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     app, _runtime = create_app(settings, role)
     worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
+    # Faust's terminal spinner, kept at WARNING and above, sets the root logger to
+    # DEBUG so that every library's debug record is built (one per Kafka send).
+    worker.spinner = None
     worker.execute_from_commandline()
 
 
