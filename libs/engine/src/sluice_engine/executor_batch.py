@@ -1,13 +1,13 @@
-"""Transactional actions in batches: one transaction, one claim and one completion statement.
+"""Transactional actions in batches: one transaction, a statement or two for all of them.
 
 Transactional handlers keep their effects in Sluice's PostgreSQL and run on
 the connection of the transaction that records their invocations, so a batch
-of them shares ONE transaction: one ``claim_many`` (fresh invocation rows,
-STARTED), the handlers one after another, one ``complete_many`` (invocations
-SUCCEEDED, answers in the outbox). Two callers:
+of them shares ONE transaction. Two callers:
 
 - ``execute_fresh``, the executor's fast path: a chunk of the transactional
-  requests of a polled Kafka batch, with no ``action_jobs`` rows at all.
+  requests of a polled Kafka batch, with no ``action_jobs`` rows at all: the
+  handlers one after another, then ONE statement inserts the invocations
+  SUCCEEDED with their answers (``record_fresh_many``).
   Nothing is durable before the commit: if the process dies the transaction
   rolls back, and Kafka redelivers the requests (the executor agent commits
   its offsets only after handling the batch). Anything but the plain case --
@@ -17,7 +17,9 @@ SUCCEEDED, answers in the outbox). Two callers:
   request without a transactional handler -- rolls the chunk back and returns
   False: the caller sends it down the durable path (leased jobs), which
   handles every one of those cases.
-- ``execute_jobs``: a group of leased transactional jobs; rows that already
+- ``execute_jobs``: a group of leased transactional jobs: one ``claim_many``
+  (fresh invocation rows, STARTED), the handlers, one ``complete_many``
+  (invocations SUCCEEDED, answers in the outbox, jobs DONE); rows that already
   exist take the one-row ``claim``, and any failure rolls the group back to
   one job per transaction (``executor.execute_job``).
 """
@@ -37,7 +39,14 @@ from workflow_core.interpreter.effects import RequestAction
 from sluice_engine.context import EngineContext
 from sluice_engine.executor import ExecutorConfig, LostLeaseError, Work, execute_job, settled
 from sluice_engine.handlers import ActionHandlers, HandlerEntry
-from sluice_engine.invocation_batch import ClaimRequest, Success, claim_many, complete_many
+from sluice_engine.invocation_batch import (
+    ClaimRequest,
+    FreshSuccess,
+    Success,
+    claim_many,
+    complete_many,
+    record_fresh_many,
+)
 from sluice_engine.invocations import invocation_id
 from sluice_engine.jobs import Job, NewJob
 
@@ -105,7 +114,7 @@ async def execute_fresh(
         if not ready:
             return False
         async with transaction(pool) as conn:
-            await _run_group(conn, ready, jobs=False)
+            await _run_fresh(conn, ready)
     except Exception as exc:  # rolled back (or never began): the durable path decides
         log.info("fast path: %d action requests rolled back (%r)", len(requests), exc)
         return False
@@ -133,24 +142,38 @@ async def execute_jobs(
     if len(jobs) > 1 and ready is not None:
         try:
             async with transaction(pool) as conn:
-                return await _run_group(conn, ready, jobs=True)
+                return await _run_group(conn, ready)
         except Exception as exc:  # rolled back: one job per transaction below
             log.info("batch of %d action jobs failed (%r); running one by one", len(jobs), exc)
     return [await execute_job(pool, ctx, handlers, job, config) for job in jobs]
 
 
-async def _run_group(conn: asyncpg.Connection, ready: Ready, *, jobs: bool) -> list[str]:
-    """Claim all, run each handler on ``conn``, complete all; raises to roll back.
+async def _run_fresh(conn: asyncpg.Connection, ready: Ready) -> None:
+    """The fast path: each handler on ``conn``, then ONE statement records every
+    invocation SUCCEEDED with its answer; raises (rolls back) if any existed."""
+    first = ready[0][0]
+    config, ctx = first.config, first.ctx
+    started = ctx.clock()
+    done: list[FreshSuccess] = []
+    for work, entry in ready:
+        began = ctx.clock()
+        output = await asyncio.wait_for(entry.fn(work.call(conn)), config.handler_timeout_s)
+        duration = max(0, round((ctx.clock() - began).total_seconds() * 1000))
+        done.append(FreshSuccess(work.job.tenant_id, str(work.job.run_id), work.request,
+                                 output, duration, work.answer(output=output)))  # fmt: skip
+    if not await record_fresh_many(conn, done, config.owner, started, ctx.clock(),
+                                   notify=ctx.notify_outbox):  # fmt: skip
+        raise _NotFreshError("an invocation of this chunk exists already")
 
-    ``jobs``: existing invocation rows take the one-row protocol (reuse, busy,
-    take-over) and completions mark the jobs DONE; without jobs (the fast path)
-    an existing row aborts the whole group."""
+
+async def _run_group(conn: asyncpg.Connection, ready: Ready) -> list[str]:
+    """Leased jobs: claim all, run each handler on ``conn``, complete all (jobs DONE);
+    raises to roll back. Existing invocation rows take the one-row protocol (reuse,
+    busy, take-over)."""
     first = ready[0][0]
     config, ctx = first.config, first.ctx
     wanted = [ClaimRequest(w.job.tenant_id, str(w.job.run_id), w.request) for w, _ in ready]
     claims = await claim_many(conn, wanted, config.owner, ctx.clock(), config.lease)
-    if not jobs and any(fresh is None for fresh in claims):
-        raise _NotFreshError(f"{sum(c is None for c in claims)} invocation(s) exist already")
     outcomes: list[str] = []
     done: list[Success] = []
     for (work, entry), fresh in zip(ready, claims, strict=True):
@@ -163,6 +186,6 @@ async def _run_group(conn: asyncpg.Connection, ready: Ready, *, jobs: bool) -> l
         done.append(Success(work.job.tenant_id, claimed, output, work.answer(output=output)))
         outcomes.append("succeeded")
     if done and not await complete_many(conn, done, config.owner, ctx.clock(),
-                                        notify=ctx.notify_outbox, jobs=jobs):  # fmt: skip
+                                        notify=ctx.notify_outbox):  # fmt: skip
         raise LostLeaseError
     return outcomes

@@ -1,16 +1,16 @@
-"""Claiming and completing a group of transactional invocations, one statement each.
+"""Recording a group of transactional invocations in one or two statements.
 
-``execute_jobs`` runs a group of transactional jobs in one transaction, and
-the executor's fast path (``execute_fresh``) a chunk of transactional requests
-without job rows; with ``claim``/``complete`` per action that was three round
-trips each (claim, handler, complete). Here the fresh claims are one multi-row
-INSERT and the successful completions (invocation SUCCEEDED + answer in the
-outbox [+ job DONE]) one multi-row statement, leaving the handlers' own
-statements.
+``execute_jobs`` runs a group of leased transactional jobs in one transaction:
+the fresh claims are one multi-row INSERT (``claim_many``) and the successful
+completions (invocation SUCCEEDED + answer in the outbox + job DONE) one
+multi-row statement (``complete_many``), leaving the handlers' own statements.
 Rows the INSERT did not take (an invocation that already exists: a retry, a
 reused result, a live lease elsewhere) go through the one-row ``claim``, so
-the protocol of ``invocations`` is unchanged. Same transaction, same
-outcome: if anything fails the caller rolls the whole group back.
+the protocol of ``invocations`` is unchanged. The executor's fast path
+(``execute_fresh``: no job rows) runs the handlers first and then records
+everything with ONE insert (``record_fresh_many``); an invocation that existed
+already makes it roll back. Same transaction, same outcome: if anything fails
+the caller rolls the whole group back.
 """
 
 from __future__ import annotations
@@ -42,37 +42,22 @@ ON CONFLICT (tenant_id, action_id, action_version, idempotency_key) DO NOTHING
 RETURNING invocation_id
 """
 
-# Shared by both forms of the completion: ``t`` is the successes ($1-$7, plus the
-# job ids when jobs are closed too), $8 the time, $9 the owner, $10 whether to notify.
-_SUCCESS_ARRAYS = (
-    "$1::text[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[]"
-)
-_SUCCESS_COLUMNS = "tenant_id, invocation_id, output, duration_ms, topic, key, payload"
-_JOB_DONE = """, job AS (
-  UPDATE action_jobs j SET status = 'DONE', updated_at = $8
-  FROM won WHERE j.tenant_id = ANY($1::text[]) AND j.job_id = ANY($11::uuid[])
-    AND j.tenant_id = won.tenant_id
-    AND j.job_id = won.job_id
-  RETURNING 1
-)"""
-
-
-def _complete_many_sql(*, jobs: bool) -> str:
-    """Invocations SUCCEEDED (fenced by owner) + answers in the outbox [+ jobs DONE]."""
-    arrays = _SUCCESS_ARRAYS + (", $11::uuid[]" if jobs else "")
-    columns = _SUCCESS_COLUMNS + (", job_id" if jobs else "")
-    return f"""
+# Invocations SUCCEEDED (fenced by owner) + answers in the outbox + jobs DONE;
+# ``t`` is the successes, $8 the time, $9 the owner, $10 whether to notify.
+COMPLETE_MANY = f"""
 WITH t AS (
-  SELECT * FROM unnest({arrays}) WITH ORDINALITY AS t({columns}, n)
+  SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[],
+                       $7::text[], $11::uuid[]) WITH ORDINALITY
+    AS t(tenant_id, invocation_id, output, duration_ms, topic, key, payload, job_id, n)
 ), inv AS (
   UPDATE action_invocations a SET status = 'SUCCEEDED', output = t.output::jsonb,
       error = NULL, finished_at = $8, duration_ms = t.duration_ms, lease_expires_at = NULL
   FROM t
-  -- "= ANY($2)" keeps the plan on the invocation's key, whatever the planner
+  -- "= ANY(keys)" keeps the plan on the primary key, whatever the planner
   -- guesses for the unnest (a hash join scanned the table once it grew)
   WHERE a.tenant_id = ANY($1::text[]) AND a.invocation_id = ANY($2::uuid[])
-    AND a.tenant_id = t.tenant_id
-    AND a.invocation_id = t.invocation_id AND a.status = 'STARTED' AND a.lease_owner = $9
+    AND a.tenant_id = t.tenant_id AND a.invocation_id = t.invocation_id
+    AND a.status = 'STARTED' AND a.lease_owner = $9
   RETURNING a.tenant_id, a.invocation_id
 ), won AS (
   SELECT t.* FROM t JOIN inv USING (tenant_id, invocation_id)
@@ -80,14 +65,46 @@ WITH t AS (
   INSERT INTO outbox (tenant_id, topic, key, headers, payload)
   SELECT tenant_id, topic, key, '{{}}'::jsonb, payload::jsonb FROM won ORDER BY n
   RETURNING 1
-){_JOB_DONE if jobs else ""}
+), job AS (
+  UPDATE action_jobs j SET status = 'DONE', updated_at = $8
+  FROM won WHERE j.tenant_id = ANY($1::text[]) AND j.job_id = ANY($11::uuid[])
+    AND j.tenant_id = won.tenant_id AND j.job_id = won.job_id
+  RETURNING 1
+)
 SELECT (SELECT count(*) FROM inv) AS won,
   CASE WHEN $10 AND EXISTS (SELECT 1 FROM sent) THEN pg_notify('{NOTIFY_CHANNEL}', '') END AS n
 """
 
-
-COMPLETE_MANY = _complete_many_sql(jobs=True)
-COMPLETE_MANY_WITHOUT_JOBS = _complete_many_sql(jobs=False)
+# The fast path's whole record in one statement, after the handlers ran: the
+# invocation rows inserted SUCCEEDED (no STARTED row first) and the answers
+# written for the rows inserted. A row that exists already (a redelivery, a retry
+# under the same key, another executor) is not inserted: fewer rows than asked,
+# and the caller rolls everything back, the handlers' effects included.
+RECORD_FRESH_MANY = f"""
+WITH t AS (
+  SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::uuid[],
+                       $7::text[], $8::text[], $9::text[], $10::int[], $11::text[],
+                       $12::text[], $13::text[]) WITH ORDINALITY
+    AS t(tenant_id, invocation_id, action_id, action_version, idempotency_key, run_id,
+         step_id, input, output, duration_ms, topic, key, payload, n)
+), inv AS (
+  INSERT INTO action_invocations (tenant_id, invocation_id, action_id, action_version,
+      idempotency_key, run_id, step_id, status, attempt, lease_owner, input, output,
+      started_at, finished_at, duration_ms)
+  SELECT tenant_id, invocation_id, action_id, action_version, idempotency_key, run_id,
+      step_id, 'SUCCEEDED', 1, $14, input::jsonb, output::jsonb, $15, $16, duration_ms
+  FROM t
+  ON CONFLICT (tenant_id, action_id, action_version, idempotency_key) DO NOTHING
+  RETURNING tenant_id, invocation_id
+), sent AS (
+  INSERT INTO outbox (tenant_id, topic, key, headers, payload)
+  SELECT t.tenant_id, t.topic, t.key, '{{}}'::jsonb, t.payload::jsonb
+  FROM t JOIN inv USING (tenant_id, invocation_id) ORDER BY t.n
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM inv) AS won,
+  CASE WHEN $17 AND EXISTS (SELECT 1 FROM sent) THEN pg_notify('{NOTIFY_CHANNEL}', '') END AS n
+"""
 
 
 def _json(value: Any) -> str | None:
@@ -133,6 +150,42 @@ class Success:
     answer: Answer
 
 
+@dataclass(frozen=True)
+class FreshSuccess:
+    """A fast-path request whose handler succeeded, with its answer."""
+
+    tenant_id: str
+    run_id: str
+    request: RequestAction
+    output: Any
+    duration_ms: int
+    answer: Answer
+
+
+async def record_fresh_many(
+    conn: asyncpg.Connection,
+    done: Sequence[FreshSuccess],
+    owner: str,
+    started: datetime,
+    now: datetime,
+    *,
+    notify: bool = True,
+) -> bool:
+    """Insert SUCCEEDED invocations and their answers in one statement; False (the
+    caller rolls back) when any invocation existed already."""
+    row = await conn.fetchrow(
+        RECORD_FRESH_MANY,
+        [d.tenant_id for d in done], [invocation_id(d.tenant_id, d.request) for d in done],
+        [d.request.action_id for d in done], [d.request.version for d in done],
+        [d.request.idempotency_key for d in done], [uuid.UUID(d.run_id) for d in done],
+        [d.request.step_id for d in done], [_json(d.request.args) for d in done],
+        [_json(d.output) for d in done], [d.duration_ms for d in done],
+        [d.answer.topic for d in done], [d.answer.key for d in done],
+        [_json(d.answer.payload) for d in done], owner, started, now, notify,
+    )  # fmt: skip
+    return bool(row["won"] == len(done))
+
+
 async def complete_many(
     conn: asyncpg.Connection,
     done: Sequence[Success],
@@ -140,19 +193,16 @@ async def complete_many(
     now: datetime,
     *,
     notify: bool = True,
-    jobs: bool = True,
 ) -> bool:
-    """``invocations.complete`` for several successes in one statement; False (caller
-    rolls back) unless ``owner`` still held every one of them. ``jobs=False``: the
-    executor's fast path, whose requests have no job row to mark DONE."""
+    """``invocations.complete`` for several successes in one statement (their jobs
+    DONE); False (caller rolls back) unless ``owner`` still held every one of them."""
     args: list[Any] = [
         [d.tenant_id for d in done], [d.claimed.invocation_id for d in done],
         [_json(d.output) for d in done],
         [max(0, round((now - d.claimed.started_at).total_seconds() * 1000)) for d in done],
         [d.answer.topic for d in done], [d.answer.key for d in done],
         [_json(d.answer.payload) for d in done], now, owner, notify,
+        [d.answer.job_id for d in done],
     ]  # fmt: skip
-    if jobs:
-        args.append([d.answer.job_id for d in done])
-    row = await conn.fetchrow(COMPLETE_MANY if jobs else COMPLETE_MANY_WITHOUT_JOBS, *args)
+    row = await conn.fetchrow(COMPLETE_MANY, *args)
     return bool(row["won"] == len(done))
