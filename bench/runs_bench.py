@@ -121,6 +121,9 @@ class Options:
     inflight: int  # unfinished runs the peak phase allows
     interpreters: int
     timer_rate: float  # short timers started per second during the half-peak phase
+    # Issue 4's latency target is "p99 <= 500 ms at 250 runs/s": a third phase at
+    # that fixed rate (0: none), unless the half-peak phase already ran at it.
+    target_rate: float = 250
 
 
 FULL = Options(peak_s=60, steady_s=60, rate=0, inflight=1000, interpreters=1, timer_rate=5)
@@ -243,7 +246,10 @@ async def _run_phases(stage: Stage, opts: Options) -> dict[str, Any]:
     await drain(stage.pool, warm)
     peak = await _peak(stage, opts)
     rate = opts.rate or max(1.0, round(peak["runs_per_s"] / 2))
-    return {"peak": peak, "half_peak": await _steady(stage, opts, rate)}
+    phases = {"peak": peak, "half_peak": await _steady(stage, opts, rate)}
+    if opts.target_rate and opts.target_rate != rate:  # the issue's latency point
+        phases["target_rate"] = await _steady(stage, opts, opts.target_rate)
+    return phases
 
 
 async def bench(opts: Options) -> dict[str, Any]:
@@ -341,8 +347,11 @@ def main() -> None:
     parser.add_argument("--interpreters", type=int, default=1, help="interpreter processes")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--no-peer", action="store_true", help="skip the DBOS peer")
+    parser.add_argument("--target-rate", type=float, default=250.0,
+                        help="a third fixed-rate phase (runs/s; 0 = none)")  # fmt: skip
     args = parser.parse_args()
-    opts = replace(QUICK if args.quick else FULL, rate=args.rate, interpreters=args.interpreters)
+    opts = replace(QUICK if args.quick else FULL, rate=args.rate, interpreters=args.interpreters,
+                   target_rate=args.target_rate)  # fmt: skip
     if args.seconds:
         opts = replace(opts, peak_s=args.seconds, steady_s=args.seconds)
     if args.inflight:

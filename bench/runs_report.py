@@ -29,6 +29,13 @@ def summary(result: dict[str, Any]) -> str:
         f"per process at peak: {_services(peak)}",
         f"per process at half peak: {_services(half)}",
     ]
+    if "target_rate" in result:
+        target = result["target_rate"]
+        lines.append(
+            f"fixed {target['rate_asked']} runs/s: {target['runs_per_s']} runs/s done, p50 "
+            f"{target['latency_p50_ms']} ms, p99 {target['latency_p99_ms']} ms (load "
+            f"{target['load_1m']}, machine {target['machine_cpu_busy']})"
+        )
     if "dbos" in result:
         dbos = result["dbos"]
         lines += [
