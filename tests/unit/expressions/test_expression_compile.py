@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 from workflow_core.errors import ExpressionCode, SluiceError
@@ -41,6 +42,21 @@ def test_empty_expression_is_invalid(source: str) -> None:
     with pytest.raises(ExpressionError) as caught:
         compile_expression(source)
     assert caught.value.code == ExpressionCode.INVALID_EXPR
+
+
+@pytest.mark.parametrize("source", ["payload.a /* note */", "payload.a\n/* note */", "/* a */ 1"])
+def test_comments_anywhere_compile(source: str) -> None:
+    expected = 1 if source.endswith("1") else 7
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert compile_expression(source).evaluate({"payload": {"a": 7}}, now=now) == expected
+
+
+def test_unclosed_comment_is_invalid_expr_with_reason() -> None:
+    with pytest.raises(ExpressionError) as caught:
+        compile_expression("payload.a /* note")
+    assert caught.value.code == ExpressionCode.INVALID_EXPR
+    assert caught.value.jsonata_code == "S0106"
+    assert "no closing */" in caught.value.message
 
 
 def test_invalid_regex_is_invalid_expr() -> None:

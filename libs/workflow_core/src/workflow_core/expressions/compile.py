@@ -120,11 +120,17 @@ def _parse(source: str, rewritten: Rewritten) -> Any:
         )
 
     try:
-        engine = Jsonata(rewritten.text, capped_regex_engine)
+        # jsonata-python's tokenizer reads past the end of a comment that ends the
+        # text (JSONata accepts `a /* note */`); a trailing newline keeps positions.
+        engine = Jsonata(rewritten.text + "\n", capped_regex_engine)
     except JException as exc:
         raise invalid(engine_message(exc), exc.location, str(exc.error)) from None
     except RecursionError:
         raise invalid("expression nested too deeply", None) from None
+    except IndexError:  # the tokenizer again: it runs off the end of an open comment
+        if "/*" in rewritten.text:
+            raise invalid("comment has no closing */", None, "S0106") from None
+        raise invalid("expression ends unexpectedly", None) from None
     except Exception as exc:  # the parser's own bugs and invalid regexes
         raise invalid(f"{type(exc).__name__}: {exc}", None) from None
     if engine.ast is None:
