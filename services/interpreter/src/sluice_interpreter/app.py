@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -43,6 +44,15 @@ def broker_urls(bootstrap: str) -> list[str]:
     return [f"kafka://{server.strip()}" for server in bootstrap.split(",") if server.strip()]
 
 
+def _faust_dir(settings: Settings) -> Path:
+    """Faust keeps a (here empty: no tables) data directory per app id: under the
+    cache, not in whatever directory the worker was started from. Faust creates only
+    the last level."""
+    parent = settings.cache_dir / "faust"
+    parent.mkdir(parents=True, exist_ok=True)
+    return parent
+
+
 def _faust_app(settings: Settings, role: str, port: int) -> faust.App:
     assert settings.kafka_bootstrap_servers, "WF_KAFKA_BOOTSTRAP_SERVERS is not set"
     app = faust.App(
@@ -60,6 +70,7 @@ def _faust_app(settings: Settings, role: str, port: int) -> faust.App:
         web_host=settings.api_host,
         autodiscover=False,
         store="memory://",
+        datadir=str(_faust_dir(settings) / "{conf.name}-data"),
     )
     app.transport = ShortPollTransport(app.conf.broker_consumer, app)
     return app
