@@ -92,7 +92,9 @@ def _raw_engine(source: str) -> Any:
     return raw
 
 
-def measure(source: str, context: dict[str, Any], evaluations: int, compilations: int) -> dict:
+def measure(
+    source: str, context: dict[str, Any], evaluations: int, compilations: int
+) -> dict[str, Any]:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     uncached = compile_expression.__wrapped__
     compiled = compile_expression(source)

@@ -1,16 +1,22 @@
 """End-to-end run throughput and latency through the real services (Kafka + PostgreSQL).
 
 A 6-step workflow (state.set, assign, side-effectful action, assign, side-effectful
-action, state.set) runs through the Faust interpreter (executor in-process) and
-the scheduler, started as subprocesses with production settings (full history,
-synchronous_commit on, acks=all). Runs are started the way the API starts them
-(``StartBatcher``: concurrent starts share a transaction, outbox). Phase 1, peak:
-a closed loop (at most ``inflight`` unfinished runs) for 60 s; runs/s and steps/s finished after a
-ramp of a tenth. Phase 2, half peak: a fixed rate (default half of the peak)
-for 60 s, run latency p50/p99 from the database (started_at -> the wall-clock
-time the run became final), with a trickle of 1 s timers alongside for the
-scheduler's lateness. Each
-phase also reports CPU seconds and peak RSS per process (services, the
+action, state.set) runs through the Faust interpreter, the action executor in its
+own process (``WF_EXECUTOR_APART=true``, as in a cluster; ``--executor-in-process``
+for the single-process layout of ``sluice dev``) and the scheduler, started as
+subprocesses with production settings (full history, synchronous_commit on,
+acks=all). Runs are started the way the API starts them
+(``StartBatcher``: concurrent starts share a transaction, outbox).
+
+- Peak: a closed loop (at most ``inflight`` unfinished runs), a ramp of a tenth,
+  then 60 s measured: runs/s and steps/s finished in those 60 s, and the slowest
+  10 s slice of them.
+- Half peak: a fixed rate (default half of the peak) for 60 s, run latency
+  p50/p99 from the database (started_at -> the wall-clock time the run became
+  final), with a trickle of 1 s timers alongside for the scheduler's lateness.
+- Fixed 250 runs/s (issue 4's latency target), the same measurements.
+
+Each phase also reports CPU seconds and peak RSS per process (services, the
 driver, PostgreSQL, Kafka) and the machine's load average while it ran.
 
 Usage (stack from ``sluice dev --services none`` or WF_* variables):
@@ -55,13 +61,28 @@ from bench.runs_feed import DONE_SQL, Feed, drain, feed, outcome
 from bench.runs_report import summary
 from bench.runs_timers import TENANT as TIMER_TENANT
 from bench.runs_timers import TIMER_WORKFLOW, lateness
-from bench.service_metrics import batches, scrape
+from bench.service_metrics import Samples, batches, scrape
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results" / "runs.json"
 TENANT = "bench"
 STEPS = 6
 INTERPRETER_PORT = 18110  # the first interpreter's /metrics
+EXECUTOR_PORT = 18120  # the executor's, when it runs apart
+
+
+def _agent_ports(opts: Options) -> list[int]:
+    """The Faust workers' ports: each serves /metrics with its agents' batches."""
+    ports = [INTERPRETER_PORT + i for i in range(opts.interpreters)]
+    return [*ports, EXECUTOR_PORT] if opts.executor_apart else ports
+
+
+async def _scrape_agents(opts: Options) -> Samples:
+    merged: Samples = {}
+    for port in _agent_ports(opts):
+        for key, value in (await scrape(port)).items():
+            merged[key] = merged.get(key, 0.0) + value
+    return merged
 
 
 def _assign(step_id: str, path: str, expr: str) -> dict[str, Any]:
@@ -91,13 +112,14 @@ WORKFLOW = {
 }
 
 
-def _spawn(module: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """``BENCH_PROFILE=dir`` runs the service under cProfile (``dir/<module>.prof``)."""
+def _spawn(module: str, env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
+    """``BENCH_PROFILE=dir`` runs the service under cProfile (``dir/<log name>.prof``)."""
     profile = os.environ.get("BENCH_PROFILE")
-    wrap = ["-m", "cProfile", "-o", f"{profile}/{module}.prof"] if profile else []
+    wrap = ["-m", "cProfile", "-o", f"{profile}/{log.stem}.prof"] if profile else []
     with log.open("wb") as out:
-        return subprocess.Popen([sys.executable, *wrap, "-m", module], env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        return subprocess.Popen([sys.executable, *wrap, "-m", module, *args], env=env,
+                                stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # fmt: skip
 
 
 async def _ready(port: int, timeout_s: float = 60) -> None:
@@ -115,19 +137,22 @@ async def _ready(port: int, timeout_s: float = 60) -> None:
 
 @dataclass(frozen=True)
 class Options:
-    peak_s: float  # how long the closed-loop peak phase feeds runs
+    peak_s: float  # how long the closed-loop peak phase is measured (after a ramp of a tenth)
     steady_s: float  # how long the half-peak phase feeds runs
     rate: float  # half-peak phase rate; 0 = half of the measured peak
     inflight: int  # unfinished runs the peak phase allows
     interpreters: int
+    executor_apart: bool  # the action executor in its own process (WF_EXECUTOR_APART)
     timer_rate: float  # short timers started per second during the half-peak phase
     # Issue 4's latency target is "p99 <= 500 ms at 250 runs/s": a third phase at
     # that fixed rate (0: none), unless the half-peak phase already ran at it.
     target_rate: float = 250
 
 
-FULL = Options(peak_s=60, steady_s=60, rate=0, inflight=1000, interpreters=1, timer_rate=5)
-QUICK = Options(peak_s=15, steady_s=15, rate=0, inflight=600, interpreters=1, timer_rate=5)
+FULL = Options(peak_s=60, steady_s=60, rate=0, inflight=1000, interpreters=1,
+               executor_apart=True, timer_rate=5)  # fmt: skip
+QUICK = Options(peak_s=15, steady_s=15, rate=0, inflight=600, interpreters=1,
+                executor_apart=True, timer_rate=5)  # fmt: skip
 
 
 @dataclass
@@ -183,20 +208,23 @@ async def _publish(pool: asyncpg.Pool, tenant: str, doc: dict[str, Any]) -> str:
 
 
 async def _peak(stage: Stage, opts: Options) -> dict[str, Any]:
-    """Closed loop for ``peak_s``: runs finished per second after a ramp of a tenth."""
+    """Closed loop: a ramp of a tenth of ``peak_s``, then ``peak_s`` measured (runs
+    finished per second in that window)."""
     run = Feed(TENANT, stage.workflow_id, datetime.now(UTC))
-    window, before = stage.sampler.window(), await scrape(INTERPRETER_PORT)
+    ramp = opts.peak_s / 10
+    window, before = stage.sampler.window(), await _scrape_agents(opts)
     began = time.perf_counter()
-    spies = _py_spy(stage, opts.peak_s)
+    spies = _py_spy(stage, ramp + opts.peak_s)
     await _statements(stage.pool, reset=True)
-    await feed(stage.pool, stage.engine, run, opts.peak_s, 0, opts.inflight)
+    await feed(stage.pool, stage.engine, run, ramp + opts.peak_s, 0, opts.inflight)
+    ended = datetime.now(UTC)
     await _statements(stage.pool, reset=False)
     for spy in spies:
         await asyncio.to_thread(spy.wait)
-    measured = (run.since + timedelta(seconds=opts.peak_s / 10), datetime.now(UTC))
+    measured = (run.since + timedelta(seconds=ramp), ended)
     await drain(stage.pool, run)
     wall = time.perf_counter() - began
-    agents = batches(before, await scrape(INTERPRETER_PORT))
+    agents = batches(before, await _scrape_agents(opts))
     return {**await outcome(stage.pool, run, measured, STEPS), "inflight": opts.inflight,
             "interpreter_batches": agents, **_usage(stage.sampler.close(window), wall)}  # fmt: skip
 
@@ -205,7 +233,7 @@ async def _steady(stage: Stage, opts: Options, rate: float) -> dict[str, Any]:
     """``rate`` runs/s for ``steady_s`` with a trickle of 1 s timers alongside."""
     run = Feed(TENANT, stage.workflow_id, datetime.now(UTC))
     timers = Feed(TIMER_TENANT, stage.timer_workflow_id, run.since)
-    window, before = stage.sampler.window(), await scrape(INTERPRETER_PORT)
+    window, before = stage.sampler.window(), await _scrape_agents(opts)
     began = time.perf_counter()
     await asyncio.gather(
         feed(stage.pool, stage.engine, run, opts.steady_s, rate, 0),
@@ -214,7 +242,7 @@ async def _steady(stage: Stage, opts: Options, rate: float) -> dict[str, Any]:
     await drain(stage.pool, run)
     wall = time.perf_counter() - began
     await drain(stage.pool, timers)
-    agents = batches(before, await scrape(INTERPRETER_PORT))
+    agents = batches(before, await _scrape_agents(opts))
     result = await outcome(stage.pool, run, None, STEPS)
     return {**result, "rate_asked": rate, "timers": await lateness(stage.pool),
             "interpreter_batches": agents, **_usage(stage.sampler.close(window), wall)}  # fmt: skip
@@ -285,7 +313,8 @@ async def bench(opts: Options) -> dict[str, Any]:
            "WF_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
            "WF_TOPIC_PREFIX": topics.events.removesuffix("events"), "WF_LOG_LEVEL": "WARNING",
            "WF_PLUGINS": "bench.bench_plugin:register", "WF_INTERPRETER_PORT": "18102",
-           "WF_SCHEDULER_PORT": "18103"}  # fmt: skip
+           "WF_SCHEDULER_PORT": "18103", "WF_EXECUTOR_PORT": str(EXECUTOR_PORT),
+           "WF_EXECUTOR_APART": str(opts.executor_apart).lower()}  # fmt: skip
     log_dir = Path(tempfile.mkdtemp(prefix="sluice-bench-"))  # service logs, kept for a look
     procs = {"scheduler": _spawn("sluice_scheduler", env, log_dir / "scheduler.log")}
     for i in range(opts.interpreters):  # one consumer group: partitions are shared out
@@ -293,10 +322,12 @@ async def bench(opts: Options) -> dict[str, Any]:
         procs[f"interpreter-{i}"] = _spawn(
             "sluice_interpreter", {**env, **port}, log_dir / f"interp-{i}.log"
         )
+    if opts.executor_apart:
+        procs["executor"] = _spawn("sluice_interpreter", env, log_dir / "executor.log", "executor")
     try:
         await _ready(18103)
-        for i in range(opts.interpreters):
-            await _ready(18110 + i)
+        for agent_port in _agent_ports(opts):
+            await _ready(agent_port)
         stage.services = {name: proc.pid for name, proc in procs.items()}
         _watch_processes(stage.sampler, procs, dsn, settings.kafka_bootstrap_servers)
         stage.sampler.start()
@@ -345,12 +376,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, help="length of each phase")
     parser.add_argument("--inflight", type=int, help="unfinished runs the peak phase allows")
     parser.add_argument("--interpreters", type=int, default=1, help="interpreter processes")
+    parser.add_argument("--executor-in-process", action="store_true",
+                        help="the action executor inside the interpreter's process")  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--no-peer", action="store_true", help="skip the DBOS peer")
     parser.add_argument("--target-rate", type=float, default=250.0,
                         help="a third fixed-rate phase (runs/s; 0 = none)")  # fmt: skip
     args = parser.parse_args()
     opts = replace(QUICK if args.quick else FULL, rate=args.rate, interpreters=args.interpreters,
+                   executor_apart=not args.executor_in_process,
                    target_rate=args.target_rate)  # fmt: skip
     if args.seconds:
         opts = replace(opts, peak_s=args.seconds, steady_s=args.seconds)

@@ -128,9 +128,11 @@ async def outcome(pool: asyncpg.Pool, run: Feed, window: tuple[datetime, datetim
              extract(epoch FROM max(completed_at) - min(started_at)) AS span FROM r""",
         run.tenant, run.since, *(window or (run.since, run.since)),
     )  # fmt: skip
+    slices: dict[str, Any] = {}
     if window:
         span = (window[1] - window[0]).total_seconds()
         per_s = row["in_window"] / span
+        slices = await _slowest_slice(pool, run, window)
     else:
         span = float(row["span"])
         per_s = row["runs"] / span
@@ -140,6 +142,30 @@ async def outcome(pool: asyncpg.Pool, run: Feed, window: tuple[datetime, datetim
         "measured_s": round(span, 1),
         "runs_per_s": round(per_s, 1),
         "steps_per_s": round(steps * per_s, 1),
+        **slices,
         "latency_p50_ms": round(float(row["p50"]) * 1000, 1),
         "latency_p99_ms": round(float(row["p99"]) * 1000, 1),
     }
+
+
+SLICE_S = 10
+
+
+async def _slowest_slice(pool: asyncpg.Pool, run: Feed,
+                         window: tuple[datetime, datetime]) -> dict[str, Any]:  # fmt: skip
+    """Runs/s in the slowest whole 10 s slice of ``window``: "sustained" means every
+    slice held the rate, not only the average."""
+    whole = int((window[1] - window[0]).total_seconds() // SLICE_S)
+    if whole < 1:
+        return {}
+    rows = await pool.fetch(
+        """SELECT floor(extract(epoch FROM d.done_at - $3::timestamptz) / $5)::int AS slice,
+                  count(*) AS done
+           FROM workflow_runs JOIN bench_done d USING (tenant_id, run_id)
+           WHERE tenant_id = $1 AND started_at >= $2 AND d.done_at >= $3 AND d.done_at < $4
+           GROUP BY 1""",
+        run.tenant, run.since, window[0], window[1], SLICE_S,
+    )  # fmt: skip
+    done = {r["slice"]: r["done"] for r in rows}
+    rates = [round(done.get(i, 0) / SLICE_S, 1) for i in range(whole)]
+    return {"slowest_10s_runs_per_s": min(rates), "runs_per_s_by_10s": rates}

@@ -18,7 +18,8 @@ def summary(result: dict[str, Any]) -> str:
     timers = half["timers"]
     lines = [
         f"peak: {peak['runs_per_s']} runs/s, {peak['steps_per_s']} steps/s over "
-        f"{peak['measured_s']} s ({peak['inflight']} in flight; load {peak['load_1m']}, "
+        f"{peak['measured_s']} s, slowest 10 s {peak.get('slowest_10s_runs_per_s', '-')} runs/s "
+        f"({peak['inflight']} in flight; load {peak['load_1m']}, "
         f"machine {peak['machine_cpu_busy']})",
         f"half peak ({half['rate_asked']} runs/s): p50 {half['latency_p50_ms']} ms, "
         f"p99 {half['latency_p99_ms']} ms (load {half['load_1m']}, "
