@@ -91,3 +91,11 @@ def test_importing_expressions_loads_no_infrastructure() -> None:
     loaded = set(json.loads(out.stdout))
     assert "jsonata" in loaded
     assert loaded & forbidden == set()
+
+
+def test_calling_a_non_function_fails_without_printing(capsys: pytest.CaptureFixture[str]) -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with pytest.raises(ExpressionError) as caught:
+        compile_expression("payload.a()").evaluate({"payload": {"a": 1}}, now=now)
+    assert caught.value.jsonata_code == "T1006"
+    assert capsys.readouterr().out == ""

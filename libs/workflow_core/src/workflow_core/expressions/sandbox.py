@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import jsonata.jsonata as jsonata_engine
 from jsonata import Jsonata
 
 from workflow_core.expressions.allowlist import BUILTIN_ALLOWLIST
@@ -23,6 +24,15 @@ from workflow_core.expressions.helper_functions import HELPERS
 from workflow_core.expressions.json_result import json_size_exceeds
 
 Guard = Callable[[Budget, list[Any]], None]
+
+
+def _silent(*_args: object, **_kwargs: object) -> None:
+    """jsonata-python prints "Proc not found" to stdout before raising T1006 (calling a
+    non-function): the core does no I/O, and the T1006 error already says it."""
+
+
+# A module global shadows the built-in ``print`` for that module's code only.
+jsonata_engine.print = _silent
 
 
 class MeteredFunction(Jsonata.JFunction):  # type: ignore[misc]  # jsonata is untyped
