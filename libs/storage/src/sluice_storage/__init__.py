@@ -19,7 +19,7 @@ from sluice_storage.definitions import (
     DefinitionVersionRecord,
 )
 from sluice_storage.errors import InvalidCursorError, MigrationError, StorageError
-from sluice_storage.events import EventRecord, EventRepository, NewEvent
+from sluice_storage.events import EventFilter, EventRecord, EventRepository, NewEvent
 from sluice_storage.migrations import status, upgrade
 from sluice_storage.outbox import OutboxMessage, enqueue, enqueue_many, prune_sent
 from sluice_storage.pagination import Page, clamp_limit
@@ -48,6 +48,7 @@ __all__ = [
     "DefinitionRecord",
     "DefinitionRepository",
     "DefinitionVersionRecord",
+    "EventFilter",
     "EventRecord",
     "EventRepository",
     "InvalidCursorError",

@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from sluice_storage.pagination import Keyset, Page, fetch_page
+from sluice_storage.pagination import Keyset, Page, fetch_page, where_clause
 from sluice_storage.tenancy import TenantScoped
 
 EVENT_COLUMNS = """tenant_id, event_id, event_name, correlation_key, payload, idempotency_key,
@@ -44,6 +44,17 @@ class EventRecord:
     started_run_ids: list[uuid.UUID]
     resumed_run_id: uuid.UUID | None
     errors: Any
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """The event list's filters (``None``: any)."""
+
+    event_name: str | None = None
+    correlation_key: str | None = None
+    matched: bool | None = None  # resumed a wait, or kept unmatched
+    received_from: datetime | None = None
+    received_to: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -162,10 +173,17 @@ class EventRepository(TenantScoped):
         )
 
     async def list_events(
-        self, *, cursor: str | None = None, limit: int | None = None
-    ) -> Page[EventRecord]:
-        sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = $1"
+        self, flt: EventFilter = EventFilter(), *, cursor: str | None = None,
+        limit: int | None = None,
+    ) -> Page[EventRecord]:  # fmt: skip
+        where, args = where_clause(self.tenant_id, [
+            ("event_name = ${}", flt.event_name),
+            ("correlation_key = ${}", flt.correlation_key),
+            ("matched = ${}", flt.matched),
+            ("received_at >= ${}", flt.received_from),
+            ("received_at < ${}", flt.received_to),
+        ])  # fmt: skip
+        sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE {where}"
         return await fetch_page(
-            self.conn, NEWEST_FIRST, sql, [self.tenant_id], cursor=cursor, limit=limit,
-            to_item=_event,
-        )  # fmt: skip
+            self.conn, NEWEST_FIRST, sql, args, cursor=cursor, limit=limit, to_item=_event
+        )

@@ -25,6 +25,17 @@ T = TypeVar("T")
 SortKey = datetime | int | str | uuid.UUID
 
 
+def where_clause(tenant_id: str, conditions: Sequence[tuple[str, Any]]) -> tuple[str, list[Any]]:
+    """``tenant_id = $1 AND ...`` for a list's filters: each ``(template, value)`` whose
+    value is not ``None`` adds ``template`` with its ``{}`` replaced by the next ``$n``."""
+    clauses, args = ["tenant_id = $1"], [tenant_id]
+    for template, value in conditions:
+        if value is not None:
+            args.append(value)
+            clauses.append(template.format(len(args)))
+    return " AND ".join(clauses), args
+
+
 def clamp_limit(limit: int | None) -> int:
     """``None`` -> 50; values above 500 are clamped (SPEC 13); below 1 -> 1."""
     if limit is None:

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from sluice_storage.errors import StorageError
-from sluice_storage.pagination import Keyset, Page, fetch_page
+from sluice_storage.pagination import Keyset, Page, fetch_page, where_clause
 from sluice_storage.tenancy import TenantScoped
 
 FINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "CANCELED"})
@@ -100,19 +100,13 @@ def _run(record: asyncpg.Record) -> RunRecord:
 
 
 def _filter_sql(tenant_id: str, flt: RunFilter) -> tuple[str, list[Any]]:
-    clauses, args = ["tenant_id = $1"], [tenant_id]
-    conditions: list[tuple[str, Any]] = [
+    return where_clause(tenant_id, [
         ("status = ANY(${})", list(flt.statuses) or None),
         ("workflow_id = ${}", flt.workflow_id),
         ("workflow_version = ${}", flt.version),
         ("started_at >= ${}", flt.started_from),
         ("started_at < ${}", flt.started_to),
-    ]
-    for template, value in conditions:
-        if value is not None:
-            args.append(value)
-            clauses.append(template.format(len(args)))
-    return " AND ".join(clauses), args
+    ])  # fmt: skip
 
 
 class RunRepository(TenantScoped):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from sluice_engine import route_event
-from sluice_storage import EventRepository, NewEvent
+from sluice_storage import EventFilter, EventRepository, NewEvent
 from workflow_core.redaction import redact
 
 from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Manager, Viewer
@@ -27,10 +28,29 @@ def _secret_refs_masked(value: Any) -> Any:
 
 @router.get("", summary="List events (newest first) with the runs they started or resumed")
 async def list_events(
-    ctx: ContextDep, who: Viewer, cursor: CursorQuery = None, limit: LimitQuery = None
+    ctx: ContextDep,
+    who: Viewer,
+    event_name: Annotated[str | None, Query(alias="eventName")] = None,
+    correlation_key: Annotated[str | None, Query(alias="correlationKey")] = None,
+    matched: Annotated[
+        bool | None, Query(description="true: resumed a wait; false: kept unmatched")
+    ] = None,
+    received_from: Annotated[
+        datetime | None, Query(alias="from", description="received at or after (ISO 8601)")
+    ] = None,
+    received_to: Annotated[
+        datetime | None, Query(alias="to", description="received before")
+    ] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = None,
 ) -> Page[EventPublic]:
+    flt = EventFilter(
+        event_name=event_name, correlation_key=correlation_key, matched=matched,
+        received_from=received_from, received_to=received_to,
+    )  # fmt: skip
     async with ctx.tx() as conn:
-        page = await EventRepository(conn, who.tenant_id).list_events(cursor=cursor, limit=limit)
+        events = EventRepository(conn, who.tenant_id)
+        page = await events.list_events(flt, cursor=cursor, limit=limit)
     items = [event_public(e, _secret_refs_masked) for e in page.items]
     return Page(items=items, next_cursor=page.next_cursor)
 
