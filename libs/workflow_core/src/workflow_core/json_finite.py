@@ -13,8 +13,7 @@ failing later in the database.
   naming the place and the literal as written; it costs a Python call per
   float literal, not a second walk of the document;
 - ``non_finite_in_json(text)``: the same check for text already parsed
-  elsewhere (a web framework's body), skipped by a cheap scan when the text
-  cannot hold one.
+  elsewhere (a web framework's body), as a value instead of an exception.
 
 Pure and light: no I/O, and outside ``expressions`` so the messaging and
 storage libraries use it without loading the JSONata engine.
@@ -24,7 +23,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -35,11 +33,6 @@ JsonPath = tuple[str | int, ...]
 _Frame = tuple[str | int, Iterator[tuple[Any, Any]]]
 
 _NAMED = {"NaN", "Infinity", "-Infinity"}
-# A literal over the largest double (1.8e308) has an exponent of three or more
-# digits, or else at least 309 - 99 = 210 digits before its point: anything
-# this scan misses is finite. Strings may match too; they only cost a parse.
-_SUSPECT_TEXT = re.compile(r"NaN|Infinity|[eE]\+?\d{3}|\d{200}")
-_SUSPECT_BYTES = re.compile(_SUSPECT_TEXT.pattern.encode())
 _SHOWN_CHARS = 40  # an overflowing literal can be hundreds of digits long
 
 
@@ -175,20 +168,14 @@ def loads_finite(text: str | bytes | bytearray) -> Any:
     return value
 
 
-def may_hold_non_finite(text: str | bytes | bytearray) -> bool:
-    """False only when ``text`` cannot hold a non-finite number (a cheap scan, no parse)."""
-    if isinstance(text, str):
-        return _SUSPECT_TEXT.search(text) is not None
-    return _SUSPECT_BYTES.search(text) is not None
-
-
 def non_finite_in_json(text: str | bytes | bytearray) -> NonFiniteNumber | None:
     """The first non-finite number in JSON ``text``, or None.
 
     None also when ``text`` is not JSON at all: whoever parses it reports that.
+    Costs about 1.3 times ``json.loads`` (measured: 20 us against 15 us for a
+    2.5 KB document with 40 floats; a regular-expression pre-scan for the
+    literals was slower than the parse it would have saved).
     """
-    if not may_hold_non_finite(text):
-        return None
     try:
         loads_finite(text)
     except NonFiniteNumberError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sluice_config import Settings
 from sluice_messaging.topics import Topics
 from sluice_storage import create_pool
@@ -14,6 +14,7 @@ from workflow_core.registry import Registry
 from sluice_api.clock import Clock, utc_now
 from sluice_api.context import ApiContext
 from sluice_api.engine import build_registry, engine_context, install_engine_handlers
+from sluice_api.json_body import refuse_non_finite_numbers
 from sluice_api.metrics import ApiMetrics
 from sluice_api.problems import install_problem_handlers
 from sluice_api.routes import (
@@ -63,7 +64,10 @@ def create_app(
             pool, context.pool = context.pool, None
             await pool.close()
 
-    app = FastAPI(title="Sluice API", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Sluice API", version="1", description=DESCRIPTION, lifespan=lifespan,
+        dependencies=[Depends(refuse_non_finite_numbers)],  # every JSON body, every route
+    )  # fmt: skip
     app.state.context = context
     install_problem_handlers(app)
     install_engine_handlers(app)
