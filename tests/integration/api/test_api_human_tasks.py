@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
-from workflows import asks_a_human, publish, start
+from fastapi import FastAPI
+from sluice_engine import command_message, new_command_id
+from sluice_storage import enqueue_many, transaction
+from workflow_core.interpreter.commands import CompleteHumanTask
+from workflows import asks_a_human, drain_commands, publish, start
 
 pytestmark = pytest.mark.integration
 
@@ -71,3 +77,27 @@ async def test_viewer_cannot_complete_a_task(
     viewer = client_factory(await token_factory("workflow.view"))
     answer = await viewer.post(f"/human-tasks/{task['taskId']}/complete", json={"decision": "yes"})
     assert answer.status_code == 403
+
+
+async def test_task_completed_by_a_raw_run_command_is_closed_for_the_api(
+    admin: httpx.AsyncClient, api_app: FastAPI, pool: asyncpg.Pool, tenant_id: str
+) -> None:
+    """An integration produces ``CompleteHumanTask`` on run-commands: the inbox agrees."""
+    run, task = await open_task(admin)
+    engine = api_app.state.context.engine
+    command = CompleteHumanTask(
+        command_id=new_command_id(), now=datetime.now(UTC), task_id=task["taskId"],
+        output={"decision": "no"}, completed_by="crm-sync",
+    )  # fmt: skip
+    async with transaction(pool) as conn:
+        message = command_message(engine.topics, tenant_id, run["runId"], command)
+        await enqueue_many(conn, tenant_id, [message])
+    assert await drain_commands(pool, engine, tenant_id) == 1
+    [done] = (await admin.get("/human-tasks", params={"runId": run["runId"]})).json()["items"]
+    assert (done["status"], done["output"], done["claimedBy"]) == (
+        "COMPLETED", {"decision": "no"}, "crm-sync")  # fmt: skip
+    finished = (await admin.get(f"/workflow-runs/{run['runId']}")).json()
+    assert (finished["status"], finished["state"]) == ("SUCCEEDED", "REVIEWED")
+    for verb, body in (("complete", {"decision": "yes"}), ("cancel", None)):
+        late = await admin.post(f"/human-tasks/{task['taskId']}/{verb}", json=body)
+        assert (late.status_code, late.json()["code"]) == (409, "TASK_NOT_OPEN")

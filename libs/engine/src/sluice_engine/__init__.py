@@ -12,6 +12,7 @@
 - ``load_plugins``: ``WF_PLUGINS`` entry points or ``module:function``.
 """
 
+from sluice_engine.applying import apply_command
 from sluice_engine.batch import PendingCommand, apply_commands
 from sluice_engine.context import EngineContext
 from sluice_engine.definitions import DefinitionCache
@@ -30,7 +31,7 @@ from sluice_engine.handlers import ActionCall, ActionFailedError, ActionFn, Acti
 from sluice_engine.messages import command_message, command_of, new_command_id, request_of
 from sluice_engine.plugins import ENTRY_POINT_GROUP, load_plugins
 from sluice_engine.routing import RouteResult, route_event
-from sluice_engine.runs import Applied, StartOptions, apply_command, start_run
+from sluice_engine.runs import Applied, StartOptions, start_run
 from sluice_engine.start_batch import StartBatcher
 from sluice_engine.tasks import cancel_inbox_task, complete_human_task, is_inbox_task
 

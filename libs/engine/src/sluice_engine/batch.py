@@ -8,7 +8,8 @@ ONE statement locks every run (in run id order) and records every command
 id, the pure core advances each run in memory, and ONE statement per tenant
 writes all the histories, outbox messages and fenced run updates. Effects
 that need the database as they come (waits, child runs, inline actions) are
-written by the same code as for a single command, in the same transaction.
+written by the same code as for a single command, in the same transaction
+(a task completion, too: see ``applying``).
 
 Any failure raises and the caller's transaction rolls back; the caller then
 applies the commands one by one, so a poison command only fails itself.
@@ -25,10 +26,11 @@ from sluice_storage import RunRecord
 from sluice_storage.runs import RUN_COLUMNS
 from workflow_core.interpreter.commands import Command
 
+from sluice_engine.applying import apply_recorded
 from sluice_engine.context import EngineContext
 from sluice_engine.errors import RunNotFoundError
 from sluice_engine.history import Writes
-from sluice_engine.runs import Applied, apply_locked
+from sluice_engine.runs import Applied
 
 LOCK_AND_RECORD_MANY = f"""
 WITH wanted AS (
@@ -122,9 +124,7 @@ async def apply_commands(
             tenant_writes = writes.setdefault(
                 item.tenant_id, Writes(item.tenant_id, notify=ctx.notify_outbox)
             )
-            results[index] = await apply_locked(
-                conn, ctx, tenant_writes, record, item.command, recorded=True
-            )
+            results[index] = await apply_recorded(conn, ctx, tenant_writes, record, item.command)
         for tenant_writes in writes.values():
             await tenant_writes.flush(conn)
     return [results[i] for i in range(len(items))]

@@ -4,6 +4,8 @@ In the caller's transaction: lock the run row, skip a command id already
 applied, call the pure core, write every effect and the outbox rows, record
 the command id and save the state fenced by the row's ``seq``. A zombie
 instance blocks on the row lock, then finds the command applied.
+``applying.apply_command`` is the entry point for one command to an existing
+run (it sends a task completion through its wait first).
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ class Applied:
     """What happened to one command."""
 
     run_id: str
-    outcome: str  # "applied" | "duplicate" | "rejected"
+    outcome: str  # "applied" | "duplicate" | "rejected" | "stale" (a task completion, see tasks)
     status: str
     rejected: str | None = None
     violations: list[dict[str, str]] = field(default_factory=list)
@@ -132,19 +134,6 @@ def new_record(tenant_id: str, run: NewRun) -> RunRecord:
         started_at=run.started_at, updated_at=run.started_at, completed_at=None,
         last_progress_at=run.started_at,
     )  # fmt: skip
-
-
-async def apply_command(
-    conn: asyncpg.Connection, ctx: EngineContext, tenant_id: str, run_id: str, command: Command
-) -> Applied:
-    """Apply one command to an existing run (StartRun goes through ``start_run``)."""
-    writes = Writes(tenant_id, notify=ctx.notify_outbox)
-    record, fresh = await lock_and_record(conn, tenant_id, run_id, command.command_id)
-    if not fresh:
-        return Applied(str(record.run_id), "duplicate", record.status)
-    applied = await apply_locked(conn, ctx, writes, record, command, recorded=True)
-    await writes.flush(conn)
-    return applied
 
 
 LOCK_AND_RECORD = f"""

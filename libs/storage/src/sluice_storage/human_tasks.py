@@ -113,9 +113,12 @@ class HumanTaskRepository(TenantScoped):
         return _task(row) if row else None
 
     async def complete(
-        self, task_id: uuid.UUID, output: Any, subject: str, now: datetime
+        self, task_id: uuid.UUID, output: Any, subject: str | None, now: datetime
     ) -> HumanTaskRecord | None:
-        """OPEN/CLAIMED -> COMPLETED with the output; None if the task was not active."""
+        """OPEN/CLAIMED -> COMPLETED with the output; None if the task was not active.
+
+        ``subject`` (who completed it) becomes ``claimed_by`` unless someone claimed
+        it; None for a completion that names nobody (a raw run command)."""
         row = await self.conn.fetchrow(
             f"""UPDATE human_tasks SET status = 'COMPLETED', output = $3, updated_at = $5,
                   completed_at = $5, claimed_by = COALESCE(claimed_by, $4)

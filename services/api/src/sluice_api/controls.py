@@ -27,7 +27,7 @@ from sluice_engine import (
     start_run,
 )
 from sluice_engine.waits import resume_command
-from sluice_storage import EventRecord, RunRecord, WaitRecord, WaitRepository
+from sluice_storage import EventRecord, RunRecord, RunRepository, WaitRecord, WaitRepository
 from sluice_storage.human_tasks import HumanTaskRepository
 from workflow_core.interpreter.commands import CancelRun, FireTimer, RetryRun
 
@@ -134,6 +134,9 @@ async def cancel_task(
 ) -> None:
     now = ctx.clock()
     tasks = HumanTaskRepository(conn, who.tenant_id)
+    found = await tasks.get(task_id)
+    if found is not None:  # the run row first, then the task: the advance path's lock order
+        await RunRepository(conn, who.tenant_id).lock(found.run_id)
     task = await tasks.get(task_id, lock=True)
     wait_id = (task.wait_id or task.task_id) if task else task_id
     closed = await WaitRepository(conn, who.tenant_id).close(

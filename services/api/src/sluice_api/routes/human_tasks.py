@@ -96,7 +96,8 @@ async def complete_task(
     output: Annotated[Any, Body(description="the form output, validated by its schema")],
 ) -> HumanTaskPublic:
     async with ctx.tx() as conn:
-        task = await HumanTaskRepository(conn, who.tenant_id).get(task_id, lock=True)
+        # not locked here: the engine locks the run, then the task (the advance path's order)
+        task = await HumanTaskRepository(conn, who.tenant_id).get(task_id)
         if task is None:
             raise not_found("human task", task_id)
         if task.status not in ("OPEN", "CLAIMED"):
@@ -113,7 +114,7 @@ async def complete_task(
 @router.post("/{id}/cancel", summary="Cancel a task", responses=_CONFLICT)
 async def cancel_task(ctx: ContextDep, who: Manager, task_id: TaskIdPath) -> HumanTaskPublic:
     async with ctx.tx() as conn:
-        task = await HumanTaskRepository(conn, who.tenant_id).get(task_id, lock=True)
+        task = await HumanTaskRepository(conn, who.tenant_id).get(task_id)  # locked below
         if task is None:
             raise not_found("human task", task_id)
         if task.status not in ("OPEN", "CLAIMED"):
