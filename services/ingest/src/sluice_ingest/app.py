@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sluice_config import Settings
 from sluice_messaging.topics import Topics
 from sluice_storage import create_pool
 
 from sluice_ingest import emails, events_route, health
 from sluice_ingest.context import Clock, IngestContext, utc_now
+from sluice_ingest.json_body import refuse_non_finite_numbers
 from sluice_ingest.metrics import IngestMetrics
 from sluice_ingest.problems import install_problem_handlers
 
@@ -45,7 +46,10 @@ def create_app(settings: Settings, *, context: IngestContext | None = None) -> F
                 pool, ctx.pool = ctx.pool, None
                 await pool.close()
 
-    app = FastAPI(title="Sluice ingest", version="1", lifespan=lifespan)
+    app = FastAPI(
+        title="Sluice ingest", version="1", lifespan=lifespan,
+        dependencies=[Depends(refuse_non_finite_numbers)],  # every JSON body FastAPI parses
+    )  # fmt: skip
     app.state.context = ctx
     install_problem_handlers(app)
     for router in ROUTERS:
