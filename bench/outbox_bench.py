@@ -68,17 +68,17 @@ async def _enqueue(pool: asyncpg.Pool, topic: str, rows: int) -> float:
 
 
 async def _relay(pool: asyncpg.Pool, bootstrap: str, relays: int) -> tuple[float, int]:
-    producers = [create_producer(bootstrap) for _ in range(relays)]
-    for producer in producers:
-        await producer.start()
+    workers = [OutboxRelay(pool, lambda: create_producer(bootstrap)) for _ in range(relays)]
     try:
-        workers = [OutboxRelay(pool, producer) for producer in producers]
+        for worker in workers:  # producers start outside the timing, as before
+            await worker.producer.get()
         started = time.perf_counter()
-        sent = sum(await asyncio.gather(*(w.drain() for w in workers)))
+        await asyncio.gather(*(w.drain() for w in workers))
+        sent = sum(w.stats.relayed for w in workers)
         return sent / (time.perf_counter() - started), sent
     finally:
-        for producer in producers:
-            await producer.stop()
+        for worker in workers:
+            await worker.close()
 
 
 async def run(rows: int, relays: int) -> dict[str, object]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import signal
 import sys
 
@@ -23,8 +24,7 @@ def say(line: str) -> None:
 
 async def main(args: argparse.Namespace) -> None:
     pool = await create_pool(args.dsn, max_size=2)
-    producer = create_producer(args.bootstrap)
-    await producer.start()
+    producer = functools.partial(create_producer, args.bootstrap)
     batches = 0
 
     async def after_publish(rows: list[ClaimedRow]) -> None:
@@ -43,8 +43,7 @@ async def main(args: argparse.Namespace) -> None:
         await relay.run(stop)
     finally:
         say(f"RELAYED {relay.stats.relayed} rows at {relay.stats.rows_per_second:.0f} rows/s")
-        await producer.stop()
-        await pool.close()
+        await pool.close()  # run() closed the relay's producer
 
 
 if __name__ == "__main__":

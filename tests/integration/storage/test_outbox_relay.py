@@ -1,45 +1,33 @@
-"""The outbox relay loses nothing across a crash (kill -9 mid-batch).
-
-Each test gets its own database: the relay serves every tenant's rows, so a
-shared database would let it publish other tests' rows.
-"""
+"""The outbox relay loses nothing across a crash (kill -9 mid-batch), and keeps
+relaying through failed rounds. Each test has its own database (``relay_db``)."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
+from sluice_devstack.ports import free_port
 from sluice_messaging import Deduplicator, decode, new_envelope
 from sluice_messaging.consumer import EnvelopeConsumer, create_consumer
 from sluice_messaging.producer import create_producer
 from sluice_messaging.topics import Topics
-from sluice_storage import OutboxMessage, OutboxRelay, create_pool, enqueue, enqueue_many, upgrade
+from sluice_storage import OutboxMessage, OutboxRelay, enqueue, enqueue_many
 from sluice_storage.outbox import prune_sent, unsent_count
 
 pytestmark = pytest.mark.integration
-FreshDatabase = Callable[[], Awaitable[str]]
 RELAY_SCRIPT = Path(__file__).with_name("relay_process.py")
 NOW = datetime(2025, 7, 1, tzinfo=UTC)
 ROWS = 3000
 BATCH = 500
-
-
-@pytest.fixture
-async def relay_db(fresh_database: FreshDatabase) -> AsyncIterator[tuple[str, asyncpg.Pool]]:
-    dsn = await fresh_database()
-    await upgrade(dsn)
-    pool = await create_pool(dsn, max_size=4)
-    yield dsn, pool
-    await pool.close()
 
 
 async def _fill(pool: asyncpg.Pool, tenant_id: str, topic: str, count: int) -> set[uuid.UUID]:
@@ -164,8 +152,7 @@ async def test_enqueue_wakes_a_running_relay_without_waiting_for_the_poll(
     kafka_bootstrap_servers: str,
 ) -> None:
     _dsn, pool = relay_db
-    producer = create_producer(kafka_bootstrap_servers)
-    await producer.start()
+    producer = functools.partial(create_producer, kafka_bootstrap_servers)
     relay = OutboxRelay(pool, producer, poll_interval_s=30)  # the poll cannot be what wakes it
     stop = asyncio.Event()
     task = asyncio.create_task(relay.run(stop))
@@ -177,10 +164,50 @@ async def test_enqueue_wakes_a_running_relay_without_waiting_for_the_poll(
         seen = await _raw_ids(kafka_bootstrap_servers, topics.run_updates, 1, timeout_s=10)
     finally:
         stop.set()  # graceful: the round in progress commits before run() returns
-        await asyncio.wait_for(task, timeout=10)
-        await producer.stop()
+        await asyncio.wait_for(task, timeout=10)  # run() closes the relay's producer
     assert seen == Counter({envelope.id: 1})
     assert relay.stats.relayed == 1
+
+
+async def _listening(relay: OutboxRelay, listens: int) -> int:
+    """The backend pid of the relay's LISTEN connection, once it has LISTENed ``listens`` times."""
+    async with asyncio.timeout(10):
+        # Polling: the listener exposes counters, not events.
+        while relay.listener.listens < listens or relay.listener.backend_pid is None:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+    return relay.listener.backend_pid
+
+
+async def test_relay_listens_again_after_its_connection_is_terminated(
+    relay_db: tuple[str, asyncpg.Pool],
+    tenant_id: str,
+    topics: Topics,
+    kafka_bootstrap_servers: str,
+) -> None:
+    _dsn, pool = relay_db
+    producer = functools.partial(create_producer, kafka_bootstrap_servers)
+    relay = OutboxRelay(pool, producer, poll_interval_s=30)  # the poll cannot be what wakes it
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        first = await _listening(relay, 1)
+        async with pool.acquire() as conn:  # what a failover or an admin does to the session
+            assert await conn.fetchval("SELECT pg_terminate_backend($1)", first)
+        second = await _listening(relay, 2)
+        async with pool.acquire() as conn:
+            query = "SELECT query FROM pg_stat_activity WHERE pid = $1"
+            listening_sql = await conn.fetchval(query, second)
+        envelope = new_envelope("test.ping", tenant_id, {}, occurred_at=NOW)
+        async with pool.acquire() as conn, conn.transaction():
+            await enqueue(conn, tenant_id, topics.run_updates, "k", envelope)
+        seen = await _raw_ids(kafka_bootstrap_servers, topics.run_updates, 1, timeout_s=10)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+    assert second != first
+    assert listening_sql == 'LISTEN "sluice_outbox"'  # the new session LISTENs again
+    assert relay.listener.drops == 1
+    assert seen == Counter({envelope.id: 1})  # woken by NOTIFY: the poll is 30 s away
 
 
 async def test_rolled_back_transaction_publishes_nothing(
@@ -196,43 +223,39 @@ async def test_rolled_back_transaction_publishes_nothing(
         await tx.start()
         await enqueue(conn, tenant_id, topics.run_updates, "k", envelope)
         await tx.rollback()
-    producer = create_producer(kafka_bootstrap_servers)
-    await producer.start()
-    try:
-        sent = await OutboxRelay(pool, producer).drain()
-    finally:
-        await producer.stop()
+    async with OutboxRelay(pool, functools.partial(create_producer, kafka_bootstrap_servers)) as r:
+        sent = await r.drain()
     assert sent == 0
 
 
-async def test_failed_round_rolls_back_and_relay_keeps_running(
+async def test_failed_round_rolls_back_and_relay_keeps_running_when_kafka_is_away(
     relay_db: tuple[str, asyncpg.Pool],
     tenant_id: str,
     topics: Topics,
-    kafka_bootstrap_servers: str,
 ) -> None:
     _dsn, pool = relay_db
-    await _fill(pool, tenant_id, topics.run_updates, 2)
-    bad = new_envelope("test.ping", tenant_id, {}, occurred_at=NOW)
-    async with pool.acquire() as conn:  # a topic name Kafka refuses: every send of it fails
-        await enqueue(conn, tenant_id, "not a valid topic!", None, bad)
-    producer = create_producer(kafka_bootstrap_servers, request_timeout_ms=300)
-    await producer.start()
+    await _fill(pool, tenant_id, topics.run_updates, 3)
+    nobody = f"127.0.0.1:{free_port()}"  # no broker listens there: Kafka is down
+    producer = functools.partial(create_producer, nobody, request_timeout_ms=300)
     relay = OutboxRelay(pool, producer, poll_interval_s=0.05)
     stop = asyncio.Event()
     task = asyncio.create_task(relay.run(stop))
     try:
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(20):
             # Polling a counter: the relay exposes no event for failures.
-            while relay.stats.failures < 2:  # noqa: ASYNC110  # failed, backed off, retried
+            while relay.stats.failures < 3:  # noqa: ASYNC110  # failed, backed off, retried
                 await asyncio.sleep(0.05)
     finally:
         stop.set()
         await asyncio.wait_for(task, timeout=10)
-        await producer.stop()
     async with pool.acquire() as conn:
-        assert await unsent_count(conn, tenant_id) == 3
+        assert await unsent_count(conn, tenant_id) == 3  # rolled back: still pending
+        rows = await conn.fetch("SELECT attempts, last_error, failed_at FROM outbox")
     assert relay.stats.relayed == 0
+    assert relay.stats.refused == 0  # a transient failure never refuses a row
+    assert all(r["failed_at"] is None for r in rows)
+    assert all(r["attempts"] >= 2 for r in rows)  # each failed round counted (best effort)
+    assert all("KafkaConnectionError" in r["last_error"] for r in rows)
 
 
 async def test_prune_sent_deletes_only_old_sent_rows(
@@ -243,12 +266,8 @@ async def test_prune_sent_deletes_only_old_sent_rows(
 ) -> None:
     _dsn, pool = relay_db
     await _fill(pool, tenant_id, topics.run_updates, 4)
-    producer = create_producer(kafka_bootstrap_servers)
-    await producer.start()
-    try:
-        assert await OutboxRelay(pool, producer).drain() == 4
-    finally:
-        await producer.stop()
+    async with OutboxRelay(pool, functools.partial(create_producer, kafka_bootstrap_servers)) as r:
+        assert await r.drain() == 4
     envelope = new_envelope("test.ping", tenant_id, {}, occurred_at=NOW)
     async with pool.acquire() as conn:
         await enqueue(conn, tenant_id, topics.run_updates, None, envelope, notify=False)

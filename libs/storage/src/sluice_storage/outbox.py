@@ -4,8 +4,12 @@ state change that implies them (ARCHITECTURE consistency rule 1).
 ``enqueue`` runs inside the caller's transaction and also issues
 ``pg_notify('sluice_outbox', '')``: PostgreSQL delivers it only on commit (and
 folds repeats within one transaction into one), so the relay wakes exactly
-when there is something committed to send. The relay side (claim, mark sent,
-prune) is below; ``sluice_storage.relay`` drives it.
+when there is something committed to send. The relay side (claim, mark sent
+or refused, prune) is below; ``sluice_storage.relay`` drives it.
+
+A row is pending (``sent_at`` and ``failed_at`` both NULL), sent, or refused
+(``failed_at`` set: Kafka will never take it; ``last_error`` says why and the
+row is also a dead letter). Only pending rows are claimed.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ class ClaimedRow:
     """An unsent row as the relay needs it: payload already JSON text."""
 
     id: int
+    tenant_id: str
     topic: str
     key: str | None
     headers: dict[str, str]
@@ -87,8 +92,9 @@ async def claim_batch(conn: asyncpg.Connection, limit: int) -> list[ClaimedRow]:
     ``payload::text`` skips decoding JSON only to encode it again.
     """
     rows = await conn.fetch(
-        """SELECT id, topic, key, headers, payload::text AS payload FROM outbox
-           WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED""",
+        """SELECT id, tenant_id, topic, key, headers, payload::text AS payload FROM outbox
+           WHERE sent_at IS NULL AND failed_at IS NULL
+           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED""",
         limit,
     )
     return [ClaimedRow(**dict(r)) for r in rows]
@@ -102,6 +108,25 @@ async def mark_sent(conn: asyncpg.Connection, ids: Sequence[int]) -> int:
     return int(result.rsplit(" ", 1)[-1])
 
 
+async def mark_refused(conn: asyncpg.Connection, row_id: int, error: str) -> bool:
+    """Stop publishing a row Kafka refuses for good (the claim skips it from now on)."""
+    done = await conn.fetchval(
+        """UPDATE outbox SET failed_at = now(), last_error = $2, attempts = attempts + 1
+           WHERE id = $1 AND sent_at IS NULL AND failed_at IS NULL RETURNING true""",
+        row_id, error,
+    )  # fmt: skip
+    return bool(done)
+
+
+async def note_failed_attempt(conn: asyncpg.Connection, ids: Sequence[int], error: str) -> None:
+    """Count a failed round against its rows (they stay pending and are retried)."""
+    await conn.execute(
+        """UPDATE outbox SET attempts = attempts + 1, last_error = $2
+           WHERE sent_at IS NULL AND failed_at IS NULL AND id = ANY($1::bigint[])""",
+        list(ids), error,
+    )  # fmt: skip
+
+
 async def prune_sent(conn: asyncpg.Connection, sent_before: datetime) -> int:
     """Delete rows sent before ``sent_before`` (retention; the scheduler calls it)."""
     result: str = await conn.execute(
@@ -111,9 +136,10 @@ async def prune_sent(conn: asyncpg.Connection, sent_before: datetime) -> int:
 
 
 async def unsent_count(conn: asyncpg.Connection, tenant_id: str | None = None) -> int:
+    """Rows still to publish (refused rows are not counted: nothing will send them)."""
     count: Any = await conn.fetchval(
-        """SELECT count(*) FROM outbox
-           WHERE sent_at IS NULL AND ($1::text IS NULL OR tenant_id = $1)""",
+        """SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL
+           AND ($1::text IS NULL OR tenant_id = $1)""",
         tenant_id,
     )
     return int(count)

@@ -13,6 +13,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
+from sluice_storage import OutboxRelay
 
 
 @dataclass
@@ -63,3 +66,20 @@ class Progress:
         now = time.monotonic()
         late = [a for a, since in self.busy_since.items() if now - since > stuck_after_s]
         return sorted(late + [f"{a} crashed: {why}" for a, why in self.crashed.items()])
+
+
+class RelayCollector(Collector):
+    """The outbox relay's counters, read at scrape time (the relay keeps plain ints)."""
+
+    def __init__(self, relay: OutboxRelay) -> None:
+        self._relay = relay
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        stats, listener = self._relay.stats, self._relay.listener
+        for name, doc, value in (
+            ("sluice_outbox_relayed", "Outbox rows published", stats.relayed),
+            ("sluice_outbox_refused", "Outbox rows Kafka refused (dead letters)", stats.refused),
+            ("sluice_outbox_relay_failures", "Relay rounds failed and retried", stats.failures),
+            ("sluice_outbox_listen_drops", "LISTEN connections lost", listener.drops),
+        ):
+            yield CounterMetricFamily(name, doc, value=value)

@@ -25,7 +25,7 @@ from sluice_messaging.topics import Topics
 from sluice_storage import OutboxRelay, PgDeadLetterSink, create_pool
 from workflow_core.registry import create_registry
 
-from sluice_interpreter.metrics import Metrics, Progress
+from sluice_interpreter.metrics import Metrics, Progress, RelayCollector
 
 log = logging.getLogger(__name__)
 RELAY_RESTART_S = 1.0
@@ -93,8 +93,12 @@ class Runtime:
         await self.producer.start()
         self.dlq = DeadLetterPublisher(self.producer, self.topics.dlq, PgDeadLetterSink(self.pool))
         self.stop_event = asyncio.Event()
-        relay = OutboxRelay(self.pool, self.producer, poll_interval_s=settings.relay_poll_s)
+        bootstrap = settings.kafka_bootstrap_servers
+        relay = OutboxRelay(  # its own producer: it replaces it after a refused batch
+            self.pool, lambda: create_producer(bootstrap), poll_interval_s=settings.relay_poll_s
+        )
         self.relay = relay
+        self.metrics.registry.register(RelayCollector(relay))
         self.spawn("outbox-relay", self._relay_forever(relay))
         log.info("%s runtime started (plugins: %r)", self.role, settings.plugins)
 
