@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +9,7 @@ from typing import Any
 
 import asyncpg
 from sluice_messaging.dlq import DeadLetter
+from workflow_core.json_finite import loads_finite
 
 from sluice_storage.pagination import Keyset, Page, fetch_page
 from sluice_storage.tenancy import TenantScoped
@@ -40,9 +40,13 @@ def _letter(row: asyncpg.Record) -> DeadLetterRecord:
 
 
 def _json_or_none(value: bytes | None) -> Any:
-    """The message as JSON when it is JSON (for display); the bytes stay authoritative."""
+    """The message as JSON when it is JSON (for display); the bytes stay authoritative.
+
+    A message holding NaN or Infinity (often the very reason it is here) has no
+    display form: jsonb refuses those, and the letter must still be recorded.
+    """
     try:
-        return json.loads(value) if value is not None else None
+        return loads_finite(value) if value is not None else None
     except (ValueError, UnicodeDecodeError):
         return None
 

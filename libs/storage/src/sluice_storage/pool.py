@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 from sluice_config import Settings
+from workflow_core.json_finite import first_non_finite
 
 from sluice_storage.errors import StorageError
 
@@ -26,7 +27,21 @@ DEFAULT_MAX_SIZE = 10
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON for a json/jsonb parameter; NaN and Infinity refused by name.
+
+    ``allow_nan=False`` costs nothing (one flag on the C encoder) and turns
+    PostgreSQL's syntax error about the whole document (after a round trip)
+    into one naming the place, before anything is sent. asyncpg wraps every
+    codec error in ``asyncpg.DataError`` ("invalid input for query argument
+    $2: ... (<our message>)"); the ``StorageError`` is its ``__cause__``.
+    """
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError as exc:
+        found = first_non_finite(value)
+        if found is None:  # another ValueError (a circular reference, say)
+            raise
+        raise StorageError(f"cannot store this JSON value: {found.describe()}") from exc
 
 
 async def init_connection(conn: asyncpg.Connection) -> None:
