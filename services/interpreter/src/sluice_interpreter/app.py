@@ -93,6 +93,14 @@ def create_app(settings: Settings, role: str = "interpreter") -> tuple[faust.App
     async def start_runtime() -> None:
         await rt.ensure_started()
 
+    # Sent by the app's stop (SIGTERM, SIGINT, a test's app.stop()) once its consumer
+    # has stopped and the agents have finished their batches: the relay publishes
+    # what they committed, then producers and pool close.
+    # mode types handlers with mypy_extensions' NamedArg, which no async def matches.
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]
+    async def stop_runtime(_app: faust.App, **_kwargs: Any) -> None:
+        await rt.stop()
+
     return app, rt
 
 

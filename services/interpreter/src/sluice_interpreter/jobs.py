@@ -68,7 +68,15 @@ class JobRunner:
                 rt.metrics.jobs_in_flight.dec(len(jobs))
 
     async def poll(self, stop: asyncio.Event) -> None:
-        """Claim due PENDING jobs while free slots remain."""
+        """Claim due PENDING jobs while free slots remain; at ``stop``, let the running
+        jobs finish (the runtime closes the pool only after this returns)."""
+        try:
+            await self._poll(stop)
+        finally:
+            if self.running:
+                await asyncio.gather(*self.running, return_exceptions=True)
+
+    async def _poll(self, stop: asyncio.Event) -> None:
         rt = self.rt
         assert rt.pool is not None
         assert rt.engine is not None

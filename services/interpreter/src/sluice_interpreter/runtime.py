@@ -29,6 +29,10 @@ from sluice_interpreter.metrics import Metrics, Progress, RelayCollector
 
 log = logging.getLogger(__name__)
 RELAY_RESTART_S = 1.0
+# At shutdown: the relay's last round and running action jobs get this long
+# (a job's handler, e.g. an SMTP send, usually takes well under 10 s; one that
+# is cut off runs again when its lease expires).
+STOP_GRACE_S = 10.0
 # 16 advance lanes + up to 16 router lanes share it with executor handlers and the relay.
 POOL_SIZE = 40
 
@@ -47,6 +51,7 @@ class Runtime:
     progress: Progress = field(default_factory=Progress)
     handlers: ActionHandlers = field(default_factory=ActionHandlers)
     started: bool = False
+    stopped: bool = False
     _lock: asyncio.Lock | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     pool: asyncpg.Pool | None = None
@@ -70,6 +75,8 @@ class Runtime:
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
+            if self.stopped:
+                raise RuntimeError(f"the {self.role} runtime is shutting down")
             if not self.started:
                 await self._start()
                 self.started = True
@@ -148,12 +155,32 @@ class Runtime:
         return True
 
     async def stop(self) -> None:
+        """Clean shutdown, once: background tasks end (the relay finishes its round and
+        closes its producer, the job poller waits for running jobs), then the DLQ
+        producer flushes and closes, then the pool closes. Tasks still running after
+        ``STOP_GRACE_S`` are cancelled (their work is redone after a restart)."""
+        if self.stopped:
+            return
+        self.stopped = True
         if self.stop_event is not None:
             self.stop_event.set()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._finish_tasks()
         if self.producer is not None:
             await self.producer.stop()
         if self.pool is not None:
-            await self.pool.close()
+            try:  # close() waits for every connection to come back; a stuck one must not hang us
+                await asyncio.wait_for(self.pool.close(), STOP_GRACE_S)
+            except TimeoutError:
+                log.warning("pool not closed within %.0f s: terminated", STOP_GRACE_S)
+                self.pool.terminate()
+        log.info("%s runtime stopped", self.role)
+
+    async def _finish_tasks(self) -> None:
+        if not self._tasks:
+            return
+        _done, late = await asyncio.wait(self._tasks, timeout=STOP_GRACE_S)
+        for task in late:
+            log.warning("background task %r still running at shutdown: cancelled", task)
+            task.cancel()
+        if late:
+            await asyncio.wait(late, timeout=STOP_GRACE_S)

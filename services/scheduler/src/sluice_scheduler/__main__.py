@@ -15,14 +15,15 @@ from sluice_scheduler.web import create_web_app
 
 async def serve(settings: Settings) -> None:
     scheduler = Scheduler(settings)
-    await scheduler.start()
-    runner = web.AppRunner(create_web_app(scheduler))
-    await runner.setup()
-    await web.TCPSite(runner, "0.0.0.0", settings.scheduler_port).start()
     loop = asyncio.get_running_loop()
+    # Before anything opens: a SIGTERM during start-up still ends in the clean stop below.
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, scheduler.stop.set)
+    runner = web.AppRunner(create_web_app(scheduler))
     try:
+        await scheduler.start()
+        await runner.setup()
+        await web.TCPSite(runner, "0.0.0.0", settings.scheduler_port).start()
         await scheduler.run()
     finally:
         await runner.cleanup()
