@@ -95,6 +95,18 @@ async def test_start_run_with_nan_gives_the_example_message(admin: httpx.AsyncCl
     assert [r["runId"] for r in runs["items"]] == [run["runId"]]
 
 
+async def test_refused_start_leaves_its_idempotency_key_free(admin: httpx.AsyncClient) -> None:
+    run, _ = await waiting_run(admin)
+    headers = {**JSON, "Idempotency-Key": f"k-{run['runId']}"}
+    body = '{"workflowId": "' + run["workflowId"] + '", "payload": {"n": @}}'
+    refused = await admin.post(
+        "/workflow-runs", content=body.replace("@", "-Infinity"), headers=headers
+    )
+    assert refused.status_code == 422
+    started = await admin.post("/workflow-runs", content=body.replace("@", "2"), headers=headers)
+    assert started.status_code == 201, started.text
+
+
 async def test_look_alikes_and_large_finite_numbers_are_accepted(admin: httpx.AsyncClient) -> None:
     run, _ = await waiting_run(admin)
     huge_int = "1" + "0" * 400  # an integer, not a float: jsonb's numeric holds it
