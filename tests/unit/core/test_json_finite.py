@@ -158,5 +158,11 @@ def test_tuples_are_walked_like_lists() -> None:
     assert find_non_finite({"a": (1, 2.5, float("nan"))}) == ("a", 2)
 
 
+def test_values_built_in_code_are_named_by_their_kind() -> None:
+    assert first_non_finite({"a": [float("nan")]}) == NonFiniteNumber(("a", 0), "NaN")
+    assert first_non_finite({"b": math.inf}) == NonFiniteNumber(("b",), "Infinity")
+    assert first_non_finite({"c": 1.5, "d": [None, "x"]}) is None
+
+
 def test_large_integer_literal_stays_an_integer() -> None:
     assert loads_finite("[1" + "0" * 400 + "]") == [10**400]  # jsonb numeric holds it
