@@ -61,7 +61,7 @@ async def persist_effects(
         elif isinstance(effect, RegisterWait):
             await register_wait(conn, ctx, writes, run_id, effect, now)
         elif isinstance(effect, ReleaseWait):
-            await release_wait(conn, writes.tenant_id, effect, now)
+            await release_wait(conn, writes, effect, now)
         elif isinstance(effect, RequestAction):
             writes.message(
                 action_request_message(ctx.topics, writes.tenant_id, state.run_id, effect, now)

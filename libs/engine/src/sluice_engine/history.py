@@ -8,7 +8,9 @@ any number of runs (one tenant) go out as one multi-CTE statement with JSON
 arrays: one round trip instead of five or six per run (round trips, not
 PostgreSQL's work, bound an advance's cost). Each run update is fenced by the
 ``seq`` read under the row lock; a run that moved on raises ``StaleRunError``
-and the caller's transaction rolls back. Step attempts are upserted on their
+and the caller's transaction rolls back. Work on events and event waits that
+needs an event-key lock is gathered too and runs first, under the unit's key
+locks taken in one global order (``key_locks``). Step attempts are upserted on their
 deterministic identity (step, loop indexes, attempt); STARTED then SUCCEEDED
 of one attempt within one transaction is merged here first, since one INSERT
 cannot touch a row twice.
@@ -28,6 +30,8 @@ from sluice_storage.errors import StorageError
 from sluice_storage.outbox import NOTIFY_CHANNEL
 from workflow_core.interpreter.effects import AppendLog, RecordStepAttempt, WriteSnapshot
 from workflow_core.interpreter.ids import loop_key
+
+from sluice_engine.key_locks import KeyedRun, KeyedWork, run_in_key_order
 
 FINAL_STATUSES = ("SUCCEEDED", "FAILED", "CANCELED")
 
@@ -143,6 +147,13 @@ class Writes:
     # Runs started in this transaction: inserted by the flush with their state after
     # the first transition (one row write, no insert-then-update).
     creations: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+    # Event and event-wait work: run by the flush after taking every event-key lock
+    # it names, ascending, so no two units take two keys in opposite orders.
+    keyed: list[KeyedWork] = field(default_factory=list)
+
+    def under_key_lock(self, lock_id: int | None, run: KeyedRun) -> None:
+        """``run`` at the flush, holding ``lock_id`` and the unit's other key locks."""
+        self.keyed.append(KeyedWork(lock_id, run))
 
     def create(self, run: NewRun, command_id: uuid.UUID | None) -> None:
         if run.run_id in self.creations:  # the insert would keep only one of them
@@ -192,7 +203,11 @@ class Writes:
         self.saves.append(RunSave(run_id, expected_seq, update))
 
     async def flush(self, conn: asyncpg.Connection) -> None:
-        """Everything gathered (any number of runs of this tenant) in one statement."""
+        """Everything gathered (any number of runs of this tenant) in one statement,
+        after the keyed work (which may add messages)."""
+        if self.keyed:
+            keyed, self.keyed = self.keyed, []
+            await run_in_key_order(conn, keyed)
         if (
             self.saves
             or self.creations

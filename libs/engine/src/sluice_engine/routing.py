@@ -1,17 +1,38 @@
 """The one event-routing function (ARCHITECTURE "Events meet waits without races").
 
-Under the advisory lock on ``(tenant, eventName, correlationKey)``: store the
-event once; start one run of the latest published version of every definition
-it triggers; resume exactly one open wait on the key (the oldest, never one of
-the runs this event just started) with one conditional update; otherwise the
-event stays unmatched for waits registered a moment later. The API runs it in
-its own transaction, the interpreter's router for events from Kafka.
+Store the event once; start one run of the latest published version of every
+definition it triggers; then, under the advisory lock on ``(tenant,
+eventName, correlationKey)``, resume exactly one open wait on the key (the
+oldest, never one of the runs this event just started) with one conditional
+update; otherwise the event stays unmatched for waits registered a moment
+later. The API runs it in its own transaction, the interpreter's router for
+events from Kafka.
+
+Lock order (``key_locks``): the event's key lock is not taken first. The
+triggered runs' event waits need their own key locks, so taking the event's
+key at once and the others as the runs registered their waits took two keys
+in whatever order the data gave, and two routings deadlocked (``ORDER:k``
+starting a run that waits for ``PAY:k`` against ``PAY:k`` starting one that
+waits for ``ORDER:k``). Now a routing
+
+1. inserts its event row (a duplicate waits on the unique index for the
+   first copy to commit) and its runs and their wait rows, holding no key lock;
+2. takes its event's key lock and every key lock its new waits need, in ONE
+   statement, ascending by lock id (the same order in every unit: routing,
+   advancing runs, starting runs);
+3. then resumes the oldest open wait on its key, and lets each new wait take
+   an earlier event on its key (``waits``), then writes the history.
+
+Inserting the event before its lock is safe: the wait side inserts its wait
+before the same lock too, and whichever takes the lock second sees the
+other's committed row, so exactly one of them makes the match.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -23,6 +44,7 @@ from sluice_storage import (
     WaitRecord,
     WaitRepository,
 )
+from sluice_storage.events import event_key_lock_id
 from sluice_storage.waits import WAIT_COLUMNS
 from workflow_core.interpreter.ids import derived_id
 
@@ -51,18 +73,22 @@ def triggered_run_id(event_id: uuid.UUID, workflow_id: uuid.UUID) -> str:
 async def route_event(
     conn: asyncpg.Connection, ctx: EngineContext, tenant_id: str, event: NewEvent
 ) -> RouteResult:
-    """Route one event in the caller's transaction."""
+    """Route one event in the caller's transaction (its key lock is taken by the flush,
+    with the key locks of the waits its runs register, in one order)."""
     events = EventRepository(conn, tenant_id)
-    await events.lock_key(event.event_name, event.correlation_key)
     stored, created = await events.store(event)
     if not created:
         return _result(stored, duplicate=True)
     writes = Writes(tenant_id, notify=ctx.notify_outbox)
     started, errors = await _start_triggered(conn, ctx, writes, stored)
     await events.record_started(stored.event_id, [uuid.UUID(r) for r in started], errors or None)
-    resumed = await _resume_oldest_wait(conn, ctx, writes, stored, started)
+    resumed: list[str] = []
+    lock_id = event_key_lock_id(tenant_id, stored.event_name, stored.correlation_key)
+    resume = partial(_resume_oldest_wait, ctx=ctx, writes=writes, event=stored, started=started,
+                     resumed=resumed)  # fmt: skip
+    writes.under_key_lock(lock_id, resume)
     await writes.flush(conn)
-    return RouteResult(str(stored.event_id), started, resumed, errors=errors)
+    return RouteResult(str(stored.event_id), started, next(iter(resumed), None), errors=errors)
 
 
 def _result(stored: EventRecord, *, duplicate: bool) -> RouteResult:
@@ -112,17 +138,20 @@ def _start_error(
 
 async def _resume_oldest_wait(
     conn: asyncpg.Connection,
+    *,
     ctx: EngineContext,
     writes: Writes,
     event: EventRecord,
     started: list[str],
-) -> str | None:
-    """Resume the oldest open wait on the key; the conditional close decides races."""
+    resumed: list[str],
+) -> None:
+    """Resume the oldest open wait on the key (run by the flush, under the key lock)
+    and add its run to ``resumed``; the conditional close decides races."""
     waits = WaitRepository(conn, writes.tenant_id)
     while True:
         wait = await _oldest_open_wait(conn, writes.tenant_id, event, started)
         if wait is None:
-            return None
+            return
         closed = await waits.close(
             wait.wait_id, "RESOLVED", now=event.received_at, resolved_by=f"event:{event.event_id}",
             resolution={"eventId": str(event.event_id)},
@@ -132,7 +161,8 @@ async def _resume_oldest_wait(
         await EventRepository(conn, writes.tenant_id).mark_matched(event.event_id, wait.run_id)
         command = resume_command(str(wait.wait_id), event, ctx.clock())
         writes.message(command_message(ctx.topics, writes.tenant_id, str(wait.run_id), command))
-        return str(wait.run_id)
+        resumed.append(str(wait.run_id))
+        return
 
 
 async def _oldest_open_wait(

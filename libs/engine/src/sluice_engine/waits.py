@@ -1,19 +1,23 @@
 """Wait rows: registration (taking an earlier unmatched event at once) and release.
 
-Registration of an event wait takes the same advisory lock on
-``(tenant, eventName, correlationKey)`` as event routing, so an event either
-sees the open wait or is seen by it: no lost wake-up, no event used twice.
-Every transition out of OPEN is one conditional update; only its winner
-writes a command.
+Registration of an event wait inserts the open wait, then takes the same
+advisory lock on ``(tenant, eventName, correlationKey)`` as event routing and
+looks for an earlier event, so an event either sees the open wait or is seen
+by it: no lost wake-up, no event used twice. The lock and the look happen at
+the unit's flush, with its other key locks in one order (``key_locks``);
+releasing an event wait waits for that point too. Every transition out of
+OPEN is one conditional update; only its winner writes a command.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from functools import partial
 
 import asyncpg
 from sluice_storage import EventRecord, EventRepository, NewWait, WaitRepository
+from sluice_storage.events import event_key_lock_id
 from sluice_storage.human_tasks import HumanTaskRepository, NewHumanTask
 from workflow_core.interpreter.commands import EventData, ResumeWait
 from workflow_core.interpreter.effects import RegisterWait, ReleaseWait, WaitKind, WaitOutcome
@@ -63,7 +67,12 @@ async def register_wait(
         )
     )  # fmt: skip
     if effect.kind is WaitKind.EVENT:
-        await _take_earlier_event(conn, ctx, writes, run_id, effect, now)
+        assert effect.event_name is not None
+        assert effect.correlation_key is not None
+        lock_id = event_key_lock_id(writes.tenant_id, effect.event_name, effect.correlation_key)
+        take = partial(_take_earlier_event, ctx=ctx, writes=writes, run_id=run_id, effect=effect,
+                       now=now)  # fmt: skip
+        writes.under_key_lock(lock_id, take)
     elif effect.kind is WaitKind.HUMAN_TASK and effect.task is not None:
         task = effect.task
         await HumanTaskRepository(conn, writes.tenant_id).create(
@@ -78,17 +87,18 @@ async def register_wait(
 
 async def _take_earlier_event(
     conn: asyncpg.Connection,
+    *,
     ctx: EngineContext,
     writes: Writes,
     run_id: uuid.UUID,
     effect: RegisterWait,
     now: datetime,
 ) -> None:
-    """The oldest unmatched, unexpired event on the key resumes this wait at once."""
+    """The oldest unmatched, unexpired event on the key resumes this wait at once
+    (run by the flush, under the key lock)."""
     assert effect.event_name is not None
     assert effect.correlation_key is not None
     events = EventRepository(conn, writes.tenant_id)
-    await events.lock_key(effect.event_name, effect.correlation_key)
     window = timedelta(milliseconds=effect.accept_earlier_ms or 0)
     event = await events.oldest_unmatched(
         effect.event_name, effect.correlation_key, received_after=now - window, now=now,
@@ -107,17 +117,31 @@ async def _take_earlier_event(
 
 
 async def release_wait(
-    conn: asyncpg.Connection, tenant_id: str, effect: ReleaseWait, now: datetime
-) -> bool:
-    """Close the wait if still open (the core's view); False when another transition won."""
-    wait_id = uuid.UUID(effect.wait_id)
-    closed = await WaitRepository(conn, tenant_id).close(
-        wait_id, WAIT_STATUS[effect.outcome], now=now, resolved_by=f"run:{effect.outcome.value}"
-    )
+    conn: asyncpg.Connection, writes: Writes, effect: ReleaseWait, now: datetime
+) -> None:
+    """Close the wait if still open (the core's view; another transition may have won).
+
+    An event wait is closed at the flush, after the unit's key locks: routing
+    locks open event waits while holding its key lock, so a unit must not hold
+    one while it waits for key locks (``key_locks``).
+    """
+    if effect.kind is WaitKind.EVENT:
+        writes.under_key_lock(None, partial(_close, tenant_id=writes.tenant_id, effect=effect,
+                                            now=now))  # fmt: skip
+        return
+    await _close(conn, tenant_id=writes.tenant_id, effect=effect, now=now)
     ended_task = effect.kind is WaitKind.HUMAN_TASK and effect.outcome in (
         WaitOutcome.CANCELED,
         WaitOutcome.TIMED_OUT,
     )
     if ended_task:
-        await HumanTaskRepository(conn, tenant_id).cancel(wait_id, now)
-    return closed is not None
+        await HumanTaskRepository(conn, writes.tenant_id).cancel(uuid.UUID(effect.wait_id), now)
+
+
+async def _close(
+    conn: asyncpg.Connection, *, tenant_id: str, effect: ReleaseWait, now: datetime
+) -> None:
+    await WaitRepository(conn, tenant_id).close(
+        uuid.UUID(effect.wait_id), WAIT_STATUS[effect.outcome], now=now,
+        resolved_by=f"run:{effect.outcome.value}",
+    )  # fmt: skip

@@ -1,8 +1,12 @@
 """Inbound events: stored once, matched to at most one wait, or kept unmatched.
 
-``lock_key`` is the transaction-scoped advisory lock on
+``event_key_lock_id`` names the transaction-scoped advisory lock on
 ``(tenant, eventName, correlationKey)`` that event routing and wait
-registration both take (ARCHITECTURE "events meet waits without races").
+registration both take (ARCHITECTURE "events meet waits without races"). The
+engine takes all the key locks a unit of work needs (routing one event, a
+batch round) at once, in ascending id (``sluice_engine.key_locks``), never one
+by one as work comes: two keys taken in opposite orders deadlock. ``lock_key``
+takes a single one.
 """
 
 from __future__ import annotations
