@@ -41,7 +41,7 @@ format: ## Apply ruff's fixes and formatting
 	$(RUN) ruff format .
 
 typecheck: ## mypy --strict on libs/ and the API and ingest services
-	$(RUN) mypy libs/workflow_core/src libs/config/src libs/messaging/src libs/storage/src libs/engine/src libs/mail/src libs/helpdesk/src \
+	$(RUN) mypy libs/workflow_core/src libs/config/src libs/messaging/src libs/storage/src libs/engine/src libs/mail/src libs/helpdesk/src libs/http/src \
 		libs/devstack/src libs/cli/src services/api/src services/ingest/src
 
 chaos: setup ## The full chaos suites (kill -9 at random moments)

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from sluice_config import Settings
+from sluice_http import refuse_non_finite_numbers
 from sluice_messaging.topics import Topics
 from sluice_storage import create_pool
 from workflow_core.registry import Registry
@@ -14,7 +15,6 @@ from workflow_core.registry import Registry
 from sluice_api.clock import Clock, utc_now
 from sluice_api.context import ApiContext
 from sluice_api.engine import build_registry, engine_context, install_engine_handlers
-from sluice_api.json_body import refuse_non_finite_numbers
 from sluice_api.metrics import ApiMetrics
 from sluice_api.problems import install_problem_handlers
 from sluice_api.routes import (

@@ -13,7 +13,10 @@ Cost: the raw body (FastAPI has already read it) is parsed once more with
 hooks that note NaN/Infinity and overflowing floats, about 1.3 times a plain
 ``json.loads`` (3 us for a 160-byte run start, 20 us for 2.5 KB); FastAPI
 offers no hook into its own parse short of a custom route class on every
-router. Bodies of routes without a body parameter are not read.
+router. Bodies of routes without a body parameter are not read (ingest's
+``POST /emails`` reads its capped body itself and checks it in ``email_json``).
+
+Both FastAPI services (API and ingest) install it in their app factory.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ def is_json_media(content_type: str | None) -> bool:
 async def refuse_non_finite_numbers(request: Request) -> None:
     """Raise a request-validation error naming the first non-finite number in the body."""
     route = request.scope.get("route")
-    if getattr(route, "body_field", None) is None:  # the route reads no body
+    if getattr(route, "body_field", None) is None:  # the route reads its body itself, or none
         return
     if not is_json_media(request.headers.get("content-type")):
         return
