@@ -5,6 +5,7 @@ wait row and the run agree, and a timeout or cancel that won first makes it stal
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -210,10 +211,17 @@ async def consumed(bootstrap: str, topic: str, count: int) -> list[Record]:
     return sorted(found, key=lambda r: (r.partition, r.offset))
 
 
-def agent_runtime(pump: Pump, producer: AIOKafkaProducer) -> Runtime:
-    dlq = DeadLetterPublisher(producer, pump.topics.dlq, PgDeadLetterSink(pump.pool))
+@pytest.fixture
+async def dlq(pump: Pump, kafka_bootstrap_servers: str) -> AsyncIterator[DeadLetterPublisher]:
+    factory = functools.partial(create_producer, kafka_bootstrap_servers)
+    publisher = DeadLetterPublisher(factory, pump.topics.dlq, PgDeadLetterSink(pump.pool))
+    yield publisher
+    await publisher.close()
+
+
+def agent_runtime(pump: Pump, dlq: DeadLetterPublisher) -> Runtime:
     return Runtime(settings=Settings(), role="interpreter", topics=pump.topics, pool=pump.pool,
-                   engine=pump.ctx, started=True, producer=producer, dlq=dlq)  # fmt: skip
+                   engine=pump.ctx, started=True, dlq=dlq)  # fmt: skip
 
 
 def counted(rt: Runtime, outcome: str) -> float | None:
@@ -222,8 +230,9 @@ def counted(rt: Runtime, outcome: str) -> float | None:
 
 
 async def test_advance_agent_applies_drops_or_dead_letters_raw_completions_from_kafka(
-    pump: Pump, topics: Topics, kafka_bootstrap_servers: str, producer: AIOKafkaProducer
-) -> None:
+    pump: Pump, topics: Topics, kafka_bootstrap_servers: str, producer: AIOKafkaProducer,
+    dlq: DeadLetterPublisher,
+) -> None:  # fmt: skip
     [(ok_run, ok_task), (bad_run, bad_task)] = (await waiting_runs(pump, 2)).items()
     late = await waiting_runs(pump, 1, timeoutMs=1000)
     [(late_run, late_task)] = [(r, t) for r, t in late.items() if r not in (ok_run, bad_run)]
@@ -236,7 +245,7 @@ async def test_advance_agent_applies_drops_or_dead_letters_raw_completions_from_
         await producer.send_and_wait(topics.run_commands, encode(message.message),
                                      key=run_id.encode())  # fmt: skip
     records = await consumed(kafka_bootstrap_servers, topics.run_commands, 3)
-    rt = agent_runtime(pump, producer)
+    rt = agent_runtime(pump, dlq)
     if pump.bulk:  # one chunk: the refused completion rolls it back, then one by one
         await handle_command_batch(rt, records)
     else:

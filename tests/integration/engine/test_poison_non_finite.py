@@ -8,6 +8,7 @@ PostgreSQL mirror. Poison and good message share a key (one lane, in order).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -46,14 +47,19 @@ async def producer(kafka_bootstrap_servers: str) -> AsyncIterator[AIOKafkaProduc
 
 
 @pytest.fixture
-async def runtime(pool: asyncpg.Pool, topics: Topics, producer: AIOKafkaProducer) -> Runtime:
+async def runtime(
+    pool: asyncpg.Pool, topics: Topics, kafka_bootstrap_servers: str
+) -> AsyncIterator[Runtime]:
     """The interpreter's runtime on the test's pool, topics and a real DLQ publisher."""
     registry, handlers = make_registry()
-    return Runtime(
+    factory = functools.partial(create_producer, kafka_bootstrap_servers)
+    dlq = DeadLetterPublisher(factory, topics.dlq, PgDeadLetterSink(pool))
+    yield Runtime(
         settings=Settings(), role="interpreter", topics=topics, pool=pool,
         engine=EngineContext(registry=registry, topics=topics, clock=Clock()), handlers=handlers,
-        dlq=DeadLetterPublisher(producer, topics.dlq, PgDeadLetterSink(pool)), started=True,
+        dlq=dlq, started=True,
     )  # fmt: skip
+    await dlq.close()
 
 
 async def through_kafka(

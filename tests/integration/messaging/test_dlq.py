@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -31,6 +32,16 @@ async def producer(kafka_bootstrap_servers: str) -> AsyncIterator[AIOKafkaProduc
     await started.stop()
 
 
+@pytest.fixture
+async def dlq(
+    kafka_bootstrap_servers: str, topics: Topics, pool: asyncpg.Pool
+) -> AsyncIterator[DeadLetterPublisher]:
+    factory = functools.partial(create_producer, kafka_bootstrap_servers)
+    publisher = DeadLetterPublisher(factory, topics.dlq, PgDeadLetterSink(pool))
+    yield publisher
+    await publisher.close()
+
+
 async def _first_delivery(consumer: EnvelopeConsumer) -> Delivery:
     async with asyncio.timeout(30):
         async for delivery in consumer.deliveries(timeout_ms=200):
@@ -56,13 +67,13 @@ async def test_poison_message_is_dead_lettered_with_reason_and_mirrored(
     kafka_bootstrap_servers: str,
     pool: asyncpg.Pool,
     tenant_id: str,
+    dlq: DeadLetterPublisher,
 ) -> None:
     poison = json.dumps({"v": 1, "tenantId": tenant_id, "type": "x", "body": {}}).encode()
     good = new_envelope("run.command", tenant_id, {"ok": True}, occurred_at=NOW)
     await producer.send_and_wait(topics.events, poison, key=b"k1", partition=0)
     await producer.send_and_wait(topics.events, encode(good), key=b"k2", partition=0)
 
-    dlq = DeadLetterPublisher(producer, topics.dlq, PgDeadLetterSink(pool))
     errors: list[EnvelopeError] = []
 
     async def on_invalid(record: ConsumerRecord[bytes, bytes], exc: EnvelopeError) -> None:
@@ -102,7 +113,7 @@ async def test_poison_message_is_dead_lettered_with_reason_and_mirrored(
 
 
 async def test_dead_lettering_the_same_record_twice_mirrors_one_row(
-    producer: AIOKafkaProducer, topics: Topics, pool: asyncpg.Pool, tenant_id: str
+    topics: Topics, pool: asyncpg.Pool, tenant_id: str, dlq: DeadLetterPublisher
 ) -> None:
     value = json.dumps({"tenantId": tenant_id, "junk": True}).encode()
     record = ConsumerRecord(
@@ -118,7 +129,6 @@ async def test_dead_lettering_the_same_record_twice_mirrors_one_row(
         serialized_value_size=len(value),
         headers=(),
     )
-    dlq = DeadLetterPublisher(producer, topics.dlq, PgDeadLetterSink(pool))
     await dlq.send(record, "first attempt")
     await dlq.send(record, "redelivered after a crash")
     async with pool.acquire() as conn:
@@ -132,10 +142,13 @@ async def test_dead_lettering_the_same_record_twice_mirrors_one_row(
 
 
 async def test_undecodable_bytes_are_dead_lettered_under_unknown_tenant(
-    producer: AIOKafkaProducer, topics: Topics, kafka_bootstrap_servers: str, pool: asyncpg.Pool
+    producer: AIOKafkaProducer,
+    topics: Topics,
+    kafka_bootstrap_servers: str,
+    pool: asyncpg.Pool,
+    dlq: DeadLetterPublisher,
 ) -> None:
     await producer.send_and_wait(topics.events, b"\xff\xfe not json", partition=0)
-    dlq = DeadLetterPublisher(producer, topics.dlq, PgDeadLetterSink(pool))
     record = await _read_one(kafka_bootstrap_servers, topics.events)
     letter = await dlq.send(record, "message is not UTF-8")
     async with pool.acquire() as conn:

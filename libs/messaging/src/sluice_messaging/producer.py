@@ -51,7 +51,7 @@ class OutgoingMessage:
     """One record to publish: already-encoded value, key and headers."""
 
     topic: str
-    value: bytes
+    value: bytes | None  # None: a null value (the DLQ forwards one as it came)
     key: bytes | None = None
     headers: Headers = field(default_factory=list)
 

@@ -23,8 +23,8 @@ invalid header) is found by sending the failed rows again one at a time,
 then marked refused (``failed_at``) and filed as a dead letter, in the same
 transaction that marks its neighbours sent: it no longer blocks the rows
 behind it (``relay_refusals``). The relay owns its producer and replaces it
-after a failed batch (``relay_producer``), and keeps its LISTEN connection
-alive across drops (``relay_listen``).
+after a failed batch (``sluice_messaging.renewable``), and keeps its LISTEN
+connection alive across drops (``relay_listen``).
 
 Rows are stamped rather than deleted: a sent row answers "was this message
 published, and when" for the retention window, and the partial index on
@@ -43,11 +43,11 @@ from dataclasses import dataclass
 from types import TracebackType
 
 import asyncpg
+from sluice_messaging.renewable import ProducerFactory, RenewableProducer
 
 from sluice_storage.outbox import ClaimedRow, claim_batch, mark_sent, note_failed_attempt
 from sluice_storage.pool import transaction
 from sluice_storage.relay_listen import DB_ERRORS, NotifyListener
-from sluice_storage.relay_producer import ProducerFactory, RelayProducer
 from sluice_storage.relay_refusals import (
     RelayRoundError,
     Settlement,
@@ -97,7 +97,7 @@ class OutboxRelay:
         after_publish: BatchHook | None = None,
     ) -> None:
         self._pool = pool
-        self.producer = RelayProducer(producer_factory)
+        self.producer = RenewableProducer(producer_factory, "outbox relay")
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         # Test seam: runs after the acks, before the commit (where a crash duplicates).

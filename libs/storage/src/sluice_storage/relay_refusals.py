@@ -7,7 +7,7 @@ transaction rolls back and the whole batch is retried after the back-off.
 1. A row whose key or headers cannot become a Kafka record is refused at once.
 2. The rest go out together (``send_each``); all acknowledged is the common case.
 3. A failed send that reached the broker may have broken the idempotent
-   producer's sequence (``relay_producer``): the producer is replaced.
+   producer's sequence (``sluice_messaging.renewable``): the producer is replaced.
 4. Any transient failure: raise.
 5. Otherwise every failure looks like a refusal, but the broker fails a whole
    produce request for one bad record, so each failed row is sent again
@@ -31,11 +31,11 @@ import asyncpg
 from sluice_messaging.delivery import SendFailure, send_each, send_one, topic_missing
 from sluice_messaging.dlq import MAX_REASON_CHARS, DeadLetter
 from sluice_messaging.producer import OutgoingMessage
+from sluice_messaging.renewable import RenewableProducer
 
 from sluice_storage.dead_letters import mirror_dead_letter
 from sluice_storage.errors import StorageError
 from sluice_storage.outbox import ClaimedRow, mark_refused
-from sluice_storage.relay_producer import RelayProducer
 
 log = logging.getLogger(__name__)
 NEVER_PUBLISHED_PARTITION = -1  # a refused row's dead letter: offset = outbox row id
@@ -78,7 +78,7 @@ def _convertible(rows: Sequence[ClaimedRow], settled: Settlement) -> list[Claime
     return good
 
 
-async def publish_rows(producer: RelayProducer, rows: Sequence[ClaimedRow]) -> Settlement:
+async def publish_rows(producer: RenewableProducer, rows: Sequence[ClaimedRow]) -> Settlement:
     """Send ``rows``; every row ends up sent or refused, or ``RelayRoundError`` is raised."""
     settled = Settlement()
     rows = _convertible(rows, settled)
@@ -108,7 +108,7 @@ def _suspect(failure: SendFailure, refusal_in_round: bool) -> bool:
 
 
 async def _isolate(
-    producer: RelayProducer, row: ClaimedRow, first: SendFailure, settled: Settlement
+    producer: RenewableProducer, row: ClaimedRow, first: SendFailure, settled: Settlement
 ) -> None:
     """Convict or clear one suspect row on its own."""
     if first.unknown_topic:

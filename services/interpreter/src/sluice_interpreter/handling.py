@@ -3,7 +3,10 @@
 Each record is handled on its own: a message that cannot be parsed or applied
 goes to the DLQ with the reason and the batch goes on. Infrastructure trouble
 (the database restarting, a deadlock) is retried in place instead: the
-message is fine, and dead-lettering it would lose a command.
+message is fine, and dead-lettering it would lose a command. Dead-lettering
+is retried the same way, and only for such trouble: a letter Kafka refuses for
+good (too large once headed) is published reduced by ``DeadLetterPublisher``,
+so no message can hold an agent up forever.
 """
 
 from __future__ import annotations

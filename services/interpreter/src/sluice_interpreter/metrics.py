@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
+from sluice_messaging.dlq import DeadLetterPublisher
 from sluice_storage import OutboxRelay
 
 
@@ -82,4 +83,23 @@ class RelayCollector(Collector):
             ("sluice_outbox_relay_failures", "Relay rounds failed and retried", stats.failures),
             ("sluice_outbox_listen_drops", "LISTEN connections lost", listener.drops),
         ):
+            yield CounterMetricFamily(name, doc, value=value)
+
+
+class DeadLetterCollector(Collector):
+    """The DLQ publisher's counters: letters Kafka refused whole, and producer renewals."""
+
+    def __init__(self, dlq: DeadLetterPublisher) -> None:
+        self._dlq = dlq
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        stats = self._dlq.stats
+        for name, doc, value in (
+            ("sluice_dead_letters_reduced", "Dead letters Kafka refused whole; sent reduced",
+             stats.reduced),
+            ("sluice_dead_letters_unpublished", "Dead letters Kafka refused even reduced "
+             "(PostgreSQL only)", stats.unpublished),
+            ("sluice_dlq_producer_renewals", "DLQ producers replaced after a failed send",
+             self._dlq.producer.renewals),
+        ):  # fmt: skip
             yield CounterMetricFamily(name, doc, value=value)

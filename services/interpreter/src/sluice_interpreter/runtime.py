@@ -1,7 +1,9 @@
-"""Process-wide resources of the interpreter: pool, producer, engine, DLQ, background tasks.
+"""Process-wide resources of the interpreter: pool, engine, DLQ, background tasks.
 
 Created lazily on first use inside the worker's event loop (never at import
-time, never bound to a loop before Faust starts it).
+time, never bound to a loop before Faust starts it). The outbox relay and the
+DLQ publisher each own a Kafka producer and replace it after a refused send,
+so a message Kafka refuses on one path never breaks the other's sends.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
 from sluice_config import Settings
 from sluice_engine import ActionHandlers, EngineContext, ExecutorConfig, load_plugins
 from sluice_messaging.dlq import DeadLetterPublisher, SourceRecord
@@ -25,7 +26,7 @@ from sluice_messaging.topics import Topics
 from sluice_storage import OutboxRelay, PgDeadLetterSink, create_pool
 from workflow_core.registry import create_registry
 
-from sluice_interpreter.metrics import Metrics, Progress, RelayCollector
+from sluice_interpreter.metrics import DeadLetterCollector, Metrics, Progress, RelayCollector
 
 log = logging.getLogger(__name__)
 RELAY_RESTART_S = 1.0
@@ -55,7 +56,6 @@ class Runtime:
     _lock: asyncio.Lock | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     pool: asyncpg.Pool | None = None
-    producer: AIOKafkaProducer | None = None
     engine: EngineContext | None = None
     dlq: DeadLetterPublisher | None = None
     stop_event: asyncio.Event | None = None
@@ -96,11 +96,15 @@ class Runtime:
         )
         self.pool = await create_pool(settings, max_size=POOL_SIZE, lean_release=True)
         assert settings.kafka_bootstrap_servers is not None
-        self.producer = create_producer(settings.kafka_bootstrap_servers)
-        await self.producer.start()
-        self.dlq = DeadLetterPublisher(self.producer, self.topics.dlq, PgDeadLetterSink(self.pool))
-        self.stop_event = asyncio.Event()
         bootstrap = settings.kafka_bootstrap_servers
+        # Letters go one at a time (each awaits its ack): lingering would only delay them.
+        self.dlq = DeadLetterPublisher(
+            lambda: create_producer(bootstrap, linger_ms=0), self.topics.dlq,
+            PgDeadLetterSink(self.pool),
+        )  # fmt: skip
+        await self.dlq.producer.get()  # fail start-up, not the first poison message
+        self.metrics.registry.register(DeadLetterCollector(self.dlq))
+        self.stop_event = asyncio.Event()
         relay = OutboxRelay(  # its own producer: it replaces it after a refused batch
             self.pool, lambda: create_producer(bootstrap), poll_interval_s=settings.relay_poll_s
         )
@@ -165,8 +169,8 @@ class Runtime:
         if self.stop_event is not None:
             self.stop_event.set()
         await self._finish_tasks()
-        if self.producer is not None:
-            await self.producer.stop()
+        if self.dlq is not None:
+            await self.dlq.close()
         if self.pool is not None:
             try:  # close() waits for every connection to come back; a stuck one must not hang us
                 await asyncio.wait_for(self.pool.close(), STOP_GRACE_S)
