@@ -15,7 +15,7 @@ import psutil
 import pytest
 from sluice_devstack.errors import PortInUseError, StackBusyError
 from sluice_devstack.lock import StackLock
-from sluice_devstack.ports import ensure_port_free, free_port
+from sluice_devstack.ports import ensure_port_free, free_port, port_is_free
 from sluice_devstack.process import spawn, tail_file
 
 SLEEPER = [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(60)"]
@@ -62,6 +62,14 @@ def test_ensure_port_free_names_setting_when_port_taken() -> None:
         with pytest.raises(PortInUseError, match=f"127.0.0.1:{port}.*WF_KAFKA_PORT=<port>"):
             ensure_port_free("127.0.0.1", port, "Kafka", "WF_KAFKA_PORT")
     ensure_port_free("127.0.0.1", free_port(), "Kafka", "WF_KAFKA_PORT")
+
+
+def test_free_port_never_hands_out_a_port_twice() -> None:
+    # The kernel may offer the same free port twice in a row; the stack picks its
+    # Kafka listeners and PostgreSQL port before binding any (a CI flake once).
+    ports = [free_port() for _ in range(300)]
+    assert len(set(ports)) == len(ports)
+    assert all(port_is_free("127.0.0.1", port) for port in ports)
 
 
 def test_stack_lock_refuses_second_owner_when_held(tmp_path: Path) -> None:

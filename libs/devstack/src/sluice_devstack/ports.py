@@ -10,12 +10,22 @@ import psutil
 
 from sluice_devstack.errors import PortInUseError
 
+# Ports free_port has handed out in this process: callers pick several (Kafka's
+# broker and controller listeners, PostgreSQL, each service) before any is bound,
+# and the kernel may offer the same free port twice in a row.
+_handed_out: set[int] = set()
+
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on right now (the kernel's pick)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    """A port nothing listens on right now (the kernel's pick), never one this
+    process was already given."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((host, 0))
+            port = int(sock.getsockname()[1])
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def port_is_free(host: str, port: int) -> bool:
