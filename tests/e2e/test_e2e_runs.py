@@ -27,14 +27,6 @@ async def running(services_factory: Services, e2e_pool: asyncpg.Pool) -> AsyncIt
     services_factory.stop_all()
 
 
-@pytest.fixture(scope="module")
-async def producer(kafka_bootstrap_servers: str) -> AsyncIterator[AIOKafkaProducer]:
-    created = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers, acks="all")
-    await created.start()
-    yield created
-    await created.stop()
-
-
 def call(
     step_id: str, action: str, args: dict[str, Any] | None = None, **extra: Any
 ) -> dict[str, Any]:

@@ -47,14 +47,6 @@ async def running(services_factory: Services, sink: tuple[Sink, int]) -> AsyncIt
     services_factory.stop_all()
 
 
-@pytest.fixture(scope="module")
-async def producer(kafka_bootstrap_servers: str) -> AsyncIterator[AIOKafkaProducer]:
-    created = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers, acks="all")
-    await created.start()
-    yield created
-    await created.stop()
-
-
 @pytest.fixture
 async def tenant(e2e_pool: asyncpg.Pool) -> str:
     name = f"t-{uuid.uuid4().hex[:10]}"

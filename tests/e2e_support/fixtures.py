@@ -9,7 +9,9 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaProducer
 from sluice_messaging.admin import ensure_topics
+from sluice_messaging.producer import create_producer
 from sluice_messaging.topics import Topics
 from sluice_storage import create_pool, upgrade
 
@@ -37,6 +39,16 @@ async def e2e_topics(kafka_bootstrap_servers: str) -> Topics:
     topics = Topics.from_prefix(f"e{uuid.uuid4().hex}.")
     await ensure_topics(kafka_bootstrap_servers, topics, E2E_PARTITIONS)
     return topics
+
+
+@pytest.fixture(scope="module")
+async def producer(kafka_bootstrap_servers: str) -> AsyncIterator[AIOKafkaProducer]:
+    """One producer per e2e module (overrides the stack plugin's per-test one): these
+    modules only send well-formed messages, so a refusal cannot break it."""
+    started = create_producer(kafka_bootstrap_servers)
+    await started.start()
+    yield started
+    await started.stop()
 
 
 @pytest.fixture(scope="module")

@@ -37,14 +37,6 @@ from workflow_core.interpreter.commands import CompleteHumanTask
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-async def producer(kafka_bootstrap_servers: str) -> AsyncIterator[AIOKafkaProducer]:
-    started = create_producer(kafka_bootstrap_servers)
-    await started.start()
-    yield started
-    await started.stop()
-
-
 FORM = {"type": "object", "required": ["ok"], "properties": {"ok": {"type": "boolean"}}}
 
 

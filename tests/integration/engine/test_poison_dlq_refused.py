@@ -51,14 +51,6 @@ CLIENT_LIMIT = 1_048_576  # aiokafka's default max_request_size, which Sluice ke
 HANDLED_WITHIN_S = 60  # a handler that retries a refusal forever fails the test here
 
 
-@pytest.fixture
-async def producer(kafka_bootstrap_servers: str) -> AsyncIterator[AIOKafkaProducer]:
-    started = create_producer(kafka_bootstrap_servers)
-    await started.start()
-    yield started
-    await started.stop()
-
-
 @pytest.fixture(params=["topic", "client"], ids=["over-the-dlq-topic-limit", "over-1-MiB"])
 def limit(request: pytest.FixtureRequest) -> str:
     return str(request.param)

@@ -39,14 +39,6 @@ def with_number(document: dict[str, Any], literal: str) -> bytes:
 
 
 @pytest.fixture
-async def producer(kafka_bootstrap_servers: str) -> AsyncIterator[AIOKafkaProducer]:
-    started = create_producer(kafka_bootstrap_servers)
-    await started.start()
-    yield started
-    await started.stop()
-
-
-@pytest.fixture
 async def runtime(
     pool: asyncpg.Pool, topics: Topics, kafka_bootstrap_servers: str
 ) -> AsyncIterator[Runtime]:

@@ -25,14 +25,6 @@ NOW = datetime(2025, 8, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-async def producer(kafka_bootstrap_servers: str) -> AsyncIterator[AIOKafkaProducer]:
-    started = create_producer(kafka_bootstrap_servers)
-    await started.start()
-    yield started
-    await started.stop()
-
-
-@pytest.fixture
 async def dlq(
     kafka_bootstrap_servers: str, topics: Topics, pool: asyncpg.Pool
 ) -> AsyncIterator[DeadLetterPublisher]:
