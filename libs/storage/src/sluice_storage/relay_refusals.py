@@ -64,27 +64,27 @@ def to_outgoing(row: ClaimedRow) -> OutgoingMessage:
     return OutgoingMessage(row.topic, row.payload.encode(), key, headers)
 
 
-def _convertible(rows: Sequence[ClaimedRow], settled: Settlement) -> list[ClaimedRow]:
-    """The rows that make valid records; the others are refused (a header that is
-    not a string, say: ``headers`` is jsonb and a requeue may write anything)."""
+def _convertible(
+    rows: Sequence[ClaimedRow], settled: Settlement
+) -> list[tuple[ClaimedRow, OutgoingMessage]]:
+    """The rows that make valid records, with them; the others are refused (a header
+    that is not a string, say: ``headers`` is jsonb and a requeue may write anything)."""
     good = []
     for row in rows:
         try:
-            to_outgoing(row)
+            good.append((row, to_outgoing(row)))
         except (AttributeError, TypeError, UnicodeError) as exc:
             settled.refused.append((row, f"not a valid Kafka record: {type(exc).__name__}: {exc}"))
-        else:
-            good.append(row)
     return good
 
 
 async def publish_rows(producer: RenewableProducer, rows: Sequence[ClaimedRow]) -> Settlement:
     """Send ``rows``; every row ends up sent or refused, or ``RelayRoundError`` is raised."""
     settled = Settlement()
-    rows = _convertible(rows, settled)
-    outcomes = await send_each(await producer.get(), [to_outgoing(r) for r in rows])
-    failed = [(row, f) for row, f in zip(rows, outcomes, strict=True) if f is not None]
-    settled.sent = [row.id for row, f in zip(rows, outcomes, strict=True) if f is None]
+    records = _convertible(rows, settled)
+    outcomes = await send_each(await producer.get(), [message for _, message in records])
+    failed = [(row, f) for (row, _), f in zip(records, outcomes, strict=True) if f is not None]
+    settled.sent = [row.id for (row, _), f in zip(records, outcomes, strict=True) if f is None]
     if not failed:
         return settled
     if any(f.needs_new_producer for _, f in failed):
