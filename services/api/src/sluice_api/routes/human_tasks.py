@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 from sluice_engine import cancel_inbox_task, complete_human_task, is_inbox_task
 from sluice_storage import AuditRepository
-from sluice_storage.human_tasks import HumanTaskRecord, HumanTaskRepository
+from sluice_storage.human_tasks import ACTIVE_STATUSES, HumanTaskRecord, HumanTaskRepository
 from workflow_core.json_schema import violations
 
 from sluice_api.context import ApiContext
@@ -100,7 +100,7 @@ async def complete_task(
         task = await HumanTaskRepository(conn, who.tenant_id).get(task_id)
         if task is None:
             raise not_found("human task", task_id)
-        if task.status not in ("OPEN", "CLAIMED"):
+        if task.status not in ACTIVE_STATUSES:
             raise not_open(task)
         check_output(task, output)
         completed = await complete_human_task(
@@ -117,7 +117,7 @@ async def cancel_task(ctx: ContextDep, who: Manager, task_id: TaskIdPath) -> Hum
         task = await HumanTaskRepository(conn, who.tenant_id).get(task_id)  # locked below
         if task is None:
             raise not_found("human task", task_id)
-        if task.status not in ("OPEN", "CLAIMED"):
+        if task.status not in ACTIVE_STATUSES:
             raise not_open(task)
         if is_inbox_task(task):
             canceled = await cancel_inbox_task(conn, ctx.engine, who.tenant_id, str(task_id))
