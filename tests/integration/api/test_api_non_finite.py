@@ -10,26 +10,11 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from fixtures.tenant_rows import tenant_rows
 from workflows import asks_a_human, publish, start
 
 pytestmark = pytest.mark.integration
 JSON = {"content-type": "application/json"}
-
-
-async def tenant_rows(pool: asyncpg.Pool, tenant_id: str) -> dict[str, int]:
-    """Row counts of every tenant-scoped table: equal before and after means nothing stored."""
-    async with pool.acquire() as conn:
-        tables = await conn.fetch(
-            """SELECT table_name FROM information_schema.columns
-               WHERE table_schema = current_schema() AND column_name = 'tenant_id'
-               ORDER BY table_name"""
-        )
-        return {
-            t["table_name"]: await conn.fetchval(
-                f'SELECT count(*) FROM "{t["table_name"]}" WHERE tenant_id = $1', tenant_id
-            )
-            for t in tables
-        }
 
 
 async def waiting_run(admin: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from fixtures.tenant_rows import tenant_rows
 from ingest_samples import new_message_id
 
 pytestmark = pytest.mark.integration
@@ -25,22 +26,6 @@ HOLE = "@number@"
 def with_number(document: dict[str, Any], literal: str) -> str:
     """``document`` as JSON text with ``literal`` written where ``HOLE`` is."""
     return json.dumps(document).replace(json.dumps(HOLE), literal)
-
-
-async def tenant_rows(pool: asyncpg.Pool, tenant_id: str) -> dict[str, int]:
-    """Row counts of every tenant-scoped table: equal before and after means nothing stored."""
-    async with pool.acquire() as conn:
-        tables = await conn.fetch(
-            """SELECT table_name FROM information_schema.columns
-               WHERE table_schema = current_schema() AND column_name = 'tenant_id'
-               ORDER BY table_name"""
-        )
-        return {
-            t["table_name"]: await conn.fetchval(
-                f'SELECT count(*) FROM "{t["table_name"]}" WHERE tenant_id = $1', tenant_id
-            )
-            for t in tables
-        }
 
 
 async def headers_for(ingest_token: TokenFactory) -> dict[str, str]:
