@@ -112,6 +112,11 @@ def test_sluice_dev_leaves_no_process_when_terminated(
     assert {"java", "postgres"} <= _names(children)
     assert saved["pid"] == dev.proc.pid
     assert saved["kafka_bootstrap_servers"].startswith("127.0.0.1:")
+    ui = f"http://127.0.0.1:{saved['ports']['api']}/ui/"
+    assert f"sluice dev: web UI: {ui}" in dev.output
+    sign_in = [line for line in dev.output if "sign in as the demo admin" in line]
+    assert len(sign_in) == 1
+    assert f"{ui}#token=slc_" in sign_in[0]  # the fragment, not a query string
 
     dev.proc.send_signal(signal.SIGTERM)
     assert dev.finish(60) == 0

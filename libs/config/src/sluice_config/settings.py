@@ -31,6 +31,11 @@ def default_cache_dir() -> Path:
     return repository_root() / ".cache"
 
 
+def default_ui_dir() -> Path:
+    """Where ``make setup`` builds the web UI (``npm run build`` in ``ui/``)."""
+    return repository_root() / "ui" / "dist"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WF_", extra="ignore", frozen=True)
 
@@ -44,6 +49,8 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # The built web UI the API serves at /ui/ (container images set it to their copy).
+    ui_dir: Path = Field(default_factory=default_ui_dir)
     ingest_port: int = 8001
     smtp_listen_port: int = 2525
     interpreter_port: int = 8002

@@ -40,6 +40,7 @@ class SetupStep:
     label: str
     argv: tuple[str, ...]
     show_stdout: str = ""  # when set, print stdout after this label (e.g. a token)
+    signs_in: bool = False  # its stdout is a token: print the UI's sign-in link with it
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,13 @@ async def _bring_up(plan: DevPlan, stack: RunningStack, echo: Echo) -> None:
     await ensure_topics(stack.kafka_bootstrap_servers, topics, settings.topic_partitions)
     echo(f"sluice dev: topics {', '.join(topics.all())} ({settings.topic_partitions} partitions)")
     env = _stack_env(stack)
+    sign_in_token = ""
     for step in plan.steps:
-        await _run_step(step, env, echo)
+        shown = await _run_step(step, env, echo)
+        sign_in_token = shown if step.signs_in else sign_in_token
     ports = await _start_services(plan, stack, env, echo)
+    if "api" in ports:
+        _report_ui(settings, sign_in_token, echo)
     pids = {child.name: child.pid for child in stack.children}
     write_connection_file(
         settings.connection_file,
@@ -120,6 +125,15 @@ async def _bring_up(plan: DevPlan, stack: RunningStack, echo: Echo) -> None:
     )
     echo(f"sluice dev: logs in {plan.state_dir}; connection file {settings.connection_file}")
     echo("sluice dev: ready (Ctrl-C stops everything)")
+
+
+def _report_ui(settings: Settings, token: str, echo: Echo) -> None:
+    ui = f"http://{settings.api_host}:{settings.api_port}/ui/"
+    echo(f"sluice dev: web UI: {ui}")
+    if token:
+        # In the fragment, never the query: a fragment is not sent to any server
+        # (nor logged, nor in Referer); the UI reads it once and drops it.
+        echo(f"sluice dev: sign in as the demo admin: {ui}#token={token}")
 
 
 def _report_stack(stack: RunningStack, echo: Echo) -> None:
@@ -137,7 +151,8 @@ def _stack_env(stack: RunningStack) -> dict[str, str]:
     }
 
 
-async def _run_step(step: SetupStep, env: Mapping[str, str], echo: Echo) -> None:
+async def _run_step(step: SetupStep, env: Mapping[str, str], echo: Echo) -> str:
+    """Run ``step``; its stdout when it is shown, else ``""``."""
     # A step whose stdout is shown keeps stderr apart, so log noise is not shown.
     stderr = asyncio.subprocess.PIPE if step.show_stdout else asyncio.subprocess.STDOUT
     proc = await asyncio.create_subprocess_exec(
@@ -155,8 +170,9 @@ async def _run_step(step: SetupStep, env: Mapping[str, str], echo: Echo) -> None
         raise StartupError(
             f"`{' '.join(step.argv)}` failed (exit {proc.returncode}):\n{text[-3000:]}"
         )
-    shown = out.decode().strip() if step.show_stdout else "done"
-    echo(f"sluice dev: {step.show_stdout or step.label}: {shown}")
+    shown = out.decode().strip() if step.show_stdout else ""
+    echo(f"sluice dev: {step.show_stdout or step.label}: {shown or 'done'}")
+    return shown
 
 
 async def _start_services(

@@ -18,9 +18,11 @@ from sluice_api.engine import build_registry, engine_context, install_engine_han
 from sluice_api.metrics import ApiMetrics
 from sluice_api.problems import install_problem_handlers
 from sluice_api.routes import (
+    auth,
     dead_letters,
     definitions,
     events,
+    expressions,
     health,
     human_tasks,
     run_controls,
@@ -29,10 +31,12 @@ from sluice_api.routes import (
 )
 from sluice_api.routes import registry as registry_routes
 from sluice_api.routes.helpdesk_all import HELPDESK_ROUTERS
+from sluice_api.web_ui import ui_router
 
 ROUTERS = (
     definitions.router, runs.router, run_history.router, run_controls.router,
-    registry_routes.router, events.router, human_tasks.router, dead_letters.router, health.router,
+    registry_routes.router, expressions.router, events.router, human_tasks.router,
+    dead_letters.router, auth.router, health.router,
 )  # fmt: skip
 DESCRIPTION = """Definitions, runs, events, human tasks and dead letters of one tenant.
 
@@ -74,4 +78,5 @@ def create_app(
     app.middleware("http")(context.metrics.middleware)
     for router in ROUTERS + HELPDESK_ROUTERS:  # help desk: clients ... outbound mail
         app.include_router(router)
+    app.include_router(ui_router(settings.ui_dir))  # the web UI at /ui/, / redirects there
     return app

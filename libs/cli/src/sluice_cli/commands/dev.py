@@ -16,11 +16,12 @@ if TYPE_CHECKING:
 # only when its command is registered (other modules of sluice_cli.commands).
 # Demo tenant and role follow ARCHITECTURE "Running it" and SPEC (auth roles).
 DEMO_TENANT = "demo"
-SETUP_STEPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("db upgrade", ("db", "upgrade"), ""),
-    ("seed", ("seed", "--tenant", DEMO_TENANT), ""),
+# (label, command, label of its shown stdout, whether that stdout signs in to the UI)
+SETUP_STEPS: tuple[tuple[str, tuple[str, ...], str, bool], ...] = (
+    ("db upgrade", ("db", "upgrade"), "", False),
+    ("seed", ("seed", "--tenant", DEMO_TENANT), "", False),
     ("admin token", ("tokens", "create", "--tenant", DEMO_TENANT, "--role", "workflow.admin"),
-     f"admin token for tenant {DEMO_TENANT}"),
+     f"admin token for tenant {DEMO_TENANT}", True),
 )  # fmt: skip
 
 
@@ -65,10 +66,10 @@ def _setup_steps(ctx: click.Context) -> tuple[SetupStep, ...]:
     root = ctx.find_root().command
     assert isinstance(root, click.Group)
     steps = []
-    for label, args, shown in SETUP_STEPS:
+    for label, args, shown, signs_in in SETUP_STEPS:
         if _has_command(root, args):
             argv = (sys.executable, "-m", "sluice_cli", *args)
-            steps.append(SetupStep(label=label, argv=argv, show_stdout=shown))
+            steps.append(SetupStep(label=label, argv=argv, show_stdout=shown, signs_in=signs_in))
     return tuple(steps)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Header, Path, Response
 from sluice_storage import DefinitionRecord, DefinitionRepository, DefinitionVersionRecord
 
 from sluice_api.deps import (
@@ -32,6 +34,29 @@ VersionPath = Annotated[str, Path(description='"draft" or a published version nu
 DraftBody = Annotated[
     dict[str, Any], Body(description="the SPEC 3 document; checked only when publishing")
 ]
+IfMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="the draft's ETag as last read; the update is refused (412) when the "
+        "draft changed since. Optional: without it the last write wins.",
+    ),
+]
+ETAG_HEADERS = {
+    "ETag": {"description": "the draft's version tag, for If-Match", "schema": {"type": "string"}}
+}
+
+
+def draft_etag(draft: dict[str, Any]) -> str:
+    """A strong tag of the stored draft's content: equal tags, equal documents."""
+    canonical = json.dumps(draft, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return '"' + hashlib.sha256(canonical.encode()).hexdigest()[:32] + '"'
+
+
+def if_match_holds(if_match: str, current: str) -> bool:
+    """RFC 9110 If-Match: ``*`` or any listed strong tag equal to ``current``."""
+    tags = [tag.strip() for tag in if_match.split(",")]
+    return "*" in tags or current in tags
 
 
 def parse_version(raw: str) -> str | int:
@@ -104,7 +129,7 @@ async def list_definitions(
     responses={409: {"model": Problem, "description": "the id is taken"}},
 )  # fmt: skip
 async def create_definition(
-    ctx: ContextDep, who: Manager, body: DraftBody
+    ctx: ContextDep, who: Manager, body: DraftBody, response: Response
 ) -> DefinitionVersionPublic:
     workflow_id = id_from_body(body)
     async with ctx.tx() as conn:
@@ -113,12 +138,20 @@ async def create_definition(
             detail = f"definition {workflow_id} exists; update its draft with PUT .../draft"
             raise ProblemError(409, "CONFLICT", detail)
         record = await repo.save_draft(workflow_id, draft_document(body, workflow_id), ctx.clock())
+    response.headers["ETag"] = draft_etag(record.draft)
     return draft_public(record)
 
 
-@router.get("/{id}/{version}", summary="Get the draft or a published version")
+@router.get(
+    "/{id}/{version}", summary="Get the draft (with its ETag) or a published version",
+    responses={200: {"headers": ETAG_HEADERS}},
+)  # fmt: skip
 async def get_definition(
-    ctx: ContextDep, who: Viewer, workflow_id: DefinitionIdPath, version: VersionPath
+    ctx: ContextDep,
+    who: Viewer,
+    workflow_id: DefinitionIdPath,
+    version: VersionPath,
+    response: Response,
 ) -> DefinitionVersionPublic:
     wanted = parse_version(version)
     async with ctx.tx() as conn:
@@ -127,6 +160,7 @@ async def get_definition(
             draft = await repo.get(workflow_id)
             if draft is None:
                 raise not_found("definition", workflow_id)
+            response.headers["ETag"] = draft_etag(draft.draft)
             return draft_public(draft)
         published = await repo.get_version(workflow_id, int(wanted))
     if published is None:
@@ -135,8 +169,12 @@ async def get_definition(
 
 
 @router.put(
-    "/{id}/{version}", summary="Update the draft",
-    responses={409: {"model": Problem, "description": "published versions are immutable"}},
+    "/{id}/{version}", summary="Update the draft (If-Match: refused when changed elsewhere)",
+    responses={
+        200: {"headers": ETAG_HEADERS},
+        409: {"model": Problem, "description": "published versions are immutable"},
+        412: {"model": Problem, "description": "the draft changed since the If-Match tag"},
+    },
 )  # fmt: skip
 async def update_draft(
     ctx: ContextDep,
@@ -144,14 +182,25 @@ async def update_draft(
     workflow_id: DefinitionIdPath,
     version: VersionPath,
     body: DraftBody,
+    response: Response,
+    if_match: IfMatchHeader = None,
 ) -> DefinitionVersionPublic:
     if parse_version(version) != DRAFT:
         raise ProblemError(409, "VERSION_IMMUTABLE", "published versions are immutable")
     async with ctx.tx() as conn:
         repo = DefinitionRepository(conn, who.tenant_id)
-        if await repo.get(workflow_id, lock=True) is None:
+        current = await repo.get(workflow_id, lock=True)
+        if current is None:
             raise not_found("definition", workflow_id)
+        if if_match is not None and not if_match_holds(if_match, draft_etag(current.draft)):
+            detail = (
+                f"the draft of {workflow_id} was changed elsewhere (last saved "
+                f"{current.updated_at.isoformat()}) since you read it; reload it, "
+                "merge your edits and save again"
+            )
+            raise ProblemError(412, "PRECONDITION_FAILED", detail)
         record = await repo.save_draft(workflow_id, draft_document(body, workflow_id), ctx.clock())
+    response.headers["ETag"] = draft_etag(record.draft)
     return draft_public(record)
 
 
