@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sluice_config.clock import Clock, utc_now
 from sluice_messaging.topics import Topics
 from workflow_core.interpreter.context import DEFAULT_LIMITS, RunLimits
 from workflow_core.registry import Registry
 
-from sluice_engine.clock import Clock, utc_now
 from sluice_engine.definitions import DefinitionCache
 from sluice_engine.handlers import ActionHandlers
 

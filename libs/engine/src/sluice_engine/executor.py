@@ -35,12 +35,9 @@ from sluice_engine.handlers import ActionCall, ActionFailedError, ActionHandlers
 from sluice_engine.invocations import Answer, Claim, claim, complete
 from sluice_engine.jobs import Job, finish, postpone
 from sluice_engine.messages import answer_id, command_message
+from sluice_engine.transient import is_transient
 
 log = logging.getLogger(__name__)
-
-TRANSIENT_EXCEPTIONS = (TimeoutError, OSError, asyncpg.InterfaceError,
-                        asyncpg.exceptions.SerializationError,
-                        asyncpg.exceptions.DeadlockDetectedError)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -65,7 +62,7 @@ def classify(exc: BaseException) -> ActionFailure:
             category=exc.category, name=exc.name, message=exc.message,
             retryable=exc.retryable, data=exc.data,
         )  # fmt: skip
-    if isinstance(exc, TRANSIENT_EXCEPTIONS):
+    if is_transient(exc):
         return ActionFailure(
             category=ErrorCategory.TRANSIENT, name=type(exc).__name__,
             message=str(exc) or type(exc).__name__, retryable=True,

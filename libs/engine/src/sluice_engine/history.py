@@ -30,10 +30,9 @@ from sluice_storage.errors import StorageError
 from sluice_storage.outbox import NOTIFY_CHANNEL
 from workflow_core.interpreter.effects import AppendLog, RecordStepAttempt, WriteSnapshot
 from workflow_core.interpreter.ids import loop_key
+from workflow_core.interpreter.state import RunStatus
 
 from sluice_engine.key_locks import KeyedRun, KeyedWork, run_in_key_order
-
-FINAL_STATUSES = ("SUCCEEDED", "FAILED", "CANCELED")
 
 WRITE_ALL = f"""
 WITH steps AS (
@@ -254,7 +253,7 @@ def _save(save: RunSave) -> dict[str, Any]:
     return {
         "run_id": str(save.run_id), "expected_seq": save.expected_seq, "status": u.status,
         "node_path": u.node_path, "state": u.state, "run_state": u.run_state, "error": u.error,
-        "now": _iso(u.now), "completed": _iso(u.now) if u.status in FINAL_STATUSES else None,
+        "now": _iso(u.now), "completed": _iso(u.now) if RunStatus(u.status).final else None,
     }  # fmt: skip
 
 

@@ -7,12 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from sluice_config import Settings
+from sluice_config.clock import Clock, utc_now
 from sluice_http import refuse_non_finite_numbers
 from sluice_messaging.topics import Topics
 from sluice_storage import create_pool
 from workflow_core.registry import Registry
 
-from sluice_api.clock import Clock, utc_now
 from sluice_api.context import ApiContext
 from sluice_api.engine import build_registry, engine_context, install_engine_handlers
 from sluice_api.metrics import ApiMetrics

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 
 import asyncpg
 from sluice_config import Settings
+from sluice_config.clock import Clock
 from sluice_engine import EngineContext, StartBatcher
 from sluice_messaging.topics import Topics
 from sluice_storage import transaction
 from workflow_core.registry import Registry
 
-from sluice_api.clock import Clock
 from sluice_api.metrics import ApiMetrics
 
 

@@ -30,14 +30,13 @@ from sluice_engine.waits import resume_command
 from sluice_storage import EventRecord, RunRecord, RunRepository, WaitRecord, WaitRepository
 from sluice_storage.human_tasks import HumanTaskRepository
 from workflow_core.interpreter.commands import CancelRun, FireTimer, RetryRun
+from workflow_core.interpreter.state import RunStatus
 
 from sluice_api.context import ApiContext
 from sluice_api.problems import ProblemError
 from sluice_api.roles import Principal
 from sluice_api.run_start import load_run
 from sluice_api.schemas.runs import RetryRequest
-
-FINAL = ("SUCCEEDED", "FAILED", "CANCELED")
 
 
 def _refuse(run: RunRecord, what: str) -> ProblemError:
@@ -47,7 +46,7 @@ def _refuse(run: RunRecord, what: str) -> ProblemError:
 async def cancel(
     ctx: ApiContext, conn: asyncpg.Connection, who: Principal, run: RunRecord, reason: str
 ) -> RunRecord:
-    if run.status in FINAL:
+    if RunStatus(run.status).final:
         raise _refuse(run, "only a run that has not ended can be canceled")
     command = CancelRun(command_id=new_command_id(), now=ctx.clock(), reason=reason)
     await apply_command(conn, ctx.engine, who.tenant_id, str(run.run_id), command)

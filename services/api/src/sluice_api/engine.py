@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sluice_config import Settings
+from sluice_config.clock import Clock
 from sluice_engine import (
     ActionHandlers,
     CommandRejectedError,
@@ -26,7 +27,6 @@ from sluice_engine import (
 from sluice_messaging.topics import Topics
 from workflow_core.registry import Registry, create_registry
 
-from sluice_api.clock import Clock
 from sluice_api.problems import problem_response
 from sluice_api.schemas.common import ProblemItem
 

@@ -13,12 +13,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from sluice_config import Settings
+from sluice_config.clock import Clock, utc_now
 from sluice_http import refuse_non_finite_numbers
 from sluice_messaging.topics import Topics
 from sluice_storage import create_pool
 
 from sluice_ingest import emails, events_route, health
-from sluice_ingest.context import Clock, IngestContext, utc_now
+from sluice_ingest.context import IngestContext
 from sluice_ingest.metrics import IngestMetrics
 from sluice_ingest.problems import install_problem_handlers
 

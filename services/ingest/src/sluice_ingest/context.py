@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import asyncpg
 from fastapi import Request
 from sluice_config import Settings
+from sluice_config.clock import Clock, utc_now
 from sluice_messaging.topics import Topics
 from sluice_storage import transaction
 
 from sluice_ingest.intake import EmailIntake
 from sluice_ingest.metrics import IngestMetrics
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)  # noqa: TID251 - the imperative shell is where time is read
 
 
 @dataclass

@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import asyncpg
+from sluice_config.clock import Clock
 from sluice_helpdesk import (
     InboundAttachment,
     InboundEmail,
@@ -44,7 +45,6 @@ from sluice_ingest.classify import Verdict, check_rfc822, classify
 from sluice_ingest.email_event import email_event, email_payload, event_key
 from sluice_ingest.errors import UnknownMailboxError, UnknownProviderError
 
-Clock = Callable[[], datetime]
 Status = Literal["accepted", "duplicate", "failed"]
 
 

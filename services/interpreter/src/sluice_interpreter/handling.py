@@ -18,9 +18,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-import asyncpg
-from aiokafka.errors import KafkaError
 from sluice_engine import apply_command, command_of, route_event
+from sluice_engine.transient import TRANSIENT_ERRORS
 from sluice_messaging import EnvelopeError, decode, parse_event_message
 from sluice_storage import NewEvent, transaction
 from workflow_core.interpreter.commands import Command
@@ -30,16 +29,6 @@ from sluice_interpreter.runtime import Runtime
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-TRANSIENT = (
-    OSError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.SerializationError,
-    asyncpg.exceptions.DeadlockDetectedError,
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.AdminShutdownError,
-    asyncpg.exceptions.TooManyConnectionsError,
-    KafkaError,
-)
 # Back off 0.1 s doubling to 5 s: a PostgreSQL restart (~1-3 s) costs a few
 # retries; a longer outage keeps retrying while /healthz reports the stall.
 RETRY_FIRST_S = 0.1
@@ -66,7 +55,7 @@ async def retrying(work: Callable[[], Awaitable[T]], what: str) -> T:
     while True:
         try:
             return await work()
-        except TRANSIENT as exc:
+        except TRANSIENT_ERRORS as exc:
             log.warning("%s: transient %r, retrying in %.1f s", what, exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_S)

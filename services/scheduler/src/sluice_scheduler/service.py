@@ -17,26 +17,29 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sluice_config import Settings
-from sluice_engine.clock import utc_now
+from sluice_config.clock import utc_now
 from sluice_engine.timers import (
     DEFAULT_TIMER_BATCH,
     fire_due_waits,
     recover_stale_jobs,
     redrive_stale_runs,
 )
+from sluice_engine.transient import TRANSIENT_ERRORS
 from sluice_helpdesk.sender import send_due, smtp_delivery
 from sluice_messaging.topics import Topics
 from sluice_storage import create_pool, transaction
 
 log = logging.getLogger(__name__)
 MAINTENANCE_EVERY_S = 5.0
-TRANSIENT = (OSError, asyncpg.InterfaceError, asyncpg.PostgresError)
+# A probe's "the database does not answer" (any database error counts).
+UNAVAILABLE = (OSError, asyncpg.InterfaceError, asyncpg.PostgresError)
 
 
 @dataclass
@@ -120,15 +123,20 @@ class Scheduler:
         self.metrics.mail_sent.inc(sent)
         self.metrics.mail_failed.inc(failed)
 
-    async def _loop(self, work: object, every_s: float, name: str) -> None:
+    async def _loop(self, work: Callable[[], Awaitable[object]], every_s: float, name: str) -> None:
+        """``work`` every ``every_s``. A failure is logged and the next poll tries again:
+        transient trouble (``sluice_engine.transient``) as a warning, anything else as an
+        error; a timer loop that keeps failing stops ticking and ``/healthz`` says so."""
         while not self.stop.is_set():
             try:
-                await work()  # type: ignore[operator]
+                await work()
                 if name == "timers":
                     self.last_tick = time.monotonic()
                     self.metrics.last_tick.set(time.time())
-            except TRANSIENT as exc:
+            except TRANSIENT_ERRORS as exc:
                 log.warning("%s: %r (retrying)", name, exc)
+            except Exception:  # one bad row must not stop every timer: logged, polled again
+                log.exception("%s failed (retrying)", name)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), every_s)
 
@@ -149,6 +157,6 @@ class Scheduler:
         try:
             async with self.pool.acquire() as conn:
                 await conn.fetchval("SELECT 1")
-        except TRANSIENT:
+        except UNAVAILABLE:
             return False
         return True

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
 
 async def _seed(url: str, tenant: str, plugins: str) -> SeedReport:
+    from sluice_config.clock import utc_now
     from sluice_engine import ActionHandlers, load_plugins
-    from sluice_engine.clock import utc_now
     from sluice_helpdesk.seeding import seed_tenant
     from sluice_storage import create_pool, transaction
     from workflow_core.registry import create_registry

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import JsonValue
+from sluice_config.clock import utc_now
 from sluice_engine import ActionCall
-from sluice_engine.clock import utc_now
 from sluice_storage.human_tasks import HumanTaskRepository, NewHumanTask
 
 from sluice_helpdesk.actions.contract import NULLABLE_STRING, EmailAction, conn_of, obj, spec

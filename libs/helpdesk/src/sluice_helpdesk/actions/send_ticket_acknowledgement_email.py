@@ -17,8 +17,8 @@ import uuid
 from datetime import timedelta
 
 from pydantic import JsonValue
+from sluice_config.clock import utc_now
 from sluice_engine import ActionCall
-from sluice_engine.clock import utc_now
 from sluice_mail import format_reply_token, new_reply_token
 from sluice_mail.tokens import TOKEN_BYTES
 
