@@ -6,7 +6,7 @@ functions (``authenticate``, ``find_stale_runs``, ``claim_due_waits``, the
 outbox relay) serve infrastructure and say so.
 """
 
-from sluice_storage.audit import AuditEntry, AuditRepository
+from sluice_storage.audit import AuditEntry, AuditFilter, AuditRepository
 from sluice_storage.dead_letters import (
     DeadLetterRecord,
     DeadLetterRepository,
@@ -42,6 +42,7 @@ from sluice_storage.waits import NewWait, WaitRecord, WaitRepository, claim_due_
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "AuditFilter",
     "AuditRepository",
     "DeadLetterRecord",
     "DeadLetterRepository",

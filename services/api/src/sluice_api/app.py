@@ -18,6 +18,7 @@ from sluice_api.engine import build_registry, engine_context, install_engine_han
 from sluice_api.metrics import ApiMetrics
 from sluice_api.problems import install_problem_handlers
 from sluice_api.routes import (
+    audit,
     auth,
     dead_letters,
     definitions,
@@ -36,7 +37,7 @@ from sluice_api.web_ui import ui_router
 ROUTERS = (
     definitions.router, runs.router, run_history.router, run_controls.router,
     registry_routes.router, expressions.router, events.router, human_tasks.router,
-    dead_letters.router, auth.router, health.router,
+    dead_letters.router, audit.router, auth.router, health.router,
 )  # fmt: skip
 DESCRIPTION = """Definitions, runs, events, human tasks and dead letters of one tenant.
 

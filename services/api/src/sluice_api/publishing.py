@@ -7,6 +7,8 @@ the draft validated is the draft stored.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -14,9 +16,11 @@ from typing import Any
 import asyncpg
 from sluice_storage import DefinitionRepository
 from sluice_storage.definition_index import DefinitionIndexRepository
+from workflow_core.definitions.diff import diff_steps
 from workflow_core.registry import Registry
 from workflow_core.validation import WorkflowInfo, validate_definition
 
+from sluice_api.audit import audit
 from sluice_api.problems import ProblemError, not_found
 from sluice_api.roles import Principal
 from sluice_api.schemas.definitions import PublishErrorPublic, PublishResult
@@ -44,11 +48,23 @@ async def publish_draft(
     errors = [PublishErrorPublic.model_validate(e.wire()) for e in report.errors]
     if not report.ok:
         return PublishResult(ok=False, errors=errors)
+    previous = await repo.get_version(workflow_id) if current.latest_version else None
     stored = await repo.publish(
         workflow_id, current.draft, payload_schema=_payload_schema(current.draft, registry),
         published_by=who.subject, now=now,
     )  # fmt: skip
+    details = {
+        "version": stored.version, "draftHash": draft_hash(current.draft),
+        "changes": diff_steps(previous.definition if previous else None, current.draft).summary(),
+    }  # fmt: skip
+    await audit(conn, who, "definition.publish", workflow_id, at=now, details=details)
     return PublishResult(ok=True, published_version=stored.version, errors=errors)
+
+
+def draft_hash(draft: dict[str, Any]) -> str:
+    """A hash of the document's content: equal documents, equal hashes (the draft's ETag)."""
+    canonical = json.dumps(draft, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
 def _payload_schema(draft: dict[str, Any], registry: Registry) -> dict[str, Any] | None:

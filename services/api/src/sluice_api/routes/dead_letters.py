@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sluice_storage import AuditRepository, DeadLetterRecord, DeadLetterRepository
+from sluice_storage import DeadLetterRecord, DeadLetterRepository
 from sluice_storage.requeue import enqueue_raw
 
+from sluice_api.audit import audit
 from sluice_api.deps import Admin, ContextDep, CursorQuery, LetterIdPath, LimitQuery, Viewer
 from sluice_api.problems import ProblemError, not_found
 from sluice_api.schemas.common import OperatorRequest, Page, Problem
@@ -53,10 +54,15 @@ async def requeue_dead_letter(
         key = letter.key.decode("utf-8", "replace") if letter.key is not None else None
         await enqueue_raw(conn, who.tenant_id, letter.topic, key, letter.payload)
         await repo.mark_requeued(letter_id, now)
-        await AuditRepository(conn, who.tenant_id).append(
-            at=now, subject=who.subject, action="dead-letter.requeue", target=str(letter_id),
-            reason=body.reason, details={"topic": letter.topic},
-        )  # fmt: skip
+        await audit(
+            conn,
+            who,
+            "dead-letter.requeue",
+            letter_id,
+            at=now,
+            reason=body.reason,
+            details={"topic": letter.topic},
+        )
         requeued = await repo.get(letter_id)
     assert requeued is not None
     return letter_public(requeued)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Response
 from sluice_storage import DefinitionRecord, DefinitionRepository, DefinitionVersionRecord
+from workflow_core.definitions.diff import diff_steps
 
+from sluice_api.audit import audit
 from sluice_api.deps import (
     ContextDep,
     CursorQuery,
@@ -20,7 +20,7 @@ from sluice_api.deps import (
     Viewer,
 )
 from sluice_api.problems import ProblemError, not_found
-from sluice_api.publishing import publish_draft
+from sluice_api.publishing import draft_hash, publish_draft
 from sluice_api.schemas.common import Page, Problem
 from sluice_api.schemas.definitions import (
     DefinitionPublic,
@@ -49,8 +49,7 @@ ETAG_HEADERS = {
 
 def draft_etag(draft: dict[str, Any]) -> str:
     """A strong tag of the stored draft's content: equal tags, equal documents."""
-    canonical = json.dumps(draft, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return '"' + hashlib.sha256(canonical.encode()).hexdigest()[:32] + '"'
+    return f'"{draft_hash(draft)}"'
 
 
 def if_match_holds(if_match: str, current: str) -> bool:
@@ -138,6 +137,8 @@ async def create_definition(
             detail = f"definition {workflow_id} exists; update its draft with PUT .../draft"
             raise ProblemError(409, "CONFLICT", detail)
         record = await repo.save_draft(workflow_id, draft_document(body, workflow_id), ctx.clock())
+        details = {"name": record.name, "draftHash": draft_hash(record.draft)}
+        await audit(conn, who, "definition.create", workflow_id, at=ctx.clock(), details=details)
     response.headers["ETag"] = draft_etag(record.draft)
     return draft_public(record)
 
@@ -200,6 +201,11 @@ async def update_draft(
             )
             raise ProblemError(412, "PRECONDITION_FAILED", detail)
         record = await repo.save_draft(workflow_id, draft_document(body, workflow_id), ctx.clock())
+        details = {
+            "name": record.name, "draftHash": draft_hash(record.draft),
+            "changes": diff_steps(current.draft, record.draft).summary(),
+        }  # fmt: skip
+        await audit(conn, who, "definition.update", workflow_id, at=ctx.clock(), details=details)
     response.headers["ETag"] = draft_etag(record.draft)
     return draft_public(record)
 

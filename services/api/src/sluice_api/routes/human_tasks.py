@@ -13,10 +13,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 from sluice_engine import cancel_inbox_task, complete_human_task, is_inbox_task
-from sluice_storage import AuditRepository
 from sluice_storage.human_tasks import ACTIVE_STATUSES, HumanTaskRecord, HumanTaskRepository
 from workflow_core.json_schema import violations
 
+from sluice_api.audit import audit
 from sluice_api.context import ApiContext
 from sluice_api.controls import cancel_task as cancel_task_and_step
 from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Manager, TaskIdPath, Viewer
@@ -133,7 +133,7 @@ async def _audit(
     ctx: ApiContext, conn: Any, who: Principal, action: str, task: HumanTaskRecord
 ) -> None:
     """Inbox tasks have no run history to show who closed them: the audit log does."""
-    await AuditRepository(conn, who.tenant_id).append(
-        at=ctx.clock(), subject=who.subject, action=action, target=str(task.task_id),
+    await audit(
+        conn, who, action, task.task_id, at=ctx.clock(),
         details={"runId": str(task.run_id), "taskType": task.task_type, "output": task.output},
     )  # fmt: skip

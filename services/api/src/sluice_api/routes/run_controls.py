@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from sluice_storage import AuditRepository, RunRecord, RunRepository
+from sluice_storage import RunRecord, RunRepository
 
 from sluice_api import controls
+from sluice_api.audit import audit
 from sluice_api.context import ApiContext
 from sluice_api.deps import Admin, ContextDep, RunIdPath
 from sluice_api.problems import not_found
@@ -51,9 +52,9 @@ async def _control(
         else:
             result = await controls.cancel(ctx, conn, who, run, body.reason)
         details = body.model_dump(mode="json", by_alias=True, exclude={"reason"}, exclude_none=True)
-        await AuditRepository(conn, who.tenant_id).append(
-            at=ctx.clock(), subject=who.subject, action=f"run.{action}", target=str(run_id),
-            reason=body.reason, details={**details, "resultRunId": str(result.run_id)},
+        await audit(
+            conn, who, f"run.{action}", run_id, at=ctx.clock(), reason=body.reason,
+            details={**details, "resultRunId": str(result.run_id)},
         )  # fmt: skip
     return run_public(result)
 
