@@ -173,3 +173,31 @@ async def test_wait_timeout_fires_within_a_second_into_try_catch(
         )
     lateness = (wait_row["resolved_at"] - wait_row["due_at"]).total_seconds()
     assert 0 <= lateness < 1.0
+
+
+async def test_delay_node_waits_on_a_timer_fired_by_the_scheduler(
+    running: Services, e2e_pool: asyncpg.Pool, e2e_topics: Topics
+) -> None:
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    doc = {"name": "delay", "steps": [
+        {"id": "pause", "type": "timer.delay", "config": {"durationMs": 700}},
+        {"id": "s", "type": "state.set", "config": {"state": "AFTER_DELAY"}},
+    ]}  # fmt: skip
+    workflow_id = await publish(e2e_pool, tenant, doc)
+    run_id = await start(e2e_pool, engine_for(e2e_topics), tenant, workflow_id, {})
+    run = await wait_status(e2e_pool, tenant, run_id, ("SUCCEEDED", "FAILED"), running)
+    assert (run["status"], run["state"]) == ("SUCCEEDED", "AFTER_DELAY")
+    async with e2e_pool.acquire() as conn:
+        wait_row = await conn.fetchrow(
+            """SELECT kind, status, created_at, due_at, resolved_at, resolved_by
+               FROM run_waits WHERE tenant_id = $1""",
+            tenant,
+        )
+    assert (wait_row["kind"], wait_row["status"], wait_row["resolved_by"]) == (
+        "timer",
+        "FIRED",
+        "timer",
+    )
+    assert (wait_row["due_at"] - wait_row["created_at"]).total_seconds() >= 0.7
+    lateness = (wait_row["resolved_at"] - wait_row["due_at"]).total_seconds()
+    assert 0 <= lateness < 1.0

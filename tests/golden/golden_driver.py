@@ -198,7 +198,7 @@ def scripted(
     tasks: Callable[[RegisterWait], Reply] | None = None,
     children: Callable[[StartChildRun], Reply] | None = None,
 ) -> Responder:
-    """A responder from per-kind answers; retry timers always fire at their due time."""
+    """A responder from per-kind answers; retry and delay timers fire at their due time."""
     actions = actions or {}
 
     def respond(effect: Effect, state: RunState) -> Reply:
@@ -206,7 +206,7 @@ def scripted(
             answer = actions.get(effect.action_id)
             return answer(effect) if answer else complete(effect, {})
         if isinstance(effect, RegisterWait):
-            if effect.kind is WaitKind.RETRY:
+            if effect.kind in (WaitKind.RETRY, WaitKind.TIMER):
                 return fire(effect)
             if effect.kind is WaitKind.EVENT:
                 return events(effect) if events else None

@@ -190,4 +190,11 @@ SCENARIOS = [
         {},
         _cancel_then_late_result,
     ),
+    Scenario(
+        "delays",
+        "delays.json",
+        stub_registry,
+        scripted(),  # timers fire at their due time
+        {"followUpAt": "2025-01-02T08:00:00+01:00", "reminderMinutes": [5, 30]},
+    ),
 ]

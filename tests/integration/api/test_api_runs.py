@@ -143,6 +143,24 @@ async def test_resume_wakes_an_event_wait_with_the_given_payload(
     assert waits[0]["resolvedBy"] == "operator:tester"
 
 
+async def test_delay_shows_as_a_timer_wait_and_resume_ends_it_early(
+    admin: httpx.AsyncClient,
+) -> None:
+    doc = {"name": "delay", "steps": [
+        {"id": "pause", "type": "timer.delay", "config": {"durationMs": 3_600_000}},
+        {"id": "s1", "type": "state.set", "config": {"state": "AFTER_DELAY"}},
+    ]}  # fmt: skip
+    run = await start(admin, await publish(admin, doc), {})
+    assert run["status"] == "WAITING"
+    waits = (await admin.get(f"/workflow-runs/{run['runId']}/waits")).json()["items"]
+    assert [(w["kind"], w["status"], w["stepId"]) for w in waits] == [("timer", "OPEN", "pause")]
+    resumed = await admin.post(f"/workflow-runs/{run['runId']}/resume", json={"reason": "ops"})
+    assert resumed.status_code == 200, resumed.text
+    assert (resumed.json()["status"], resumed.json()["state"]) == ("SUCCEEDED", "AFTER_DELAY")
+    waits = (await admin.get(f"/workflow-runs/{run['runId']}/waits")).json()["items"]
+    assert [(w["status"], w["resolvedBy"]) for w in waits] == [("FIRED", "operator:tester")]
+
+
 async def test_replay_starts_a_new_run_and_retry_needs_a_failed_run(
     admin: httpx.AsyncClient,
 ) -> None:

@@ -59,7 +59,7 @@ async def resume(
     if run.status != "WAITING":
         raise _refuse(run, "only a WAITING run can be resumed")
     waits = await WaitRepository(conn, who.tenant_id).open_for_run(run.run_id)
-    wait = next((w for w in waits if w.kind in ("event", "human_task", "retry")), None)
+    wait = next((w for w in waits if w.kind in ("event", "human_task", "retry", "timer")), None)
     if wait is None:
         raise _refuse(run, "it waits on nothing an operator can resume (a child run?)")
     if wait.kind == "human_task":

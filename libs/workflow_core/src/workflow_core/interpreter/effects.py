@@ -35,7 +35,7 @@ class WaitKind(StrEnum):
 
 class WaitOutcome(StrEnum):
     RESOLVED = "RESOLVED"  # event arrived, task completed, child finished
-    FIRED = "FIRED"  # a retry timer woke the run
+    FIRED = "FIRED"  # a retry or delay timer woke the run
     TIMED_OUT = "TIMED_OUT"
     CANCELED = "CANCELED"
 

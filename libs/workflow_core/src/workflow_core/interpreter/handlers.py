@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from workflow_core.definitions import CallWorkflowStep, NodeStep
-from workflow_core.interpreter.attempts import close_wait
+from workflow_core.interpreter.attempts import close_wait, succeed_step
 from workflow_core.interpreter.blocks import call_workflow
 from workflow_core.interpreter.commands import (
     CancelRun,
@@ -58,11 +58,17 @@ def on_resume_wait(ctx: Ctx, command: ResumeWait) -> None:
 
 
 def on_fire_timer(ctx: Ctx, command: FireTimer) -> None:
-    wait = _open_wait(ctx, command.wait_id, WaitKind.RETRY, WaitKind.EVENT, WaitKind.HUMAN_TASK)
+    wait = _open_wait(
+        ctx, command.wait_id, WaitKind.RETRY, WaitKind.TIMER, WaitKind.EVENT, WaitKind.HUMAN_TASK
+    )
     if wait is None:
         return
     active, step = ctx.state.active, _active_node(ctx)
     assert active is not None
+    if wait.kind is WaitKind.TIMER:  # a delay node's time has come
+        close_wait(ctx, wait, WaitOutcome.FIRED)
+        succeed_step(ctx)
+        return
     if wait.kind is WaitKind.RETRY:
         close_wait(ctx, wait, WaitOutcome.FIRED)
         run_node(ctx, step, active.node_path, active.attempt + 1)

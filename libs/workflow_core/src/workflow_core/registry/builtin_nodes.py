@@ -170,4 +170,37 @@ HUMAN_TASK = NodeTypeSpec(
     ),
 )
 
-BUILTIN_NODE_TYPES = (STATE_SET, TRANSFORM_ASSIGN, ACTION_CALL, EVENT_WAIT, HUMAN_TASK)
+# The longest delay, 366 days in ms: about Step Functions' limit for a Wait state
+# (one year, its longest execution). Anything longer belongs in a schedule trigger.
+MAX_DELAY_MS = 366 * 24 * 3600 * 1000
+
+DELAY = NodeTypeSpec(
+    type_name="timer.delay",
+    kind=NodeKind.BUILTIN,
+    config_schema={
+        **_schema(
+            [],
+            {
+                "durationMs": {"type": "integer", "minimum": 0, "maximum": MAX_DELAY_MS},
+                "until": {"type": "string", "format": "date-time"},
+            },
+        ),
+        "oneOf": [{"required": ["durationMs"]}, {"required": ["until"]}],
+    },
+    ui=UiMetadata(
+        label="Delay",
+        category="Waits",
+        description=(
+            "Parks the run on a timer for durationMs milliseconds, or until an ISO 8601 "
+            "date-time with an offset (an expression may compute either); shown as a timer "
+            "wait in the run's history. A time already past continues at once."
+        ),
+        icon="hourglass",
+        examples=[
+            {"durationMs": 3600000},
+            {"until": {"$expr": "payload.followUpAt"}},
+        ],
+    ),
+)
+
+BUILTIN_NODE_TYPES = (STATE_SET, TRANSFORM_ASSIGN, ACTION_CALL, EVENT_WAIT, HUMAN_TASK, DELAY)

@@ -7,6 +7,7 @@ from typing import Any
 
 from workflow_core.definitions import CONTROL_TYPES, NodeStep, is_expr
 from workflow_core.errors import PublishCode
+from workflow_core.instants import InstantError, parse_instant
 from workflow_core.json_schema import schema_problem
 from workflow_core.registry import NodeTypeSpec
 from workflow_core.validation.context import ValidationContext
@@ -16,6 +17,7 @@ from workflow_core.validation.shape import RawStep
 
 ACTION_CALL = "action.call"
 HUMAN_TASK = "human.task"
+DELAY = "timer.delay"
 # Fields publish must read as literals (to find the action, the form schema, the
 # write path, the wait's event); an Expr there is INVALID_CONFIG. A plugin node
 # type adds its own with ``extra={"literalFields": [...]}``.
@@ -50,6 +52,8 @@ def check_node_step(step: RawStep, model: NodeStep, ctx: ValidationContext, f: F
         _check_action_call(step, model, ctx, f)
     elif model.type == HUMAN_TASK:
         _check_form(step, config, ctx, f)
+    elif model.type == DELAY:
+        _check_delay(step, config, f)
 
 
 def literal_fields(spec: NodeTypeSpec) -> frozenset[str]:
@@ -104,3 +108,14 @@ def _check_form(step: RawStep, config: dict[str, Any], ctx: ValidationContext, f
             f.error(
                 PublishCode.INVALID_CONFIG, step.path, f"config.formSchema: {problem}", step.step_id
             )
+
+
+def _check_delay(step: RawStep, config: dict[str, Any], f: Findings) -> None:
+    """A literal ``until`` must be an instant with an offset (the schema's date-time
+    format is not checked without an extra package, and it allows no offset)."""
+    until = config.get("until")
+    if isinstance(until, str):
+        try:
+            parse_instant(until)
+        except InstantError as error:
+            f.error(PublishCode.INVALID_CONFIG, step.path, f"config.until: {error}", step.step_id)

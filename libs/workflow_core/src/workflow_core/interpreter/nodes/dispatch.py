@@ -10,6 +10,7 @@ from workflow_core.interpreter.nodes import (
     action_call,
     assign,
     compute,
+    delay,
     event_wait,
     human_task,
     state_set,
@@ -22,6 +23,7 @@ BUILTIN = {
     "action.call": action_call.start,
     "event.wait": event_wait.start,
     "human.task": human_task.start,
+    "timer.delay": delay.start,
 }
 
 
