@@ -76,6 +76,14 @@ class Settings(BaseSettings):
     action_lease_s: float = Field(default=60.0, gt=0)  # a dead executor's jobs return after this
     redrive_after_s: float = Field(default=300.0, gt=0)  # RUNNING runs idle this long get Continue
     scheduler_poll_s: float = Field(default=0.25, gt=0)  # timers fire at most this late (+ relay)
+    # Retention (SPEC 10): final runs with their history, events and dead letters older than
+    # this many days are purged where no policy (PUT /retention-policies) says otherwise.
+    retention_days: int = Field(default=30, ge=1)
+    # A purge round every 5 minutes, 500 rows per transaction: a day of the runs bench's
+    # peak (600 runs/s = 52M runs) would take ~100k batches, so a backlog drains over hours
+    # in short transactions instead of one long delete that stalls live traffic.
+    retention_interval_s: float = Field(default=300.0, gt=0)
+    retention_batch: int = Field(default=500, ge=1)
     stuck_after_s: float = Field(default=120.0, gt=0)  # /healthz fails if a batch takes longer
     # Outbox wake-ups: NOTIFY on every commit, or relays polling every relay_poll_s.
     # PostgreSQL serialises NOTIFYing commits (a global lock held through the WAL

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
+
+from sluice_storage.pool import rows_affected
 from sluice_storage.tenancy import TenantScoped
 
 # SPEC 13: keys are honoured for 24 hours.
@@ -63,3 +66,14 @@ class HttpIdempotencyRepository(TenantScoped):
                WHERE tenant_id = $1 AND scope = $2 AND key = $3""",
             self.tenant_id, scope, key, status_code, response,
         )  # fmt: skip
+
+
+async def prune_expired_keys(conn: asyncpg.Connection, now: datetime, limit: int) -> int:
+    """Delete at most ``limit`` expired keys, all tenants (retention; they are free anyway)."""
+    result: str = await conn.execute(
+        """DELETE FROM http_idempotency_keys WHERE (tenant_id, scope, key) IN (
+             SELECT tenant_id, scope, key FROM http_idempotency_keys WHERE expires_at < $1
+             ORDER BY expires_at LIMIT $2)""",
+        now, limit,
+    )  # fmt: skip
+    return rows_affected(result)

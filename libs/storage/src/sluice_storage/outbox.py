@@ -22,6 +22,7 @@ from typing import Any
 import asyncpg
 from sluice_messaging.envelope import Envelope, to_wire
 
+from sluice_storage.pool import rows_affected
 from sluice_storage.tenancy import check_tenant
 
 NOTIFY_CHANNEL = "sluice_outbox"
@@ -105,7 +106,7 @@ async def mark_sent(conn: asyncpg.Connection, ids: Sequence[int]) -> int:
         "UPDATE outbox SET sent_at = now() WHERE sent_at IS NULL AND id = ANY($1::bigint[])",
         list(ids),
     )
-    return int(result.rsplit(" ", 1)[-1])
+    return rows_affected(result)
 
 
 async def mark_refused(conn: asyncpg.Connection, row_id: int, error: str) -> bool:
@@ -127,12 +128,18 @@ async def note_failed_attempt(conn: asyncpg.Connection, ids: Sequence[int], erro
     )  # fmt: skip
 
 
-async def prune_sent(conn: asyncpg.Connection, sent_before: datetime) -> int:
-    """Delete rows sent before ``sent_before`` (retention; the scheduler calls it)."""
+async def prune_sent(
+    conn: asyncpg.Connection, sent_before: datetime, limit: int | None = None
+) -> int:
+    """Delete rows sent before ``sent_before``, oldest first, at most ``limit`` (retention
+    calls it in batches so no delete holds locks for long)."""
     result: str = await conn.execute(
-        "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < $1", sent_before
-    )
-    return int(result.rsplit(" ", 1)[-1])
+        """DELETE FROM outbox WHERE (tenant_id, id) IN (
+             SELECT tenant_id, id FROM outbox WHERE sent_at IS NOT NULL AND sent_at < $1
+             ORDER BY sent_at LIMIT $2)""",
+        sent_before, limit,
+    )  # fmt: skip
+    return rows_affected(result)
 
 
 async def unsent_count(conn: asyncpg.Connection, tenant_id: str | None = None) -> int:

@@ -63,6 +63,11 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """Release without asyncpg's reset query (its open transaction is still rolled back)."""
 
 
+def rows_affected(status: str) -> int:
+    """The row count of a command tag such as ``DELETE 3`` or ``UPDATE 0``."""
+    return int(status.rsplit(" ", 1)[-1])
+
+
 async def create_pool(
     settings: Settings | str,
     *,

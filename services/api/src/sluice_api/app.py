@@ -26,6 +26,7 @@ from sluice_api.routes import (
     expressions,
     health,
     human_tasks,
+    retention,
     run_controls,
     run_history,
     runs,
@@ -37,7 +38,7 @@ from sluice_api.web_ui import ui_router
 ROUTERS = (
     definitions.router, runs.router, run_history.router, run_controls.router,
     registry_routes.router, expressions.router, events.router, human_tasks.router,
-    dead_letters.router, audit.router, auth.router, health.router,
+    dead_letters.router, audit.router, retention.router, auth.router, health.router,
 )  # fmt: skip
 DESCRIPTION = """Definitions, runs, events, human tasks and dead letters of one tenant.
 

@@ -35,6 +35,7 @@ from sluice_engine.transient import TRANSIENT_ERRORS
 from sluice_helpdesk.sender import send_due, smtp_delivery
 from sluice_messaging.topics import Topics
 from sluice_storage import create_pool, transaction
+from sluice_storage.retention import PurgeSettings, purge_expired
 
 log = logging.getLogger(__name__)
 MAINTENANCE_EVERY_S = 5.0
@@ -65,6 +66,10 @@ class SchedulerMetrics:
         self.lateness = Histogram(
             "sluice_timer_lateness_seconds", "How late a due wait fired",
             buckets=(0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.0, 5.0, 30.0), registry=self.registry,
+        )  # fmt: skip
+        self.purged = Counter(
+            "sluice_retention_purged_total", "Rows deleted by retention", ["kind"],
+            registry=self.registry,
         )  # fmt: skip
         self.last_tick = Gauge(
             "sluice_scheduler_last_tick_timestamp_seconds",
@@ -123,6 +128,21 @@ class Scheduler:
         self.metrics.mail_sent.inc(sent)
         self.metrics.mail_failed.inc(failed)
 
+    async def purge_once(self) -> None:
+        assert self.pool is not None
+        settings = PurgeSettings(
+            default_days=self.settings.retention_days, batch=self.settings.retention_batch
+        )
+        purged = await purge_expired(self.pool, utc_now(), settings)
+        for tenant, counts in purged.items():
+            self.metrics.purged.labels("runs").inc(counts.runs)
+            self.metrics.purged.labels("events").inc(counts.events)
+            self.metrics.purged.labels("dead_letters").inc(counts.dead_letters)
+            log.info(
+                "retention purged %d runs, %d events, %d dead letters of tenant %s",
+                counts.runs, counts.events, counts.dead_letters, tenant,
+            )  # fmt: skip
+
     async def _loop(self, work: Callable[[], Awaitable[object]], every_s: float, name: str) -> None:
         """``work`` every ``every_s``. A failure is logged and the next poll tries again:
         transient trouble (``sluice_engine.transient``) as a warning, anything else as an
@@ -145,6 +165,7 @@ class Scheduler:
             self._loop(self.fire_once, self.settings.scheduler_poll_s, "timers"),
             self._loop(self.maintain_once, MAINTENANCE_EVERY_S, "maintenance"),
             self._loop(self.send_mail_once, self.settings.scheduler_poll_s, "mail"),
+            self._loop(self.purge_once, self.settings.retention_interval_s, "retention"),
         )
 
     def healthy(self) -> bool:
