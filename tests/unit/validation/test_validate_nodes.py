@@ -84,8 +84,8 @@ def test_unknown_action_version_lists_registered_versions() -> None:
 def test_literal_args_are_checked_against_the_input_schema() -> None:
     args = {"ticketId": 5, "content": expr("vars.x"), "authorType": "robot"}
     report = _report(
-        call("a", "create_comment_from_email", args),
         {"id": "b", "type": "transform.assign", "config": {"assign": {"vars.x": "1"}}},
+        call("a", "create_comment_from_email", args),
     )
     assert [(e.code.value, e.message) for e in report.errors] == [
         ("INVALID_CONFIG", "config/args/authorType: 'robot' is not one of ['contact', 'internal']"),

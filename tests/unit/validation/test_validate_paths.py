@@ -100,26 +100,30 @@ def test_implicitly_written_vars_are_known() -> None:
         "type": "control.forEach",
         "items": expr("[1]"),
         "itemVar": "n",
+        "onItemError": "continue",
         "body": [assign("b", vars__seen=expr("vars.n + vars.nIndex + $count(vars.nErrors)"))],
     }
     guarded = {
         "id": "t",
         "type": "control.tryCatch",
         "captureErrorAs": "oops",
-        "try": [],
-        "catch": [assign("c", vars__msg=expr("vars.oops.message & vars.lastError"))],
+        "try": [assign("e", vars__x=expr("1"))],
+        "catch": [
+            assign("c", vars__msg=expr("vars.oops.message & coalesce(vars.lastError.name, '')"))
+        ],
     }
     tolerant = call("d", "find_contact_by_email", {"email": "a@b.co"}, saveAs="vars.found")
     tolerant["onError"] = {"policy": "continue"}
-    assert _report(loop, guarded, tolerant).errors == []
+    assert _report(tolerant, loop, guarded).errors == []
 
 
-def test_vars_check_is_flow_insensitive() -> None:
-    # Read before the write: accepted (documented limit of the simple check).
-    assert (
-        _report(assign("a", vars__x=expr("vars.later")), assign("b", vars__later=expr("1"))).errors
-        == []
+def test_a_read_before_the_write_is_reported_with_the_writer() -> None:
+    report = _report(assign("a", vars__x=expr("vars.later")), assign("b", vars__later=expr("1")))
+    assert found(report) == [("warning", "READ_BEFORE_WRITE", "root.steps[0]")]
+    assert report.errors[0].message == (
+        "vars.later: vars.later is read before any step writes it (written at root.steps[1])"
     )
+    assert report.errors[0].pointer == "/steps/0/config/assign/vars.x"
 
 
 def test_event_outside_an_event_wait_warns() -> None:

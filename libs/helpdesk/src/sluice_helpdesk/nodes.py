@@ -17,8 +17,8 @@ from typing import Any
 from pydantic import JsonValue
 from workflow_core.registry import EXPR_SCHEMA, NodeContext, NodeTypeSpec, UiMetadata
 
-from sluice_helpdesk.actions.convert_html_to_blocks import render_blocks
-from sluice_helpdesk.actions.parse_email_reply import parse_reply
+from sluice_helpdesk.actions.convert_html_to_blocks import BLOCKS_SCHEMA, render_blocks
+from sluice_helpdesk.actions.parse_email_reply import PARSED_EMAIL_SCHEMA, parse_reply
 
 _TEXT_OR_EXPR: dict[str, Any] = {"anyOf": [EXPR_SCHEMA, {"type": ["string", "null"]}]}
 _SAVE_AS: dict[str, Any] = {"type": "string", "minLength": 1}
@@ -52,6 +52,7 @@ PARSE_BODY = NodeTypeSpec(
     type_name="email.parseBody",
     config_schema=_config_schema(["text", "html", "saveAs"]),
     handler=parse_body,
+    output_schema=PARSED_EMAIL_SCHEMA,
     ui=UiMetadata(
         label="Parse email body",
         category="Email",
@@ -74,6 +75,7 @@ RENDER_COMMENT_BLOCKS = NodeTypeSpec(
     type_name="email.renderCommentBlocks",
     config_schema=_config_schema(["saveAs"]),
     handler=render_comment_blocks,
+    output_schema=BLOCKS_SCHEMA,
     ui=UiMetadata(
         label="Render comment blocks",
         category="Email",

@@ -39,6 +39,11 @@ class PublishCode(StrEnum):
     UNKNOWN_PAYLOAD_PATH = "UNKNOWN_PAYLOAD_PATH"
     # Warning: an expression reads vars.x that no step writes, or ``event`` outside a wait.
     UNKNOWN_VARIABLE = "UNKNOWN_VARIABLE"
+    # Type analysis (warnings; errors when the definition sets ``strictTypes``).
+    UNKNOWN_FIELD = "UNKNOWN_FIELD"  # a path that cannot exist at this step
+    READ_BEFORE_WRITE = "READ_BEFORE_WRITE"  # vars.x read where no path to here wrote it
+    MAYBE_UNDEFINED = "MAYBE_UNDEFINED"  # vars.x written on some paths to here only
+    TYPE_MISMATCH = "TYPE_MISMATCH"  # certainly the wrong kind of value
     CONCURRENCY_CAPPED = "CONCURRENCY_CAPPED"
     ON_ERROR_OVERRIDDEN = "ON_ERROR_OVERRIDDEN"
 

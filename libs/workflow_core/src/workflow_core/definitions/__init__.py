@@ -15,6 +15,7 @@ from workflow_core.definitions.paths import (
     child_path,
     parse_path,
     step_at,
+    step_pointer,
     walk_steps,
 )
 from workflow_core.definitions.policies import OnErrorPolicy, RetryPolicy
@@ -68,5 +69,6 @@ __all__ = [
     "is_expr",
     "parse_path",
     "step_at",
+    "step_pointer",
     "walk_steps",
 ]

@@ -27,6 +27,8 @@ class Definition(WireModel):
     description: str | None = None
     payload_schema_ref: str | None = None
     trigger: Trigger | None = None
+    # Type-analysis findings (UNKNOWN_FIELD, TYPE_MISMATCH, ...) block publishing.
+    strict_types: bool = False
     steps: list[Step]
 
     @classmethod

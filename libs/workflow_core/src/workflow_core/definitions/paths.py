@@ -73,6 +73,14 @@ def parse_path(path: str) -> list[tuple[str, int]]:
     return parts
 
 
+def step_pointer(path: str) -> str:
+    """The JSON pointer of a step in the document: ``root.steps[1].try.steps[3]`` ->
+    ``/steps/1/try/3`` (``""`` for ``root``); ValueError if malformed."""
+    return "".join(
+        f"/{branch}/{index}" if branch else f"/steps/{index}" for branch, index in parse_path(path)
+    )
+
+
 def step_at(steps: Sequence[AnyStep], path: str) -> AnyStep:
     """The step a path names; KeyError when it does not exist."""
     current: Sequence[AnyStep] = steps

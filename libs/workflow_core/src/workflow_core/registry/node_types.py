@@ -75,6 +75,9 @@ class NodeTypeSpec:
     handler: NodeHandler | None = None
     default_retry: RetryPolicy | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # JSON Schema of what a compute node writes at ``config.saveAs`` (None: unknown);
+    # the type analysis types ``vars`` with it.
+    output_schema: Mapping[str, Any] | None = None
 
     def public(self) -> dict[str, Any]:
         """The discovery form served by the registry endpoint."""
@@ -122,6 +125,9 @@ def _check_node_type(spec: NodeTypeSpec) -> None:
     problem = schema_problem(spec.config_schema)
     if problem:
         raise RegistryError(f"node type {name!r} config schema: {problem}")
+    problem = schema_problem(spec.output_schema) if spec.output_schema is not None else None
+    if problem:
+        raise RegistryError(f"node type {name!r} output schema: {problem}")
     if spec.kind is NodeKind.COMPUTE and spec.handler is None:
         raise RegistryError(f"node type {name!r} is a compute node and needs a handler")
     if spec.kind is NodeKind.BUILTIN and spec.handler is not None:

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from workflow_core.definitions import EXPR_KEY, is_expr
+from workflow_core.redaction.pointers import format_pointer
 from workflow_core.validation.shape import BRANCH_FIELDS, RawStep
 
 
@@ -22,6 +23,7 @@ class FoundExpr:
     where: str  # "condition", "config.args.email", "inputMapping.ticket"
     source: str | None  # None: a malformed ``{"$expr": ...}`` object
     scope: Scope
+    pointer: str = ""  # JSON pointer relative to the step: "/config/args/email"
 
 
 def step_exprs(step: RawStep) -> list[FoundExpr]:
@@ -35,7 +37,7 @@ def step_exprs(step: RawStep) -> list[FoundExpr]:
     found: list[FoundExpr] = []
     for key, value in raw.items():
         if key not in skipped:
-            found.extend(_find(value, key, step_type))
+            found.extend(_find(value, key, step_type, format_pointer([key])))
     return found
 
 
@@ -47,18 +49,18 @@ def _scope(step_type: Any, where: str) -> Scope:
     return Scope.RUN
 
 
-def _find(value: Any, where: str, step_type: Any) -> Iterator[FoundExpr]:
+def _find(value: Any, where: str, step_type: Any, pointer: str) -> Iterator[FoundExpr]:
     if is_expr(value):
-        yield FoundExpr(where, value[EXPR_KEY], _scope(step_type, where))
+        yield FoundExpr(where, value[EXPR_KEY], _scope(step_type, where), pointer)
     elif isinstance(value, dict) and EXPR_KEY in value:
-        yield FoundExpr(where, None, _scope(step_type, where))
+        yield FoundExpr(where, None, _scope(step_type, where), pointer)
     elif isinstance(value, dict):
         for key, child in value.items():
             label = f"{where}.{key}" if _plain(key) else f"{where}[{key!r}]"
-            yield from _find(child, label, step_type)
+            yield from _find(child, label, step_type, pointer + format_pointer([str(key)]))
     elif isinstance(value, list):
         for index, child in enumerate(value):
-            yield from _find(child, f"{where}[{index}]", step_type)
+            yield from _find(child, f"{where}[{index}]", step_type, f"{pointer}/{index}")
 
 
 def _plain(key: str) -> bool:

@@ -15,13 +15,18 @@ Severity = Literal["error", "warning"]
 
 
 class PublishError(WireModel):
-    """``{severity, stepPath, stepId?, code, message}`` on the wire."""
+    """``{severity, stepPath, stepId?, code, message, pointer?}`` on the wire.
+
+    ``pointer`` is the JSON pointer of the value at fault in the definition
+    document (``/steps/1/try/3/config/args/ticketId``), when one value is.
+    """
 
     severity: Severity
     step_path: str
     step_id: str | None = None
     code: PublishCode
     message: str
+    pointer: str | None = None
 
     def wire(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -53,18 +58,43 @@ class Findings:
     def __init__(self) -> None:
         self._found: list[PublishError] = []
 
-    def error(self, code: PublishCode, path: str, message: str, step_id: str | None) -> None:
-        self._add("error", code, path, message, step_id)
+    def error(
+        self,
+        code: PublishCode,
+        path: str,
+        message: str,
+        step_id: str | None,
+        pointer: str | None = None,
+    ) -> None:
+        self.add("error", code, path, message, step_id, pointer)
 
-    def warning(self, code: PublishCode, path: str, message: str, step_id: str | None) -> None:
-        self._add("warning", code, path, message, step_id)
+    def warning(
+        self,
+        code: PublishCode,
+        path: str,
+        message: str,
+        step_id: str | None,
+        pointer: str | None = None,
+    ) -> None:
+        self.add("warning", code, path, message, step_id, pointer)
 
-    def _add(
-        self, severity: Severity, code: PublishCode, path: str, message: str, step_id: str | None
+    def add(
+        self,
+        severity: Severity,
+        code: PublishCode,
+        path: str,
+        message: str,
+        step_id: str | None,
+        pointer: str | None = None,
     ) -> None:
         self._found.append(
             PublishError(
-                severity=severity, step_path=path, step_id=step_id, code=code, message=message
+                severity=severity,
+                step_path=path,
+                step_id=step_id,
+                code=code,
+                message=message,
+                pointer=pointer,
             )
         )
 

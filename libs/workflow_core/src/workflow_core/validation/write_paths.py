@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workflow_core.definitions import CALL_WORKFLOW, FOR_EACH, TRY_CATCH, is_expr
+from workflow_core.redaction.pointers import format_pointer
 from workflow_core.validation.shape import RawStep
 
 WRITABLE_ROOTS = ("payload", "vars", "meta")
@@ -40,6 +41,7 @@ class Target:
     where: str
     path: str
     value: Any  # the Expr or literal assigned (None for saveAs)
+    pointer: str = ""  # JSON pointer of the target's key, relative to the step
 
 
 def write_targets(step: RawStep) -> list[Target]:
@@ -52,14 +54,18 @@ def write_targets(step: RawStep) -> list[Target]:
     if raw.get("type") == CALL_WORKFLOW:
         mapping = raw.get("outputMapping")
         for key, value in mapping.items() if isinstance(mapping, Mapping) else []:
-            targets.append(Target(f"outputMapping[{key!r}]", str(key), value))
+            pointer = format_pointer(["outputMapping", str(key)])
+            targets.append(Target(f"outputMapping[{key!r}]", str(key), value, pointer))
         return targets
     save_as = config.get("saveAs")
     if isinstance(save_as, str):
-        targets.append(Target("config.saveAs", save_as, None))
+        targets.append(Target("config.saveAs", save_as, None, "/config/saveAs"))
     assign = config.get("assign")
     if raw.get("type") in ASSIGNING_NODES and isinstance(assign, Mapping):
-        targets += [Target(f"config.assign[{k!r}]", str(k), v) for k, v in assign.items()]
+        targets += [
+            Target(f"config.assign[{k!r}]", str(k), v, format_pointer(["config", "assign", str(k)]))
+            for k, v in assign.items()
+        ]
     return targets
 
 
@@ -109,15 +115,18 @@ def redactions_problem(segments: list[str], value: Any, reads_redactions: bool) 
     )
 
 
-def written_vars(steps: list[RawStep]) -> set[str]:
-    """Every ``vars`` name some step writes (flow-insensitive: anywhere, any order)."""
-    names: set[str] = set()
+def var_writers(steps: list[RawStep]) -> dict[str, list[str]]:
+    """Every ``vars`` name some step writes, with the step paths that write it (in
+    document order, anywhere: for messages about reads before the write)."""
+    names: dict[str, list[str]] = {}
     for step in steps:
-        names |= set(_implicit_vars(step))
+        written = list(_implicit_vars(step))
         for target in write_targets(step):
             segments, problem = parse_target(target.path)
             if problem is None and segments[0] == "vars":
-                names.add(segments[1])
+                written.append(segments[1])
+        for name in dict.fromkeys(written):
+            names.setdefault(name, []).append(step.path)
     return names
 
 
@@ -125,14 +134,16 @@ def _implicit_vars(step: RawStep) -> Iterator[str]:
     raw = step.raw if isinstance(step.raw, Mapping) else {}
     item_var, captured = raw.get("itemVar"), raw.get("captureErrorAs")
     if raw.get("type") == FOR_EACH and isinstance(item_var, str):
-        yield from (item_var, f"{item_var}Index", f"{item_var}Errors")
+        yield from (item_var, f"{item_var}Index")
+        if raw.get("onItemError") == "continue":
+            yield f"{item_var}Errors"
     if raw.get("type") == TRY_CATCH and isinstance(captured, str):
         yield captured
-    if _continues_on_error(raw):
+    if continues_on_error(raw):
         yield LAST_ERROR
 
 
-def _continues_on_error(raw: Mapping[str, Any]) -> bool:
+def continues_on_error(raw: Mapping[str, Any]) -> bool:
     """``onError: continue`` at step level or, for action.call, inside config."""
     config = raw.get("config")
     policies = [raw.get("onError"), config.get("onError") if isinstance(config, Mapping) else None]
