@@ -30,6 +30,7 @@ from sluice_api.routes import (
     run_controls,
     run_history,
     runs,
+    type_analysis,
 )
 from sluice_api.routes import registry as registry_routes
 from sluice_api.routes.helpdesk_all import HELPDESK_ROUTERS
@@ -37,8 +38,9 @@ from sluice_api.web_ui import ui_router
 
 ROUTERS = (
     definitions.router, runs.router, run_history.router, run_controls.router,
-    registry_routes.router, expressions.router, events.router, human_tasks.router,
-    dead_letters.router, audit.router, retention.router, auth.router, health.router,
+    registry_routes.router, expressions.router, type_analysis.router, events.router,
+    human_tasks.router, dead_letters.router, audit.router, retention.router, auth.router,
+    health.router,
 )  # fmt: skip
 DESCRIPTION = """Definitions, runs, events, human tasks and dead letters of one tenant.
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Response
 from sluice_storage import DefinitionRecord, DefinitionRepository, DefinitionVersionRecord
+from workflow_core.definitions import parse_path
 from workflow_core.definitions.diff import diff_steps
 
 from sluice_api.audit import audit
@@ -21,12 +22,14 @@ from sluice_api.deps import (
 )
 from sluice_api.problems import ProblemError, not_found
 from sluice_api.publishing import draft_hash, publish_draft
-from sluice_api.schemas.common import Page, Problem
+from sluice_api.schemas.common import Page, Problem, ProblemItem
 from sluice_api.schemas.definitions import (
     DefinitionPublic,
     DefinitionVersionPublic,
     PublishResult,
 )
+from sluice_api.schemas.type_analysis import StepScopePublic
+from sluice_api.type_analysis import analyse_document, scope_public
 
 router = APIRouter(prefix="/workflow-definitions", tags=["definitions"])
 DRAFT = "draft"
@@ -222,3 +225,40 @@ async def publish_definition(
         return await publish_draft(
             conn, ctx.registry, who, workflow_id, expected=wanted, now=ctx.clock()
         )
+
+
+StepPathQuery = Annotated[
+    str,
+    Query(
+        alias="stepPath",
+        description="the step, as in publish errors",
+        examples=["root.steps[1].try.steps[3]"],
+    ),
+]
+
+
+@router.get(
+    "/{id}/draft/scope", summary="What one step of the draft can read (its typed scope)",
+    responses={422: {"model": Problem, "description": "stepPath is malformed, or no steps"}},
+)  # fmt: skip
+async def get_draft_scope(
+    ctx: ContextDep, who: Viewer, workflow_id: DefinitionIdPath, step_path: StepPathQuery
+) -> StepScopePublic:
+    try:
+        parse_path(step_path)
+    except ValueError as error:
+        raise ProblemError(
+            422, "VALIDATION_FAILED", str(error),
+            errors=[ProblemItem(pointer="/query/stepPath", message=str(error))],
+        ) from None  # fmt: skip
+    async with ctx.tx() as conn:
+        draft = await DefinitionRepository(conn, who.tenant_id).get(workflow_id)
+        if draft is None:
+            raise not_found("definition", workflow_id)
+        _, analysis = await analyse_document(
+            conn, ctx.registry, who.tenant_id, draft.draft, pointer=""
+        )
+    scope = analysis.scope(step_path)
+    if scope is None:
+        raise not_found("step", f"{step_path} of the draft of {workflow_id}")
+    return scope_public(scope)

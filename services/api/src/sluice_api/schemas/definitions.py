@@ -45,6 +45,11 @@ class PublishErrorPublic(WireModel):
     step_id: str | None = None
     code: str
     message: str
+    pointer: str | None = Field(
+        default=None,
+        description="JSON pointer of the value at fault in the definition document",
+        examples=["/steps/1/try/3/config/args/ticketId"],
+    )
 
 
 class PublishResult(WireModel):
