@@ -77,7 +77,8 @@ class ReadCheck:
             where = " (error is only set inside a catch)" if path[0] == "error" else ""
             message = f"{dotted}: {parent} holds {kinds} here, so it has no field {name!r}{where}"
             return PublishCode.UNKNOWN_FIELD, message
-        origin = f" ({miss.parent.origin})" if miss.parent.origin not in (None, "vars") else ""
+        shown = miss.parent.origin not in (None, parent)
+        origin = f" ({miss.parent.origin})" if shown else ""
         if miss.kind == "closed":
             return (
                 PublishCode.UNKNOWN_FIELD,
