@@ -26,7 +26,9 @@ from workflow_core.validation import analyse_types, validate_definition
 RECORD = os.environ.get("SLUICE_GOLDEN_RECORD") == "1"
 STORED = Path(__file__).parent / "scopes" / "inbound_email.json"
 # Issue 20's bound for one analysis of the reference workflow; measured ~9 ms on a
-# shared 2-core machine, so the best of a few runs has a wide margin.
+# shared 2-core machine. Timed in CPU time (process_time), best of 7: the bound is
+# the analysis' cost; wall time on a machine loaded 10x over (seen: load 20 on 2
+# cores) measures the scheduler, not the analysis.
 BUDGET_MS = 20.0
 
 
@@ -79,7 +81,7 @@ def test_reference_analysis_takes_under_20_ms() -> None:
     analyse_types(document, registry)  # warm the expression and schema caches
     timings = []
     for _ in range(7):
-        started = time.perf_counter()
+        started = time.process_time()
         analyse_types(document, registry)
-        timings.append((time.perf_counter() - started) * 1000)
+        timings.append((time.process_time() - started) * 1000)
     assert min(timings) < BUDGET_MS, timings
