@@ -146,7 +146,7 @@ def _pipeline(draw: st.DrawFn, written: frozenset[str], depth: int, prefix: str)
     return steps, frozenset(names)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_pipeline(frozenset(), 3, "s"))
 def test_reads_written_on_every_path_get_no_flow_finding(built: Any) -> None:
     steps, _ = built
@@ -173,7 +173,7 @@ _JSON = st.recursive(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.dictionaries(
         st.sampled_from(["steps", "payloadSchemaRef", "name", "strictTypes"]), _JSON, max_size=4
