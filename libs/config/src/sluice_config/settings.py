@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -43,6 +43,22 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str | None = None
     topic_prefix: str = "wf."
     topic_partitions: int = Field(default=6, ge=1)
+    # Copies of each partition `sluice topics create` asks for: 1 for the local
+    # single broker; 3 on a production cluster (survives one broker down with
+    # min.insync.replicas=2). Existing topics keep theirs.
+    topic_replication_factor: int = Field(default=1, ge=1)
+
+    # Kafka security (managed Kafka, Strimzi): PLAINTEXT locally; SSL, SASL_PLAINTEXT
+    # or SASL_SSL elsewhere. SASL needs a username and password; SSL verifies the
+    # broker against the system CAs, or kafka_ssl_cafile; a client certificate
+    # (kafka_ssl_certfile + kafka_ssl_keyfile) is mutual TLS (Strimzi `tls` users).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
 
     cache_dir: Path = Field(default_factory=default_cache_dir)
     local_stack_file: Path | None = None
@@ -91,6 +107,20 @@ class Settings(BaseSettings):
     outbox_notify: bool = False
     relay_poll_s: float = Field(default=0.02, gt=0)
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _kafka_security_complete(self) -> Settings:
+        sasl = self.kafka_security_protocol.startswith("SASL")
+        if sasl and not (self.kafka_sasl_username and self.kafka_sasl_password):
+            raise ValueError(
+                f"WF_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "WF_KAFKA_SASL_USERNAME and WF_KAFKA_SASL_PASSWORD"
+            )
+        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
+            raise ValueError(
+                "WF_KAFKA_SSL_CERTFILE and WF_KAFKA_SSL_KEYFILE go together (mutual TLS)"
+            )
+        return self
 
     @property
     def connection_file(self) -> Path:

@@ -2,7 +2,8 @@
 
 The broker never auto-creates topics (``auto.create.topics.enable=false``), so
 this is the one place topics come from: ``sluice dev``, the test fixtures and
-the Helm chart's set-up job all call :func:`ensure_topics`. Running it again is
+the ``sluice topics create`` command (the Helm chart's and the compose
+file's set-up job) all call :func:`ensure_topics`. Running it again is
 harmless: existing topics are kept, and a topic with fewer partitions than asked
 is grown (Kafka cannot shrink one, so a larger count is left as it is).
 """
@@ -29,12 +30,16 @@ async def ensure_topics(
     *,
     replication_factor: int = 1,
     timeout_s: float = 30.0,
+    client_options: Mapping[str, Any] | None = None,
 ) -> dict[str, int]:
     """Make sure every topic exists with at least ``partitions`` partitions and a
-    leader for each; returns the partition count of each topic afterwards."""
+    leader for each; returns the partition count of each topic afterwards.
+    ``client_options``: security settings (``security.kafka_client_options``)."""
     names = list(topics.all() if isinstance(topics, Topics) else topics)
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000)
+        bootstrap_servers=bootstrap,
+        request_timeout_ms=int(timeout_s * 1000),
+        **dict(client_options or {}),
     )
     await admin.start()
     try:

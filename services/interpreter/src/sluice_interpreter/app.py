@@ -18,6 +18,7 @@ from typing import Any
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sluice_config import Settings
+from sluice_messaging.security import kafka_ssl_context
 
 from sluice_interpreter.accepting import accept_requests
 from sluice_interpreter.batching import handle_command_batch
@@ -53,11 +54,29 @@ def _faust_dir(settings: Settings) -> Path:
     return parent
 
 
+def broker_credentials(settings: Settings) -> Any:
+    """Faust's form of the Kafka security settings (``WF_KAFKA_SECURITY_PROTOCOL``...):
+    the same values ``sluice_messaging.security`` gives the relay's producers."""
+    context = kafka_ssl_context(settings)
+    if settings.kafka_security_protocol.startswith("SASL"):
+        password = settings.kafka_sasl_password
+        return faust.SASLCredentials(
+            username=settings.kafka_sasl_username,
+            password=password.get_secret_value() if password else None,
+            ssl_context=context,
+            mechanism=settings.kafka_sasl_mechanism,
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
+
+
 def _faust_app(settings: Settings, role: str, port: int) -> faust.App:
     assert settings.kafka_bootstrap_servers, "WF_KAFKA_BOOTSTRAP_SERVERS is not set"
     app = faust.App(
         f"{settings.topic_prefix}{role}",
         broker=broker_urls(settings.kafka_bootstrap_servers),
+        broker_credentials=broker_credentials(settings),
         topic_partitions=settings.topic_partitions,
         topic_allow_declare=False,
         topic_disable_leader=True,

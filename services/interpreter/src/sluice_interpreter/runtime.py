@@ -22,6 +22,7 @@ from sluice_config import Settings
 from sluice_engine import ActionHandlers, EngineContext, ExecutorConfig, load_plugins
 from sluice_messaging.dlq import DeadLetterPublisher, SourceRecord
 from sluice_messaging.producer import create_producer
+from sluice_messaging.security import kafka_client_options
 from sluice_messaging.topics import Topics
 from sluice_storage import OutboxRelay, PgDeadLetterSink, create_pool
 from workflow_core.registry import create_registry
@@ -97,16 +98,19 @@ class Runtime:
         self.pool = await create_pool(settings, max_size=POOL_SIZE, lean_release=True)
         assert settings.kafka_bootstrap_servers is not None
         bootstrap = settings.kafka_bootstrap_servers
+        security = kafka_client_options(settings)
         # Letters go one at a time (each awaits its ack): lingering would only delay them.
         self.dlq = DeadLetterPublisher(
-            lambda: create_producer(bootstrap, linger_ms=0), self.topics.dlq,
+            lambda: create_producer(bootstrap, linger_ms=0, **security), self.topics.dlq,
             PgDeadLetterSink(self.pool),
         )  # fmt: skip
         await self.dlq.producer.get()  # fail start-up, not the first poison message
         self.metrics.registry.register(DeadLetterCollector(self.dlq))
         self.stop_event = asyncio.Event()
         relay = OutboxRelay(  # its own producer: it replaces it after a refused batch
-            self.pool, lambda: create_producer(bootstrap), poll_interval_s=settings.relay_poll_s
+            self.pool,
+            lambda: create_producer(bootstrap, **security),
+            poll_interval_s=settings.relay_poll_s,
         )
         self.relay = relay
         self.metrics.registry.register(RelayCollector(relay))

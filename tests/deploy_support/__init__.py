@@ -1,0 +1,1 @@
+"""Helpers of the offline deployment checks (tests/deploy)."""
