@@ -118,6 +118,7 @@ CMD ["python", "-m", "sluice_scheduler"]
 FROM runtime AS api
 LABEL org.opencontainers.image.title="sluice-api"
 COPY --from=ui-build /ui/dist /app/ui/dist
+ENV WF_UI_DIR=/app/ui/dist
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "/app/healthcheck.py", "WF_API_PORT", "8000"]

@@ -76,6 +76,7 @@ def test_each_role_has_a_healthcheck_on_its_own_port_setting() -> None:
     for job in ("migrate", "topics"):
         assert "HEALTHCHECK NONE" in stages[job]
     assert "COPY --from=ui-build /ui/dist /app/ui/dist" in stages["api"]
+    assert "ENV WF_UI_DIR=/app/ui/dist" in stages["api"]  # sluice_config.Settings.ui_dir
 
 
 def test_image_commands_match_the_charts(render: Render) -> None:
