@@ -60,6 +60,16 @@ def test_rendered_manifests_are_valid_kubernetes(render: Render, name: str) -> N
     assert checked >= 14
 
 
+def test_manifests_are_valid_on_the_oldest_supported_kubernetes(render: Render) -> None:
+    """Chart.yaml says kubeVersion >= 1.29: every kind/apiVersion the production values
+    use (HPA v2, PDB v1, topology spread...) exists there too."""
+    manifests = render(VALUES["production"])
+    for manifest in manifests:
+        if manifest["kind"] not in OPERATOR_KINDS:
+            kubernetes_validate.validate(manifest, "1.29.0", strict=True)
+    assert 'kubeVersion: ">=1.29.0-0"' in (CHART / "Chart.yaml").read_text()
+
+
 def test_strict_validation_refuses_an_unknown_field(render: Render) -> None:
     """The validator itself is strict: a misspelt field in a Deployment fails."""
     deployment = copy.deepcopy(by_kind(render(VALUES["minimal"]), "Deployment")["rel-sluice-api"])
