@@ -11,6 +11,7 @@ import asyncpg
 
 from sluice_storage.errors import StorageError
 from sluice_storage.pagination import Keyset, Page, fetch_page
+from sluice_storage.schedules import ScheduleRepository
 from sluice_storage.tenancy import TenantScoped
 
 DEF_COLUMNS = """tenant_id, workflow_id, name, draft, latest_version, latest_trigger_event,
@@ -115,7 +116,10 @@ class DefinitionRepository(TenantScoped):
         published_by: str,
         now: datetime,
     ) -> DefinitionVersionRecord:
-        """Store the next version number; the definition row lock serialises publishers."""
+        """Store the next version number; the definition row lock serialises publishers.
+
+        A schedule trigger's row follows the new version (``schedules``).
+        """
         current = await self.get(workflow_id, lock=True)
         if current is None:
             raise StorageError(
@@ -138,6 +142,9 @@ class DefinitionRepository(TenantScoped):
             workflow_id,
             version,
             trigger,
+        )
+        await ScheduleRepository(self.conn, self.tenant_id).sync(
+            workflow_id, version, definition, now
         )
         return _version(row)
 

@@ -30,7 +30,8 @@ PURGE_ACTOR = "retention"  # the audit entries' actor
 # Every table holding a run's history, keyed by (tenant_id, run_id); the run row last.
 RUN_TABLES = (
     "run_steps", "run_snapshots", "run_logs", "run_events", "applied_commands", "run_waits",
-    "action_invocations", "action_jobs", "human_tasks", "legal_holds", "workflow_runs",
+    "action_invocations", "action_jobs", "human_tasks", "legal_holds", "schedule_ticks",
+    "workflow_runs",
 )  # fmt: skip
 POLICY_COLUMNS = "scope, runs_days, events_days, dead_letters_days, updated_at, updated_by"
 

@@ -46,6 +46,8 @@ class PublishCode(StrEnum):
     TYPE_MISMATCH = "TYPE_MISMATCH"  # certainly the wrong kind of value
     CONCURRENCY_CAPPED = "CONCURRENCY_CAPPED"
     ON_ERROR_OVERRIDDEN = "ON_ERROR_OVERRIDDEN"
+    # A schedule trigger's cron expression or time zone is not valid (at ``root``).
+    INVALID_TRIGGER = "INVALID_TRIGGER"
 
 
 class ExpressionCode(StrEnum):

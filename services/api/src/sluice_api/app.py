@@ -30,6 +30,7 @@ from sluice_api.routes import (
     run_controls,
     run_history,
     runs,
+    schedules,
     type_analysis,
 )
 from sluice_api.routes import registry as registry_routes
@@ -40,7 +41,7 @@ ROUTERS = (
     definitions.router, runs.router, run_history.router, run_controls.router,
     registry_routes.router, expressions.router, type_analysis.router, events.router,
     human_tasks.router, dead_letters.router, audit.router, retention.router, auth.router,
-    health.router,
+    health.router, schedules.router,
 )  # fmt: skip
 DESCRIPTION = """Definitions, runs, events, human tasks and dead letters of one tenant.
 

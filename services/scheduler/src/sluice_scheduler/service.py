@@ -37,6 +37,8 @@ from sluice_messaging.topics import Topics
 from sluice_storage import create_pool, transaction
 from sluice_storage.retention import PurgeSettings, purge_expired
 
+from sluice_scheduler.schedule_triggers import ScheduleTriggers
+
 log = logging.getLogger(__name__)
 MAINTENANCE_EVERY_S = 5.0
 # A probe's "the database does not answer" (any database error counts).
@@ -85,6 +87,7 @@ class Scheduler:
     pool: asyncpg.Pool | None = None
     last_tick: float = field(default_factory=time.monotonic)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    schedules: ScheduleTriggers | None = None
 
     @property
     def topics(self) -> Topics:
@@ -92,6 +95,7 @@ class Scheduler:
 
     async def start(self) -> None:
         self.pool = await create_pool(self.settings, max_size=4)
+        self.schedules = ScheduleTriggers.create(self.settings, self.pool, self.metrics.registry)
 
     async def fire_once(self) -> int:
         assert self.pool is not None
@@ -166,7 +170,12 @@ class Scheduler:
             self._loop(self.maintain_once, MAINTENANCE_EVERY_S, "maintenance"),
             self._loop(self.send_mail_once, self.settings.scheduler_poll_s, "mail"),
             self._loop(self.purge_once, self.settings.retention_interval_s, "retention"),
+            self._loop(self.fire_schedules_once, self.settings.scheduler_poll_s, "schedules"),
         )
+
+    async def fire_schedules_once(self) -> None:
+        assert self.schedules is not None
+        await self.schedules.fire_once(utc_now)
 
     def healthy(self) -> bool:
         """Progress-based: the timer loop ticked recently."""

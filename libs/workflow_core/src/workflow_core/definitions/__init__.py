@@ -1,12 +1,7 @@
 """The definition format of SPEC section 3 as pydantic models."""
 
 from workflow_core.definitions.base import WireModel
-from workflow_core.definitions.definition import (
-    Definition,
-    EventTrigger,
-    Trigger,
-    definition_json_schema,
-)
+from workflow_core.definitions.definition import Definition, definition_json_schema
 from workflow_core.definitions.expr import EXPR_KEY, Expr, is_expr
 from workflow_core.definitions.paths import (
     ROOT,
@@ -36,6 +31,7 @@ from workflow_core.definitions.steps import (
     Step,
     TryCatchStep,
 )
+from workflow_core.definitions.triggers import CatchUp, EventTrigger, ScheduleTrigger, Trigger
 
 __all__ = [
     "CALL_WORKFLOW",
@@ -49,6 +45,7 @@ __all__ = [
     "AnyStep",
     "BlockStep",
     "CallWorkflowStep",
+    "CatchUp",
     "Definition",
     "EventTrigger",
     "Expr",
@@ -59,6 +56,7 @@ __all__ = [
     "OnErrorPolicy",
     "RetryPolicy",
     "ReturnStep",
+    "ScheduleTrigger",
     "Step",
     "Trigger",
     "TryCatchStep",

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from pydantic import Field
 
 from workflow_core.definitions.base import WireModel
 from workflow_core.definitions.steps import Step
-
-
-class EventTrigger(WireModel):
-    type: Literal["event"]
-    event_name: str = Field(min_length=1, max_length=200)
-
-
-# Discriminated by ``type`` so schedule triggers can join later.
-Trigger = Annotated[EventTrigger, Field(discriminator="type")]
+from workflow_core.definitions.triggers import Trigger
 
 
 class Definition(WireModel):

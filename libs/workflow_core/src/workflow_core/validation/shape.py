@@ -117,7 +117,10 @@ def _validate(
 
 def describe(detail: ErrorDetails, model: type[BaseModel]) -> str:
     """A readable line for one pydantic error: ``field 'itemVar' is required``."""
-    loc = ".".join(str(part) for part in detail["loc"])
+    parts = list(detail["loc"])
+    if len(parts) > 2 and parts[0] == "trigger":
+        del parts[1]  # the union's tag ("schedule"): the author wrote trigger.cron
+    loc = ".".join(str(part) for part in parts)
     if detail["type"] == "missing":
         return f"field {loc!r} is required"
     if detail["type"] == "extra_forbidden":

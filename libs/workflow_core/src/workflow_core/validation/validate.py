@@ -6,9 +6,17 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from workflow_core.definitions import ROOT, CallWorkflowStep, ForEachStep, NodeStep, step_pointer
+from workflow_core.definitions import (
+    ROOT,
+    CallWorkflowStep,
+    ForEachStep,
+    NodeStep,
+    ScheduleTrigger,
+    step_pointer,
+)
 from workflow_core.errors import PublishCode
 from workflow_core.registry import Registry
+from workflow_core.schedules import ScheduleError, parse_schedule
 from workflow_core.validation.context import KnownWorkflows, ValidationContext, make_context
 from workflow_core.validation.nodes import check_node_step
 from workflow_core.validation.references import StepChecker
@@ -73,6 +81,12 @@ def validate_with_types(
 
 
 def _check_root(ctx: ValidationContext, f: Findings) -> None:
+    trigger = ctx.draft.root.trigger if ctx.draft.root is not None else None
+    if isinstance(trigger, ScheduleTrigger):
+        try:
+            parse_schedule(trigger)
+        except ScheduleError as error:
+            f.error(PublishCode.INVALID_TRIGGER, ROOT, str(error), None)
     ref = ctx.payload_ref
     if ref is not None and ctx.payload_schema is None:
         hint = did_you_mean(ref, ctx.registry.schemas.refs())
