@@ -50,6 +50,7 @@ async def test_bad_cron_and_zone_are_located_publish_errors(admin: httpx.AsyncCl
     assert [(e["code"], e["stepPath"]) for e in result["errors"]] == [("INVALID_TRIGGER", "root")]
     # The zone is checked first: one error at a time for the trigger, each naming its field.
     assert result["errors"][0]["message"].startswith("trigger.timezone: unknown time zone")
+    assert result["errors"][0]["pointer"] == "/trigger/timezone"
     fixed = await admin.put(
         f"/workflow-definitions/{wf}/draft", json=scheduled(cron="0 25 * * *", timezone="UTC")
     )

@@ -206,6 +206,15 @@ async def test_dst_nights_in_berlin_fire_each_local_tick_once(
     ]
 
 
+async def test_scheduled_payload_fits_its_registered_schema(
+    pool: asyncpg.Pool, ctx: EngineContext, tenant_id: str
+) -> None:
+    doc = scheduled("*/5 * * * *", payloadSchemaRef="payload.ScheduleTick.v1")
+    wf = await publish(pool, tenant_id, doc, T0)
+    await round_at(pool, ctx, T0.replace(minute=5, second=1))
+    assert [r["status"] for r in await runs(pool, tenant_id, wf)] == ["SUCCEEDED"]
+
+
 async def test_a_start_refused_by_the_payload_schema_is_a_failed_tick(
     pool: asyncpg.Pool, ctx: EngineContext, tenant_id: str
 ) -> None:

@@ -149,8 +149,10 @@ def test_bad_cron_or_zone_is_a_located_publish_error(trigger: dict[str, str], me
     report = validate_definition(doc, registry=email_registry())
     assert found(report) == [("error", "INVALID_TRIGGER", "root")]
     assert message in report.errors[0].message
-    with pytest.raises(ScheduleError):
+    with pytest.raises(ScheduleError) as raised:
         parse_schedule(ScheduleTrigger.model_validate({"type": "schedule", **trigger}))
+    assert report.errors[0].pointer == f"/trigger/{raised.value.field}"
+    assert report.errors[0].message.startswith(f"trigger.{raised.value.field}: ")
 
 
 def test_schedule_trigger_shape_errors_name_the_field() -> None:
@@ -168,3 +170,15 @@ def test_valid_schedule_publishes() -> None:
     trigger = {"type": "schedule", "cron": "0 8 * * MON-FRI", "timezone": "Europe/Berlin",
                "catchUp": "all"}  # fmt: skip
     assert validate_definition(definition(trigger=trigger), registry=email_registry()).ok
+
+
+def test_scheduled_payload_schema_is_registered_and_checks_paths() -> None:
+    trigger = {"type": "schedule", "cron": "0 8 * * *"}
+    step = {"id": "a", "type": "transform.assign",
+            "config": {"assign": {"vars.at": {"$expr": "payload.scheduledAtt"}}}}  # fmt: skip
+    doc = definition(step, trigger=trigger, payloadSchemaRef="payload.ScheduleTick.v1")
+    report = validate_definition(doc, registry=email_registry())
+    assert [(e.code, e.step_path) for e in report.errors] == [
+        ("UNKNOWN_PAYLOAD_PATH", "root.steps[0]")
+    ]
+    assert "scheduledAt" in report.errors[0].message  # the did-you-mean names the field

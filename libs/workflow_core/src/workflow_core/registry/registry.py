@@ -8,6 +8,7 @@ from workflow_core.registry.actions import ActionRegistry
 from workflow_core.registry.builtin_nodes import BUILTIN_NODE_TYPES
 from workflow_core.registry.email_payload import EMAIL_PAYLOAD_REF, EMAIL_PAYLOAD_SCHEMA
 from workflow_core.registry.node_types import NodeTypeRegistry
+from workflow_core.registry.schedule_payload import SCHEDULE_PAYLOAD_REF, SCHEDULE_PAYLOAD_SCHEMA
 from workflow_core.registry.schemas import SchemaRegistry
 
 
@@ -31,6 +32,7 @@ def create_registry() -> Registry:
     """A fresh, unfrozen registry holding what the core registers itself."""
     registry = Registry()
     registry.schemas.register(EMAIL_PAYLOAD_REF, EMAIL_PAYLOAD_SCHEMA)
+    registry.schemas.register(SCHEDULE_PAYLOAD_REF, SCHEDULE_PAYLOAD_SCHEMA)
     for spec in BUILTIN_NODE_TYPES:
         registry.node_types.register(spec)
     return registry

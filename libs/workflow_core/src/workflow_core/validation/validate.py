@@ -86,7 +86,8 @@ def _check_root(ctx: ValidationContext, f: Findings) -> None:
         try:
             parse_schedule(trigger)
         except ScheduleError as error:
-            f.error(PublishCode.INVALID_TRIGGER, ROOT, str(error), None)
+            pointer = f"/trigger/{error.field}"
+            f.error(PublishCode.INVALID_TRIGGER, ROOT, str(error), None, pointer)
     ref = ctx.payload_ref
     if ref is not None and ctx.payload_schema is None:
         hint = did_you_mean(ref, ctx.registry.schemas.refs())
