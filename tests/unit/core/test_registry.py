@@ -70,6 +70,7 @@ def test_email_payload_schema_accepts_the_spec_example_and_extra_fields() -> Non
         (compute_node("control.custom"), "reserved"),
         (compute_node("nodots"), "namespace.name"),
         (compute_node(config_schema={"type": "nonsense"}), "invalid JSON Schema"),
+        (compute_node(output_schema={"type": "nonsense"}), "output schema: invalid JSON Schema"),
         (compute_node(handler=None), "needs a handler"),
         (compute_node(kind=NodeKind.BUILTIN), "built in"),
     ],

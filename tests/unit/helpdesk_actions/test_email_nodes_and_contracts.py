@@ -10,7 +10,12 @@ from sluice_engine import ActionCall, ActionHandlers, load_plugins
 from sluice_helpdesk.actions import EMAIL_ACTIONS
 from sluice_helpdesk.actions.convert_html_to_blocks import ACTION as CONVERT
 from sluice_helpdesk.actions.parse_email_reply import ACTION as PARSE
-from sluice_helpdesk.nodes import parse_body, render_comment_blocks
+from sluice_helpdesk.nodes import (
+    PARSE_BODY,
+    RENDER_COMMENT_BLOCKS,
+    parse_body,
+    render_comment_blocks,
+)
 from sluice_helpdesk.workflows import inbound_email_definition
 from workflow_core.json_schema import violations
 from workflow_core.registry import NodeContext, create_registry
@@ -95,6 +100,14 @@ def test_render_blocks_node_uses_html_else_text() -> None:
     assert isinstance(text, list)
     assert html[0]["type"] == "paragraph"  # type: ignore[index]
     assert len(text) == 2
+    # the declared output schema (what the type analysis types saveAs with) holds
+    assert RENDER_COMMENT_BLOCKS.output_schema is not None
+    assert not violations(RENDER_COMMENT_BLOCKS.output_schema, html)
+    assert not violations(RENDER_COMMENT_BLOCKS.output_schema, text)
+
+
+def test_parse_body_declares_the_output_it_gives() -> None:
+    assert PARSE_BODY.output_schema == PARSE.spec.output_schema
 
 
 def test_pure_actions_match_their_output_schemas() -> None:

@@ -172,3 +172,22 @@ def test_unknown_stays_unknown() -> None:
         registry=email_registry(),
     )
     assert report.errors == []
+
+
+def test_comparison_with_a_value_an_enum_never_holds_is_a_mismatch() -> None:
+    states = {
+        "id": "i", "type": "control.if", "condition": expr("meta.state = 'DONE'"),
+        "then": [],
+    }  # fmt: skip
+    confidence = assign("c", vars__x=expr("error.category != 'Oops'"))
+    report = _report(
+        {"id": "s", "type": "state.set", "config": {"state": "STARTED"}}, states, confidence
+    )
+    assert [(e.code.value, e.step_path, e.message) for e in report.errors] == [
+        (
+            "TYPE_MISMATCH",
+            "root.steps[1]",
+            "meta.state = 'DONE': meta.state can only be \"STARTED\" here; it is always false",
+        ),
+        ("UNKNOWN_FIELD", "root.steps[2]", report.errors[1].message),
+    ]

@@ -24,6 +24,7 @@ from workflow_core.typeflow.shapes import (
     array_of,
     closed_object,
     join,
+    join_all,
     of_value,
     open_map,
     scalar,
@@ -35,7 +36,7 @@ NULLABLE_STRING = scalar("string", "null")
 ERROR_SHAPE = closed_object(
     {
         "name": STRING,
-        "category": Shape(scalars=frozenset({"string"})),
+        "category": join_all(of_value(category.value) for category in ErrorCategory),
         "message": STRING,
         "nodePath": NULLABLE_STRING,
         "stepId": NULLABLE_STRING,
@@ -44,7 +45,6 @@ ERROR_SHAPE = closed_object(
     },
     origin="a step error",
 )
-ERROR_CATEGORIES = tuple(category.value for category in ErrorCategory)
 META_SHAPE = closed_object(
     {
         "state": NULLABLE_STRING,
@@ -106,7 +106,3 @@ def join_env(a: Env | None, b: Env | None) -> Env | None:
     if b is None:
         return a
     return Env(*(join(a.root(name), b.root(name)) for name in ROOTS))
-
-
-def literal_shape(value: object) -> Shape:
-    return of_value(value)

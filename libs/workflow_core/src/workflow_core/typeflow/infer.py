@@ -19,6 +19,7 @@ Two more things are collected on the way:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +29,6 @@ from workflow_core.typeflow.shapes import (
     ANY,
     BOOLEAN,
     INTEGER,
-    NULL,
     NUMBER,
     STRING,
     Shape,
@@ -37,11 +37,14 @@ from workflow_core.typeflow.shapes import (
     describe,
     join,
     join_all,
+    literal_values,
+    of_value,
     open_map,
     without_null,
 )
 
 Path = tuple[str, ...]
+_LITERALS = ("string", "number", "value")
 _COMPARISONS = frozenset({"=", "!=", "<", "<=", ">", ">="})
 _ARITHMETIC = frozenset({"+", "-", "*", "/", "%"})
 _TESTS = frozenset({"not", "exists", "boolean"})
@@ -107,11 +110,19 @@ class Comparison:
     right: str
     left_shape: Shape
     right_shape: Shape
+    by_values: bool = False  # same kinds, but no value in common (an enum, literals)
+    right_literal: bool = False
 
     def message(self) -> str:
         verdict = "is always false" if self.operator == "=" else "is always true"
         if self.operator not in ("=", "!="):
             verdict = "fails when the expression runs"
+        if self.by_values:
+            others = "" if self.right_literal else f", {self.right} {_listed(self.right_shape)}"
+            return (
+                f"{self.left} {self.operator} {self.right}: {self.left} can only be "
+                f"{_listed(self.left_shape)} here{others}; it {verdict}"
+            )
         return (
             f"{self.left} {self.operator} {self.right} compares "
             f"{describe(self.left_shape)} with {describe(self.right_shape)}; it {verdict}"
@@ -140,12 +151,8 @@ class _Infer:
         kind = getattr(node, "type", None)
         if kind == "path":
             return self._path(node, guarded)
-        if kind == "string":
-            return STRING
-        if kind == "number":
-            return INTEGER if isinstance(node.value, int) else NUMBER
-        if kind == "value":
-            return NULL if node.value is None else BOOLEAN
+        if kind in ("string", "number", "value"):
+            return of_value(node.value)
         if kind == "binary":
             return self._binary(node, guarded)
         if kind == "condition":
@@ -202,6 +209,20 @@ class _Infer:
         if a and b and not a & b:
             self.found.comparisons.append(
                 Comparison(operator, _label(node.lhs), _label(node.rhs), left, right)
+            )
+            return
+        mine, theirs = _non_null_values(left), _non_null_values(right)
+        if operator in ("=", "!=") and mine and theirs and not set(mine) & set(theirs):
+            self.found.comparisons.append(
+                Comparison(
+                    operator,
+                    _label(node.lhs),
+                    _label(node.rhs),
+                    left,
+                    right,
+                    by_values=True,
+                    right_literal=getattr(node.rhs, "type", None) in _LITERALS,
+                )
             )
 
     def _function(self, node: Any, guarded: bool) -> Shape:
@@ -260,6 +281,16 @@ def _decorated(step: Any) -> bool:
         getattr(step, attr, None)
         for attr in ("stages", "predicate", "group", "focus", "index", "keep_array", "tuple")
     )
+
+
+def _non_null_values(shape: Shape) -> list[str]:
+    values = literal_values(shape)
+    return [json.dumps(v) for v in values if v is not None] if values is not None else []
+
+
+def _listed(shape: Shape) -> str:
+    values = [json.dumps(v) for v in literal_values(shape) or []]
+    return values[0] if len(values) == 1 else f"one of {', '.join(values)}"
 
 
 def _comparable_kinds(shape: Shape) -> frozenset[str]:

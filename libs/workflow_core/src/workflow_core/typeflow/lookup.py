@@ -25,6 +25,7 @@ from workflow_core.typeflow.shapes import (
     array_of,
     join,
     join_all,
+    without_null,
 )
 
 # Nested arrays deeper than this are not followed (the value becomes unknown).
@@ -173,7 +174,7 @@ def write(
     if shape.obj is None and shape.items is None:
         if shape.scalars - {"null"}:
             raise WriteIntoScalarError(depth, shape)
-        shape = replace(shape, obj=ObjShape(), scalars=frozenset())
+        shape = replace(shape, obj=ObjShape(), scalars=frozenset(), values=None)
     result = shape
     if shape.obj is not None:
         result = replace(result, obj=_write_field(shape.obj, head, rest, value, writer, depth))
@@ -191,7 +192,7 @@ def _write_field(
         return obj.with_field(name, Field(value, Presence.ALWAYS, (writer,)))
     inner = current.shape if current is not None else _absent(obj, name)
     if "null" in inner.scalars and inner.obj is None and inner.items is None:
-        inner = replace(inner, scalars=inner.scalars - {"null"}, obj=ObjShape())
+        inner = replace(inner, scalars=inner.scalars - {"null"}, obj=ObjShape(), values=None)
     written = write(inner, rest, value, writer, depth + 1)
     writers = tuple(sorted({*(current.writers if current else ()), writer}))
     return obj.with_field(name, Field(written, Presence.ALWAYS, writers))
@@ -212,15 +213,6 @@ def present(shape: Shape, names: Sequence[str]) -> Shape:
     found = shape.obj.get(names[0])
     if found is None:
         return shape
-    inner = present(found.shape, names[1:]) if len(names) > 1 else _without_null(found.shape)
+    inner = present(found.shape, names[1:]) if len(names) > 1 else without_null(found.shape)
     narrowed = Field(inner, Presence.ALWAYS, found.writers)
     return replace(shape, obj=shape.obj.with_field(names[0], narrowed))
-
-
-def _without_null(shape: Shape) -> Shape:
-    if shape.unknown or "null" not in shape.scalars or shape == NULL_ONLY:
-        return shape
-    return replace(shape, scalars=shape.scalars - {"null"})
-
-
-NULL_ONLY = Shape(scalars=frozenset({"null"}))

@@ -11,6 +11,7 @@ there, optional in a schema, or written on some paths only (the flow-made
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
@@ -72,6 +73,9 @@ class Shape:
     scalars: frozenset[str] = frozenset()
     items: Shape | None = None  # set when the value may be an array
     obj: ObjShape | None = None  # set when the value may be an object
+    # The only values a purely scalar shape can take, as JSON texts (an enum, a
+    # literal written); None: any value of its kinds.
+    values: frozenset[str] | None = None
     origin: str | None = field(default=None, compare=False)  # for messages
 
     @property
@@ -119,21 +123,26 @@ def open_map(values: Shape = ANY) -> Shape:
 
 def of_value(value: Any) -> Shape:
     """The shape of a literal JSON value."""
-    if value is None:
-        return NULL
-    if isinstance(value, bool):
-        return BOOLEAN
-    if isinstance(value, int):
-        return INTEGER
-    if isinstance(value, float):
-        return NUMBER
-    if isinstance(value, str):
-        return STRING
+    kind = _scalar_kind(value)
+    if kind is not None:
+        return Shape(scalars=frozenset({kind}), values=frozenset({json.dumps(value)}))
     if isinstance(value, list):
         return array_of(join_all(of_value(item) for item in value))
     if isinstance(value, dict):
         return closed_object({str(k): of_value(v) for k, v in value.items()})
     return ANY
+
+
+def _scalar_kind(value: Any) -> str | None:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    return "string" if isinstance(value, str) else None
 
 
 def join(a: Shape, b: Shape, missing: Presence = Presence.SOME_PATHS) -> Shape:
@@ -149,7 +158,12 @@ def join(a: Shape, b: Shape, missing: Presence = Presence.SOME_PATHS) -> Shape:
     items = _join_optional(a.items, b.items, missing)
     obj = join_objects(a.obj, b.obj, missing) if a.obj and b.obj else (a.obj or b.obj)
     origin = a.origin if a.origin == b.origin else (a.origin or b.origin)
-    return Shape(scalars=a.scalars | b.scalars, items=items, obj=obj, origin=origin)
+    values = None
+    if a.is_never or b.is_never:
+        values = a.values if b.is_never else b.values
+    elif a.values is not None and b.values is not None:
+        values = a.values | b.values
+    return Shape(scalars=a.scalars | b.scalars, items=items, obj=obj, values=values, origin=origin)
 
 
 def join_all(shapes: Iterable[Shape], missing: Presence = Presence.SOME_PATHS) -> Shape:
@@ -196,9 +210,20 @@ def join_objects(a: ObjShape, b: ObjShape, missing: Presence = Presence.SOME_PAT
 
 
 def without_null(shape: Shape) -> Shape:
-    if shape.unknown or "null" not in shape.scalars:
+    """``shape`` minus null (unchanged when null is all it can be)."""
+    if shape.unknown or "null" not in shape.scalars or shape.scalars == {"null"}:
+        if shape.scalars == {"null"} and (shape.items is not None or shape.obj is not None):
+            return replace(shape, scalars=frozenset(), values=None)
         return shape
-    return replace(shape, scalars=shape.scalars - {"null"})
+    values = shape.values - {"null"} if shape.values is not None else None
+    return replace(shape, scalars=shape.scalars - {"null"}, values=values)
+
+
+def literal_values(shape: Shape) -> list[Any] | None:
+    """The values a purely scalar shape can only take, or None."""
+    if shape.values is None or shape.items is not None or shape.obj is not None:
+        return None
+    return [json.loads(text) for text in sorted(shape.values)]
 
 
 def describe(shape: Shape) -> str:

@@ -11,7 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from workflow_core.typeflow.envelope import Env
-from workflow_core.typeflow.shapes import SCALARS, Field, ObjShape, Presence, Shape
+from workflow_core.typeflow.shapes import (
+    SCALARS,
+    Field,
+    ObjShape,
+    Presence,
+    Shape,
+    literal_values,
+)
 
 PRESENCE_KEY = "x-presence"
 WRITERS_KEY = "x-writtenBy"
@@ -33,6 +40,9 @@ def to_schema(shape: Shape) -> dict[str, Any]:
         kinds.append("object")
         schema.update(_object(shape.obj))
     schema = {"type": kinds[0] if len(kinds) == 1 else kinds, **schema}
+    values = literal_values(shape)
+    if values is not None:
+        schema["enum"] = values
     if shape.origin and shape.origin not in ("vars", "meta", "the expression context"):
         schema["description"] = shape.origin
     return schema

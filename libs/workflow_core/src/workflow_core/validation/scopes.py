@@ -252,7 +252,10 @@ class _Walker:
     ) -> Iterator[Write]:
         kind = raw.get("type")
         if kind == "state.set":
-            yield Write("meta.state", STRING, "/config/state")
+            state = config.get("state")
+            yield Write(
+                "meta.state", of_value(state) if isinstance(state, str) else STRING, "/config/state"
+            )
             return
         if kind in ("transform.assign", "event.wait"):
             event = kind == "event.wait"
