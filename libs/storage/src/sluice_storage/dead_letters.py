@@ -35,7 +35,7 @@ class DeadLetterRecord:
     requeued_at: datetime | None
 
 
-def _letter(row: asyncpg.Record) -> DeadLetterRecord:
+def letter_from_row(row: asyncpg.Record) -> DeadLetterRecord:
     return DeadLetterRecord(**dict(row))
 
 
@@ -87,7 +87,7 @@ class DeadLetterRepository(TenantScoped):
             self.tenant_id,
             letter_id,
         )
-        return _letter(row) if row else None
+        return letter_from_row(row) if row else None
 
     async def list_letters(
         self, *, cursor: str | None = None, limit: int | None = None
@@ -95,7 +95,7 @@ class DeadLetterRepository(TenantScoped):
         sql = f"SELECT {LETTER_COLUMNS} FROM dead_letters WHERE tenant_id = $1"
         return await fetch_page(
             self.conn, NEWEST_FIRST, sql, [self.tenant_id], cursor=cursor, limit=limit,
-            to_item=_letter,
+            to_item=letter_from_row,
         )  # fmt: skip
 
     async def mark_requeued(self, letter_id: uuid.UUID, now: datetime) -> bool:

@@ -8,28 +8,10 @@ reason on stderr (a failed migration is rolled back; its version stays unapplied
 from __future__ import annotations
 
 import asyncio
-import sys
-from typing import NoReturn
 
 import click
 
-DATABASE_URL_HELP = "PostgreSQL DSN [default: WF_DATABASE_URL or the `sluice dev` stack]."
-
-
-def _database_url(given: str | None) -> str:
-    from sluice_config import load_settings
-
-    url = given or load_settings().database_url
-    if not url:
-        _fail(
-            "no database configured: pass --database-url, set WF_DATABASE_URL or run `sluice dev`"
-        )
-    return url
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"sluice db: error: {message}", err=True)
-    sys.exit(1)
+from sluice_cli.shell import DATABASE_URL_HELP, fail, resolve_database_url
 
 
 @click.group("db")
@@ -44,13 +26,13 @@ def upgrade(database_url: str | None) -> None:
     from sluice_storage import StorageError
     from sluice_storage.migrations import upgrade as run_upgrade
 
-    url = _database_url(database_url)
+    url = resolve_database_url("db", database_url)
     try:
         applied = asyncio.run(run_upgrade(url, progress=lambda line: click.echo(line)))
     except (StorageError, OSError) as exc:
-        _fail(str(exc))
+        fail("db", str(exc))
     except Exception as exc:  # asyncpg's errors (auth, unknown database) share no base with OSError
-        _fail(f"{type(exc).__name__}: {exc}")
+        fail("db", f"{type(exc).__name__}: {exc}")
     versions = ", ".join(m.label for m in applied) or "none (already up to date)"
     click.echo(f"applied: {versions}")
 
@@ -62,13 +44,13 @@ def status(database_url: str | None) -> None:
     from sluice_storage import StorageError
     from sluice_storage.migrations import status as read_status
 
-    url = _database_url(database_url)
+    url = resolve_database_url("db", database_url)
     try:
         rows = asyncio.run(read_status(url))
     except (StorageError, OSError) as exc:
-        _fail(str(exc))
+        fail("db", str(exc))
     except Exception as exc:  # see upgrade
-        _fail(f"{type(exc).__name__}: {exc}")
+        fail("db", f"{type(exc).__name__}: {exc}")
     for row in rows:
         when = row.applied_at.isoformat(timespec="seconds") if row.applied_at else "-"
         click.echo(f"{row.version:04d}  {row.name:<24} {row.state:<18} {when}")

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sys
 from datetime import UTC, datetime, timedelta
-from typing import NoReturn
 
 import click
+
+from sluice_cli.shell import AUDIT_ACTOR, fail, resolve_database_url
 
 ROLES = ("workflow.view", "workflow.manage", "workflow.publish", "workflow.admin")
 _DURATION = re.compile(r"^(?P<n>\d+)(?P<unit>[smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-AUDIT_SUBJECT = "cli"
 
 
 def parse_expiry(text: str, now: datetime) -> datetime:
@@ -38,26 +37,6 @@ def parse_expiry(text: str, now: datetime) -> datetime:
     return moment
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)  # noqa: TID251 - the CLI is the shell: time is read here
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"sluice tokens: error: {message}", err=True)
-    sys.exit(1)
-
-
-def _database_url(given: str | None) -> str:
-    from sluice_config import load_settings
-
-    url = given or load_settings().database_url
-    if not url:
-        _fail(
-            "no database configured: pass --database-url, set WF_DATABASE_URL or run `sluice dev`"
-        )
-    return url
-
-
 async def _create(
     url: str, tenant: str, role: str, subject: str, expires: datetime | None, now: datetime
 ) -> str:
@@ -70,7 +49,7 @@ async def _create(
                 subject=subject, role=role, now=now, expires_at=expires
             )
             await AuditRepository(conn, tenant).append(
-                at=now, subject=AUDIT_SUBJECT, action="token.create",
+                at=now, subject=AUDIT_ACTOR, action="token.create",
                 target=str(issued.record.token_id), details={"role": role, "subject": subject},
             )  # fmt: skip
         return issued.token
@@ -91,7 +70,7 @@ async def _revoke(url: str, token_or_id: str, now: datetime) -> tuple[str, str] 
             tenant, token_id = owner
             if await TokenRepository(conn, tenant).revoke(token_id, now):
                 await AuditRepository(conn, tenant).append(
-                    at=now, subject=AUDIT_SUBJECT, action="token.revoke", target=str(token_id)
+                    at=now, subject=AUDIT_ACTOR, action="token.revoke", target=str(token_id)
                 )
         return tenant, str(token_id)
     finally:
@@ -113,15 +92,16 @@ def create(
     tenant: str, role: str, subject: str, expires: str | None, database_url: str | None
 ) -> None:
     """Create a token; stdout is the token and nothing else."""
+    from sluice_config.clock import utc_now
     from sluice_storage import StorageError
 
-    now = _now()
+    now = utc_now()
     expires_at = parse_expiry(expires, now) if expires else None
     try:
-        token = asyncio.run(_create(_database_url(database_url), tenant, role, subject,
-                                    expires_at, now))  # fmt: skip
+        url = resolve_database_url("tokens", database_url)
+        token = asyncio.run(_create(url, tenant, role, subject, expires_at, now))
     except (StorageError, OSError) as exc:
-        _fail(str(exc))
+        fail("tokens", str(exc))
     click.echo(token)
 
 
@@ -130,7 +110,11 @@ def create(
 @click.option("--database-url", default=None, help="PostgreSQL DSN [default: WF_DATABASE_URL]")
 def revoke(token_or_id: str, database_url: str | None) -> None:
     """Revoke a token, given as the token itself or its id."""
-    found = asyncio.run(_revoke(_database_url(database_url), token_or_id, _now()))
+    from sluice_config.clock import utc_now
+
+    found = asyncio.run(
+        _revoke(resolve_database_url("tokens", database_url), token_or_id, utc_now())
+    )
     if found is None:
-        _fail("no such token")
+        fail("tokens", "no such token")
     click.echo(f"revoked token {found[1]} of tenant {found[0]}", err=True)
