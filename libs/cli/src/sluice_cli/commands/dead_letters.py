@@ -92,10 +92,10 @@ def show(letter_id: str, database_url: str | None) -> None:
     if found is None:
         fail(COMMAND, f"no dead letter {letter_id}")
     value = found.value or b""
-    shown = value[:SHOWN_BYTES].decode("utf-8", "backslashreplace")
+    shown = printable(value[:SHOWN_BYTES])
     more = f"\n... {len(value) - SHOWN_BYTES} more bytes" if len(value) > SHOWN_BYTES else ""
     click.echo(json.dumps({**_summary(found), "headers": found.headers}, indent=2))
-    click.echo(f"key: {(found.key or b'').decode('utf-8', 'backslashreplace')!r}")
+    click.echo(f"key: {printable(found.key or b'')}")
     click.echo(f"value ({len(value)} bytes):\n{shown}{more}")
 
 
@@ -181,6 +181,17 @@ async def _audit(
             at=utc_now(), subject=AUDIT_ACTOR, action=action, target=str(letter_id), reason=reason,
             details={"topic": topic},
         )  # fmt: skip
+
+
+def printable(raw: bytes) -> str:
+    """Text for a terminal: invalid UTF-8 and control characters (NUL, ESC...) escaped."""
+    text = raw.decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() or c in "\n\t" else _escaped(c) for c in text)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def _summary(letter: Any) -> dict[str, Any]:
