@@ -21,6 +21,7 @@ from sluice_storage.dead_letters import (
     letter_from_row,
 )
 from sluice_storage.pagination import Page, fetch_page
+from sluice_storage.pool import rows_affected
 
 
 async def list_any_tenant(
@@ -43,7 +44,8 @@ async def find_letter(conn: asyncpg.Connection, letter_id: uuid.UUID) -> DeadLet
 
 
 async def discard_letter(conn: asyncpg.Connection, letter_id: uuid.UUID) -> bool:
-    return await conn.execute("DELETE FROM dead_letters WHERE id = $1", letter_id) != "DELETE 0"
+    status: str = await conn.execute("DELETE FROM dead_letters WHERE id = $1", letter_id)
+    return rows_affected(status) > 0
 
 
 async def stamp_requeued(conn: asyncpg.Connection, letter_id: uuid.UUID, now: datetime) -> None:

@@ -90,7 +90,7 @@ class RetentionRepository(TenantScoped):
             "DELETE FROM retention_policies WHERE tenant_id = $1 AND scope = $2",
             self.tenant_id, scope,
         )  # fmt: skip
-        return result != "DELETE 0"
+        return rows_affected(result) > 0
 
     async def hold(self, run_id: uuid.UUID) -> LegalHold | None:
         row = await self.conn.fetchrow(
@@ -117,7 +117,7 @@ class RetentionRepository(TenantScoped):
         result: str = await self.conn.execute(
             "DELETE FROM legal_holds WHERE tenant_id = $1 AND run_id = $2", self.tenant_id, run_id
         )
-        return result != "DELETE 0"
+        return rows_affected(result) > 0
 
     async def purge_runs(self, now: datetime, default_days: int, batch: int) -> dict[str, int]:
         """One batch of expired final runs deleted with their history: runs per workflow."""
