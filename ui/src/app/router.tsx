@@ -1,0 +1,30 @@
+import { createBrowserRouter, Navigate } from "react-router";
+import { SignInPage } from "@/features/auth";
+import { DefinitionsPage } from "@/features/definitions";
+import { DesignerPage } from "@/features/designer";
+import { AppShell } from "./AppShell";
+import { NotFound } from "./NotFound";
+import { RequireAuth } from "./RequireAuth";
+
+/** Client routes under /ui/ (the API answers index.html for any of them). */
+export function createRouter() {
+  return createBrowserRouter(
+    [
+      { path: "/signin", element: <SignInPage /> },
+      {
+        element: (
+          <RequireAuth>
+            <AppShell />
+          </RequireAuth>
+        ),
+        children: [
+          { index: true, element: <Navigate to="/definitions" replace /> },
+          { path: "/definitions", element: <DefinitionsPage /> },
+          { path: "/definitions/:id", element: <DesignerPage /> },
+          { path: "*", element: <NotFound /> },
+        ],
+      },
+    ],
+    { basename: "/ui" },
+  );
+}

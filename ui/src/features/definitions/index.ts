@@ -1,0 +1,1 @@
+export { DefinitionsPage } from "./DefinitionsPage";
