@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -76,3 +77,22 @@ async def test_no_schedule_is_404_and_a_later_version_without_one_removes_it(
     await admin.put(f"/workflow-definitions/{wf}/draft", json=plain)
     assert (await admin.post(f"/workflow-definitions/{wf}/draft/publish")).json()["ok"]
     assert (await admin.get(f"/workflow-schedules/{wf}")).status_code == 404
+
+
+async def test_webhook_secret_is_shown_to_admins_only(
+    admin: httpx.AsyncClient, client_factory: Any, token_factory: Any
+) -> None:
+    doc = {"name": "hook", "trigger": {"type": "webhook"}, "steps": []}
+    wf = await publish(admin, doc)
+    shown = await admin.get(f"/workflow-webhooks/{wf}")
+    assert shown.status_code == 200, shown.text
+    body = shown.json()
+    assert body["path"] == f"/hooks/{body['hookId']}"
+    assert body["secret"].startswith("whsec_")
+    assert (body["signatureHeader"], body["deliveryHeader"]) == (
+        "Sluice-Signature",
+        "Sluice-Delivery",
+    )
+    publisher = client_factory(await token_factory("workflow.publish"))
+    assert (await publisher.get(f"/workflow-webhooks/{wf}")).status_code == 403
+    assert (await admin.get(f"/workflow-webhooks/{uuid.uuid4()}")).status_code == 404

@@ -182,3 +182,14 @@ def test_scheduled_payload_schema_is_registered_and_checks_paths() -> None:
         ("UNKNOWN_PAYLOAD_PATH", "root.steps[0]")
     ]
     assert "scheduledAt" in report.errors[0].message  # the did-you-mean names the field
+
+
+def test_webhook_trigger_schema_must_be_a_json_schema() -> None:
+    bad = definition(trigger={"type": "webhook", "schema": {"type": "objekt"}})
+    report = validate_definition(bad, registry=email_registry())
+    assert [(e.code, e.step_path, e.pointer) for e in report.errors] == [
+        ("INVALID_TRIGGER", "root", "/trigger/schema")
+    ]
+    assert report.errors[0].message.startswith("trigger.schema: ")
+    good = definition(trigger={"type": "webhook", "schema": {"type": "object"}})
+    assert validate_definition(good, registry=email_registry()).errors == []

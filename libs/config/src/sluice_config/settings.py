@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     # Inbound mail: 25 MiB = 26214400 bytes, the usual MTA message limit (Postfix and
     # Exchange Online defaults are 10-35 MB); bigger mail is refused (SMTP 552, HTTP 413).
     max_email_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    # Webhook deliveries (POST /hooks/{hookId}): 1 MiB = 1048576 bytes, a JSON event;
+    # GitHub caps its payloads at 25 MB but sends far less, Stripe events are a few KB.
+    max_webhook_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # A signature's timestamp may be this far from our clock: 300 s, Stripe's default
+    # tolerance (clock skew plus a sender's retry latency); older is refused as stale.
+    webhook_tolerance_s: int = Field(default=300, ge=1)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
 

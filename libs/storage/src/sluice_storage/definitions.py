@@ -13,6 +13,7 @@ from sluice_storage.errors import StorageError
 from sluice_storage.pagination import Keyset, Page, fetch_page
 from sluice_storage.schedules import ScheduleRepository
 from sluice_storage.tenancy import TenantScoped
+from sluice_storage.webhooks import WebhookRepository, has_webhook, webhook_event_name
 
 DEF_COLUMNS = """tenant_id, workflow_id, name, draft, latest_version, latest_trigger_event,
     created_at, updated_at"""
@@ -118,7 +119,8 @@ class DefinitionRepository(TenantScoped):
     ) -> DefinitionVersionRecord:
         """Store the next version number; the definition row lock serialises publishers.
 
-        A schedule trigger's row follows the new version (``schedules``).
+        A schedule trigger's row follows the new version (``schedules``), as does a
+        webhook's (``webhooks``; its deliveries become ``webhook:<workflow id>`` events).
         """
         current = await self.get(workflow_id, lock=True)
         if current is None:
@@ -128,6 +130,8 @@ class DefinitionRepository(TenantScoped):
             )
         version = (current.latest_version or 0) + 1
         trigger = trigger_event_of(definition)
+        if has_webhook(definition):
+            trigger = webhook_event_name(workflow_id)
         row = await self.conn.fetchrow(
             f"""INSERT INTO workflow_definition_versions (tenant_id, workflow_id, version, name,
                   definition, payload_schema, trigger_event, published_at, published_by)
@@ -146,6 +150,7 @@ class DefinitionRepository(TenantScoped):
         await ScheduleRepository(self.conn, self.tenant_id).sync(
             workflow_id, version, definition, now
         )
+        await WebhookRepository(self.conn, self.tenant_id).sync(workflow_id, definition, now)
         return _version(row)
 
     async def get_version(

@@ -32,6 +32,7 @@ from sluice_api.routes import (
     runs,
     schedules,
     type_analysis,
+    webhooks,
 )
 from sluice_api.routes import registry as registry_routes
 from sluice_api.routes.helpdesk_all import HELPDESK_ROUTERS
@@ -41,7 +42,7 @@ ROUTERS = (
     definitions.router, runs.router, run_history.router, run_controls.router,
     registry_routes.router, expressions.router, type_analysis.router, events.router,
     human_tasks.router, dead_letters.router, audit.router, retention.router, auth.router,
-    health.router, schedules.router,
+    health.router, schedules.router, webhooks.router,
 )  # fmt: skip
 DESCRIPTION = """Definitions, runs, events, human tasks and dead letters of one tenant.
 

@@ -18,12 +18,12 @@ from sluice_http import refuse_non_finite_numbers
 from sluice_messaging.topics import Topics
 from sluice_storage import create_pool
 
-from sluice_ingest import emails, events_route, health
+from sluice_ingest import emails, events_route, health, hooks
 from sluice_ingest.context import IngestContext
 from sluice_ingest.metrics import IngestMetrics
 from sluice_ingest.problems import install_problem_handlers
 
-ROUTERS = (emails.router, events_route.router, health.router)
+ROUTERS = (emails.router, events_route.router, hooks.router, health.router)
 
 
 def build_context(settings: Settings, clock: Clock = utc_now) -> IngestContext:

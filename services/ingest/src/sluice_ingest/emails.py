@@ -76,16 +76,18 @@ def refusal(refused: IntakeError) -> JSONResponse:
     return problem(refused.http_status, refused.code, refused.message, errors)
 
 
-async def read_capped(request: Request, max_bytes: int) -> bytes:
+async def read_capped(
+    request: Request, max_bytes: int, too_large: type[Exception] = EmailTooLargeError
+) -> bytes:
     """The body, refused as soon as it passes ``max_bytes`` (never buffered beyond it)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
-        raise EmailTooLargeError(f"the message is {declared} bytes, over the limit of {max_bytes}")
+        raise too_large(f"the message is {declared} bytes, over the limit of {max_bytes}")
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > max_bytes:
-            raise EmailTooLargeError(f"the message is over the limit of {max_bytes} bytes")
+            raise too_large(f"the message is over the limit of {max_bytes} bytes")
     return bytes(body)
 
 

@@ -31,7 +31,13 @@ from workflow_core.definitions.steps import (
     Step,
     TryCatchStep,
 )
-from workflow_core.definitions.triggers import CatchUp, EventTrigger, ScheduleTrigger, Trigger
+from workflow_core.definitions.triggers import (
+    CatchUp,
+    EventTrigger,
+    ScheduleTrigger,
+    Trigger,
+    WebhookTrigger,
+)
 
 __all__ = [
     "CALL_WORKFLOW",
@@ -60,6 +66,7 @@ __all__ = [
     "Step",
     "Trigger",
     "TryCatchStep",
+    "WebhookTrigger",
     "WireModel",
     "branches",
     "child_path",

@@ -3,6 +3,7 @@
 - ``event``: a run per stored event of that name (SPEC section 8).
 - ``schedule``: a run per tick of a cron expression in a time zone; missed
   ticks after downtime follow ``catchUp`` (``workflow_core.schedules``).
+- ``webhook``: a run per signed HTTP delivery (ingest's ``POST /hooks/{hookId}``).
 
 The cron expression and the time zone are checked at publish
 (``INVALID_TRIGGER``, located at ``root``), not here, so a draft with a typo
@@ -11,7 +12,7 @@ still loads and reports every problem at once.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -39,4 +40,16 @@ class ScheduleTrigger(WireModel):
     catch_up: CatchUp = "latest"
 
 
-Trigger = Annotated[EventTrigger | ScheduleTrigger, Field(discriminator="type")]
+class WebhookTrigger(WireModel):
+    """``{"type": "webhook", "schema": {...}}``: a run per signed delivery to
+    ``POST /hooks/{hookId}`` on ingest (hook id and secret made at first publish).
+
+    ``schema`` (optional, a JSON Schema) checks each delivery's JSON body before
+    anything is stored; without it the definition's ``payloadSchemaRef`` does.
+    """
+
+    type: Literal["webhook"]
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+
+
+Trigger = Annotated[EventTrigger | ScheduleTrigger | WebhookTrigger, Field(discriminator="type")]

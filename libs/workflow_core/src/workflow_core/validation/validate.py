@@ -12,9 +12,11 @@ from workflow_core.definitions import (
     ForEachStep,
     NodeStep,
     ScheduleTrigger,
+    WebhookTrigger,
     step_pointer,
 )
 from workflow_core.errors import PublishCode
+from workflow_core.json_schema import schema_problem
 from workflow_core.registry import Registry
 from workflow_core.schedules import ScheduleError, parse_schedule
 from workflow_core.validation.context import KnownWorkflows, ValidationContext, make_context
@@ -88,6 +90,11 @@ def _check_root(ctx: ValidationContext, f: Findings) -> None:
         except ScheduleError as error:
             pointer = f"/trigger/{error.field}"
             f.error(PublishCode.INVALID_TRIGGER, ROOT, str(error), None, pointer)
+    if isinstance(trigger, WebhookTrigger) and trigger.schema_ is not None:
+        problem = schema_problem(trigger.schema_)
+        if problem:
+            message = f"trigger.schema: {problem}"
+            f.error(PublishCode.INVALID_TRIGGER, ROOT, message, None, "/trigger/schema")
     ref = ctx.payload_ref
     if ref is not None and ctx.payload_schema is None:
         hint = did_you_mean(ref, ctx.registry.schemas.refs())
