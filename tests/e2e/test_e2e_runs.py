@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from e2e_support.helpers import engine_for, prepare, publish, run_row, start, wait_status
 from e2e_support.services import Services, wait_for
+from sluice_ingest.signatures import sign
 from sluice_messaging.topics import Topics
 from sluice_storage import DefinitionRepository, transaction
+from sluice_storage.webhooks import WebhookRepository
 
 pytestmark = pytest.mark.integration
 
@@ -25,6 +29,7 @@ async def running(services_factory: Services, e2e_pool: asyncpg.Pool) -> AsyncIt
     await prepare(e2e_pool)
     await services_factory.start("interpreter")
     await services_factory.start("scheduler")
+    await services_factory.start("ingest")  # webhook deliveries
     yield services_factory
     services_factory.stop_all()
 
@@ -249,3 +254,43 @@ async def test_schedule_trigger_is_fired_by_the_running_scheduler(
     # the last 60 s, and any while the test waits, are on time and fire as well).
     assert [t["outcome"] for t in ticks] == ["STARTED"] * len(ticks)
     assert [t["late"] for t in ticks].count(True) == 1
+
+
+async def test_signed_webhook_delivery_starts_one_run_through_ingest(
+    running: Services, e2e_pool: asyncpg.Pool
+) -> None:
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    schema = {"type": "object", "required": ["alert"], "properties": {"alert": {"type": "string"}}}
+    doc = {"name": "alert", "trigger": {"type": "webhook", "schema": schema}, "steps": [
+        {"id": "s", "type": "transform.assign",
+         "config": {"assign": {"vars.alert": {"$expr": "payload.alert"}}}}]}  # fmt: skip
+    workflow_id = await publish(e2e_pool, tenant, doc)
+    async with e2e_pool.acquire() as conn:
+        hook = await WebhookRepository(conn, tenant).get(uuid.UUID(workflow_id))
+    assert hook is not None
+    body = json.dumps({"alert": "disk full"}).encode()
+    url = f"http://127.0.0.1:{running.ports['ingest']}/hooks/{hook.hook_id}"
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        for _ in range(2):  # the sender retries: one run all the same
+            headers = {
+                "Sluice-Signature": sign(hook.secret, int(time.time()), body),
+                "Sluice-Delivery": "delivery-1",
+                "Content-Type": "application/json",
+            }
+            response = await client.post(url, content=body, headers=headers)
+            assert response.status_code == 202, response.text
+
+    async def finished() -> list[asyncpg.Record]:
+        async with e2e_pool.acquire() as conn:
+            rows = await conn.fetch(
+                """SELECT status, run_state FROM workflow_runs
+                   WHERE tenant_id = $1 AND status = 'SUCCEEDED'""",
+                tenant,
+            )
+        return list(rows)
+
+    runs = await wait_for(finished, 30.0, "the webhook's run", running)
+    await asyncio.sleep(1.0)  # a second run, were there one, would have started by now
+    runs = await finished()
+    assert len(runs) == 1
+    assert runs[0]["run_state"]["envelope"]["vars"] == {"alert": "disk full"}
