@@ -725,6 +725,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/workflow-webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A webhook trigger's hook id and signing secret (admin) */
+        get: operations["get_webhook_workflow_webhooks__id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/clients": {
         parameters: {
             query?: never;
@@ -2233,6 +2250,36 @@ export interface components {
             createdAt: string;
             /** Resolvedat */
             resolvedAt?: string | null;
+        };
+        /** WebhookPublic */
+        WebhookPublic: {
+            /**
+             * Workflowid
+             * Format: uuid
+             */
+            workflowId: string;
+            /** Hookid */
+            hookId: string;
+            /**
+             * Path
+             * @description POST here on ingest (port 8001 locally)
+             */
+            path: string;
+            /**
+             * Secret
+             * @description the HMAC-SHA256 key; sign t.<body> with it
+             */
+            secret: string;
+            /**
+             * Signatureheader
+             * @description t=<unix seconds>,v1=<hex hmac>
+             */
+            signatureHeader: string;
+            /**
+             * Deliveryheader
+             * @description a unique id per delivery (idempotency)
+             */
+            deliveryHeader: string;
         };
         /** WhoAmI */
         WhoAmI: {
@@ -4051,6 +4098,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SchedulePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_webhook_workflow_webhooks__id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPublic"];
                 };
             };
             /** @description Validation Error */
