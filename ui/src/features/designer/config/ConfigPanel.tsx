@@ -54,7 +54,7 @@ export function ConfigPanel({
   const mine = issues.filter((i) => i.stepPath === path);
   const messagesFor = (field: string) => messagesForField(mine, field);
   const node = nodes.find((n) => n.type === step.type);
-  const general = mine.filter((i) => issueField(i.message) === null);
+  const general = mine.filter((i) => issueField(i) === null);
   return (
     <section className="config" aria-label={`Settings of ${step.id}`}>
       <header className="config-header">

@@ -32,7 +32,10 @@ export const Palette = forwardRef<HTMLInputElement, { items: PaletteItem[]; targ
               <ul>
                 {list.map((item) => (
                   <li key={item.key}>
-                    <button type="button" className="palette-item" onClick={() => onPick(item)} disabled={Boolean(disabledReason)} aria-label={`Add ${item.label}`} aria-describedby={`desc-${item.key}`}>
+                    <button type="button" className="palette-item" onClick={() => {
+                        setQuery("");
+                        onPick(item);
+                      }} disabled={Boolean(disabledReason)} aria-label={`Add ${item.label}`} aria-describedby={`desc-${item.key}`}>
                       <span className="palette-label">{item.label}</span>
                       <span className="palette-desc" id={`desc-${item.key}`}>
                         {item.description}

@@ -18,7 +18,7 @@ export function PublishPanel({ issues, ok, version, onLocate, onClose }: { issue
       {issues.length ? (
         <ul className="issue-list">
           {issues.map((issue, i) => {
-            const field = issueField(issue.message);
+            const field = issueField(issue);
             return (
               <li key={`${issue.stepPath}-${issue.code}-${i}`}>
                 <button type="button" className="issue" onClick={() => onLocate(issue)} aria-label={`${issue.severity} ${issue.code} at ${issue.stepId ?? issue.stepPath}${field ? ` field ${field}` : ""}: ${issue.message}`}>
