@@ -85,6 +85,10 @@ def test_a_read_on_some_paths_only_is_maybe_undefined() -> None:
         "then": [_get()],
     }  # fmt: skip
     report = _report(branch, call("use", "use_ticket", {"ticketId": expr("vars.ticket.ticketId")}))
+    unproven = _report(
+        branch, assign("u", vars__d=expr("payload.providerId = 'q' ? vars.ticket.ticketId : ''"))
+    )
+    assert [e.code.value for e in unproven.errors] == ["MAYBE_UNDEFINED"]
     assert _located(report) == [
         ("warning", "MAYBE_UNDEFINED", "root.steps[1]", "/steps/1/config/args/ticketId")
     ]
@@ -102,6 +106,8 @@ def test_guarded_and_narrowed_reads_are_not_maybe_undefined() -> None:
         vars__a=expr("coalesce(vars.ticket.ticketId, 'none')"),
         vars__b=expr("vars.ticket.found = true ? 1 : 2"),
         vars__c=expr("$exists(vars.ticket) and $count(vars.ticket.tags) > 0"),
+        vars__d=expr("vars.ticket ? vars.ticket.ticketId : 'none'"),
+        vars__e=expr("$not($exists(vars.ticket)) ? 'none' : vars.ticket.ticketId"),
     )
     narrowed = {
         "id": "n", "type": "control.if", "condition": expr("vars.ticket.found"),

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflow_core.typeflow.lookup import Miss, read
+from workflow_core.typeflow.lookup import Miss, present, read
 from workflow_core.typeflow.shapes import (
     ANY,
     BOOLEAN,
@@ -156,10 +156,7 @@ class _Infer:
         if kind == "binary":
             return self._binary(node, guarded)
         if kind == "condition":
-            self.value(node.condition, guarded=True)
-            then = self.value(node.then, guarded=guarded)
-            otherwise = getattr(node, "_else", None)
-            return join(then, self.value(otherwise, guarded=guarded)) if otherwise else then
+            return self._condition(node, guarded)
         if kind == "function":
             return self._function(node, guarded)
         if kind == "unary":
@@ -170,6 +167,22 @@ class _Infer:
                 result = self.value(expression, guarded=guarded)
             return result
         return ANY
+
+    def _condition(self, node: Any, guarded: bool) -> Shape:
+        """``c ? a : b``: each side sees what ``c`` proves (``vars.t ? vars.t.id : ''``)."""
+        self.value(node.condition, guarded=True)
+        when_true, when_false = narrowings(node.condition)
+        then = self._narrowed(when_true).value(node.then, guarded=guarded)
+        otherwise = getattr(node, "_else", None)
+        if otherwise is None:
+            return then
+        return join(then, self._narrowed(when_false).value(otherwise, guarded=guarded))
+
+    def _narrowed(self, paths: list[list[str]]) -> _Infer:
+        context = self.context
+        for names in paths:
+            context = present(context, names)
+        return _Infer(context, self.found) if paths else self
 
     def _path(self, node: Any, guarded: bool) -> Shape:
         names = _plain_names(node)
