@@ -103,10 +103,9 @@ async def page_for(browser: Browser, base_url: str) -> AsyncIterator[PageFor]:
         page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
 
         def console(message: ConsoleMessage) -> None:
-            # A refused request logs "Failed to load resource" (the UI shows its problem);
-            # the type-analysis endpoint may not exist yet (the designer falls back).
+            # A refused request logs "Failed to load resource" (the UI shows its problem).
             text = message.text
-            expected = "type-analysis" in text or "Failed to load resource" in text
+            expected = "Failed to load resource" in text
             if message.type == "error" and not expected:
                 errors.append(f"console: {text}")
 

@@ -130,7 +130,15 @@ async def test_build_publish_run_and_diff_without_typing_json(
     await page.get_by_role("textbox", name="Items").fill("payload.items")
     await add_step(page, "body of each", "Assign")
     await page.get_by_role("button", name="Add entry").click()
-    await page.get_by_role("textbox", name=re.compile("^Value of ")).fill("vars.item * 2")
+    value = page.get_by_role("textbox", name=re.compile("^Value of "))
+    # the field picker offers what the server's type analysis says this step can read
+    await page.get_by_role("button", name="Insert field").click()
+    picker = page.get_by_role("group", name=re.compile("^Fields for Value of "))
+    await expect(picker).to_contain_text("by the server's type analysis")
+    await expect(picker.get_by_role("button", name=re.compile(r"^contact\b"))).to_be_visible()
+    await picker.get_by_role("button", name=re.compile(r"^item\b")).click()
+    await expect(value).to_have_text("vars.item")
+    await value.fill("vars.item * 2")
     await saved(page)
     await shot(page, "designer-new")
 

@@ -1,7 +1,6 @@
 import { createBrowserRouter, Navigate } from "react-router";
 import { SignInPage } from "@/features/auth";
 import { DefinitionsPage } from "@/features/definitions";
-import { DesignerPage } from "@/features/designer";
 import { AppShell } from "./AppShell";
 import { NotFound } from "./NotFound";
 import { RequireAuth } from "./RequireAuth";
@@ -20,7 +19,8 @@ export function createRouter() {
         children: [
           { index: true, element: <Navigate to="/definitions" replace /> },
           { path: "/definitions", element: <DefinitionsPage /> },
-          { path: "/definitions/:id", element: <DesignerPage /> },
+          // The designer (CodeMirror, rjsf, dnd-kit) loads on first use: a smaller first page.
+          { path: "/definitions/:id", lazy: async () => ({ Component: (await import("@/features/designer")).DesignerPage }) },
           { path: "*", element: <NotFound /> },
         ],
       },

@@ -74,7 +74,9 @@ function Designer({ id, draft }: { id: string; draft: Draft }) {
   const [sample, setSample] = useState({ payload: "{}", vars: "{}" });
   const publish = usePublish(id);
   const paletteSearch = useRef<HTMLInputElement>(null);
-  const issues: Issue[] = useMemo(() => (report?.errors ?? []) as Issue[], [report]);
+  const analysis = useTypeAnalysis(doc);
+  // The publish report while it is open; otherwise what publishing would report now.
+  const issues: Issue[] = useMemo(() => (report ? (report.errors as Issue[]) : (analysis?.issues ?? [])), [report, analysis]);
   const latest = summary.data?.latestVersion ?? (report?.ok ? report.publishedVersion : undefined);
 
   const items = useMemo(() => paletteItems(nodes as never, actions as never), [nodes, actions]);
@@ -159,18 +161,19 @@ function Designer({ id, draft }: { id: string; draft: Draft }) {
 
   const payloadSchemaRef = typeof doc.payloadSchemaRef === "string" ? doc.payloadSchemaRef : null;
   const payloadSchema = (registry.schemas.data ?? []).find((s) => s.ref === payloadSchemaRef)?.jsonSchema ?? null;
-  const serverScope = useTypeAnalysis(doc, selectedPath);
-  const env: ExpressionEnv = useMemo(
-    () => ({
+  const env: ExpressionEnv = useMemo(() => {
+    const local = scopeAt(doc, selectedPath, payloadSchema as Record<string, unknown> | null, selectedStep?.type === "event.wait");
+    const served = analysis?.scopeOf(selectedPath) ?? null;
+    return {
       functions,
       allowed: new Set(functions.map((f) => f.name)),
-      scope: serverScope ?? scopeAt(doc, selectedPath, payloadSchema as Record<string, unknown> | null, selectedStep?.type === "event.wait"),
-      scopeSource: serverScope ? "server" : "client",
+      // event (inside a wait's assign) is not part of the served envelope: kept from the tree.
+      scope: served ? { ...served, event: local.event } : local,
+      scopeSource: served ? "server" : "client",
       sample,
       setSample,
-    }),
-    [functions, doc, selectedPath, payloadSchema, selectedStep?.type, sample, serverScope],
-  );
+    };
+  }, [functions, doc, selectedPath, payloadSchema, selectedStep?.type, sample, analysis]);
 
   const publishReason = roleReason(me.data, "workflow.publish", "Publishing");
   const editReason = roleReason(me.data, "workflow.manage", "Editing");

@@ -1,54 +1,48 @@
-/** The server's type analysis (`POST /workflow/type-analysis`, when the API has it):
- * the JSON Schema of the envelope each step sees. Until then (404/405) the field picker
- * uses the scope computed from the tree. */
+/** The server's type analysis (`POST /workflow/type-analysis`): the JSON Schema of the
+ * envelope each step sees (the field picker) and what publishing would report (shown
+ * live on cards and fields). Debounced; while it is unavailable or failing, the
+ * designer falls back to the scope computed from the tree. */
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { getToken } from "@/lib/session";
+import { api, unwrap } from "@/api/client";
+import type { Issue } from "../model/issues";
 import type { Definition } from "../model/types";
-import { schemaFields, type FieldNode, type Scope } from "./scope";
+import { type FieldNode, type Scope, schemaFields } from "./scope";
 
-interface Analysis {
-  steps: { stepPath: string; stepId?: string; scope: Record<string, unknown> }[];
-}
-
-let unsupported = false;
-
-async function analyse(doc: Definition): Promise<Analysis | null> {
-  if (unsupported) return null;
-  const response = await fetch(`${window.location.origin}/workflow/type-analysis`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Authorization: `Bearer ${getToken() ?? ""}` },
-    body: JSON.stringify({ definition: doc }),
-  });
-  if (response.status === 404 || response.status === 405) {
-    unsupported = true;
-    return null;
-  }
-  if (!response.ok) return null;
-  return (await response.json()) as Analysis;
-}
-
-function group(scope: Record<string, unknown>, name: keyof Scope): FieldNode[] {
+function group(scope: Record<string, unknown>, name: "payload" | "vars" | "meta" | "error"): FieldNode[] {
   const props = (scope.properties ?? {}) as Record<string, Record<string, unknown>>;
   const sub = props[name];
   if (!sub) return [];
   return schemaFields(sub, name, scope).map((n) => ({ ...n, source: name }));
 }
 
-export function useTypeAnalysis(doc: Definition, stepPath: string | null): Scope | null {
+export interface Analysis {
+  scopeOf: (stepPath: string | null) => Omit<Scope, "event"> | null;
+  issues: Issue[];
+}
+
+export function useTypeAnalysis(doc: Definition): Analysis | null {
   const [settled, setSettled] = useState(doc);
   useEffect(() => {
-    const timer = window.setTimeout(() => setSettled(doc), 600);
+    const timer = window.setTimeout(() => setSettled(doc), 500);
     return () => window.clearTimeout(timer);
   }, [doc]);
   const analysis = useQuery({
     queryKey: ["type-analysis", JSON.stringify(settled)],
-    queryFn: () => analyse(settled),
+    queryFn: async () => unwrap(await api.POST("/workflow/type-analysis", { body: { definition: settled } })),
     staleTime: Infinity,
     retry: false,
-    enabled: !unsupported && stepPath !== null,
+    placeholderData: (previous) => previous,
   });
-  const step = analysis.data?.steps.find((s) => s.stepPath === stepPath);
-  if (!step) return null;
-  return { payload: group(step.scope, "payload"), vars: group(step.scope, "vars"), meta: group(step.scope, "meta"), error: group(step.scope, "error"), event: group(step.scope, "event") };
+  const data = analysis.data;
+  if (!data) return null;
+  return {
+    issues: data.issues as Issue[],
+    scopeOf: (stepPath) => {
+      const step = data.steps.find((s) => s.stepPath === stepPath);
+      if (!step) return null;
+      const scope = step.scope as Record<string, unknown>;
+      return { payload: group(scope, "payload"), vars: group(scope, "vars"), meta: group(scope, "meta"), error: group(scope, "error") };
+    },
+  };
 }
