@@ -280,6 +280,8 @@ def test_prometheus_rules_use_metrics_the_services_export(render: Render) -> Non
     otherwise leave an alert that can never fire)."""
     manifests = render(VALUES["production"])
     (rule,) = by_kind(manifests, "PrometheusRule").values()
+    plain = yaml.safe_load((CHART / "files" / "prometheus-rules.yaml").read_text())
+    assert rule["spec"] == plain  # one source: the plain rules file is what the chart ships
     sources = "\n".join(
         p.read_text() for base in ("services", "libs") for p in (ROOT / base).rglob("*.py")
     )
