@@ -16,13 +16,13 @@ import yaml
 from deploy_support.chart import (
     CHART,
     CI_VALUES,
-    KUBERNETES_VERSION,
     ROOT,
     Render,
     by_kind,
     container_env,
     pod_specs,
     run_helm,
+    validate_manifest,
 )
 from pydantic import ValidationError
 from sluice_config import Settings
@@ -54,7 +54,7 @@ def test_rendered_manifests_are_valid_kubernetes(render: Render, name: str) -> N
     for manifest in manifests:
         if manifest["kind"] in OPERATOR_KINDS:
             continue
-        kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+        validate_manifest(manifest)
         checked += 1
     # minimal: ServiceAccount, ConfigMap, 5 Services, 4 Deployments, 2 Jobs, the test Pod
     assert checked >= 14
@@ -66,7 +66,7 @@ def test_manifests_are_valid_on_the_oldest_supported_kubernetes(render: Render) 
     manifests = render(VALUES["production"])
     for manifest in manifests:
         if manifest["kind"] not in OPERATOR_KINDS:
-            kubernetes_validate.validate(manifest, "1.29.0", strict=True)
+            validate_manifest(manifest, "1.29.0")
     assert 'kubeVersion: ">=1.29.0-0"' in (CHART / "Chart.yaml").read_text()
 
 
@@ -75,7 +75,7 @@ def test_strict_validation_refuses_an_unknown_field(render: Render) -> None:
     deployment = copy.deepcopy(by_kind(render(VALUES["minimal"]), "Deployment")["rel-sluice-api"])
     deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGett"] = {}
     with pytest.raises(kubernetes_validate.ValidationError, match="httpGett"):
-        kubernetes_validate.validate(deployment, KUBERNETES_VERSION, strict=True)
+        validate_manifest(deployment)
 
 
 @pytest.mark.parametrize("name", sorted(VALUES))

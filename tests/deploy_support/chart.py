@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
+import kubernetes_validate.utils
 import yaml
 from sluice_config import repository_root
 
@@ -113,3 +116,16 @@ def container_env(manifests: list[Manifest], container: Manifest) -> dict[str, s
             assert "secretKeyRef" in entry["valueFrom"], entry
             env[entry["name"]] = SECRET_STAND_INS[entry["name"]]
     return env
+
+
+# kubernetes-validate reads and parses its multi-megabyte _definitions.json again for
+# every object (~0.15 s each); the schemas never change, so each file is parsed once
+# (31 objects: 4.9 s -> 1.2 s). Validation itself is the library's, unchanged.
+kubernetes_validate.utils.schema_contents = functools.lru_cache(maxsize=None)(
+    kubernetes_validate.utils.schema_contents
+)
+
+
+def validate_manifest(manifest: Manifest, version: str = KUBERNETES_VERSION) -> None:
+    """Strict validation against the bundled schemas of Kubernetes ``version``."""
+    kubernetes_validate.validate(manifest, version, strict=True)
