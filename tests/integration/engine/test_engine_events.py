@@ -170,3 +170,26 @@ async def test_wait_timeout_is_caught_by_try_catch(pump: Pump) -> None:
     run = await pump.run_row(run_id)
     assert (run["status"], run["state"]) == ("SUCCEEDED", "TIMED_OUT")
     assert run["run_state"]["envelope"]["vars"]["err"]["category"] == "TimeoutError"
+
+
+async def test_run_updates_tell_every_status_change_once(pump: Pump) -> None:
+    doc = waiting_workflow()
+    doc["steps"].append({"id": "done", "type": "state.set", "config": {"state": "APPROVED"}})
+    workflow_id = await publish(pump.pool, pump.tenant_id, doc)
+    run_id = await pump.start(workflow_id, {"key": "U-1"})
+    await pump.drain()
+    await send(pump, "U-1", {"by": "ann"})
+    await pump.drain()
+    rows = await pump.fetch(
+        "SELECT payload FROM outbox WHERE tenant_id = $1 AND topic = $2 ORDER BY id",
+        pump.topics.run_updates,
+    )
+    bodies = [r["payload"]["body"] for r in rows]
+    # the resume command takes the run from WAITING to its end in one transition
+    assert [(b["previousStatus"], b["status"]) for b in bodies] == [
+        ("RUNNING", "WAITING"), ("WAITING", "SUCCEEDED"),
+    ]  # fmt: skip
+    assert {b["runId"] for b in bodies} == {run_id}
+    assert bodies[0]["nodePath"] == "root.steps[0]"
+    assert (bodies[-1]["state"], bodies[-1]["error"]) == ("APPROVED", None)
+    assert all(r["payload"]["runId"] == run_id for r in rows)

@@ -34,7 +34,6 @@ from sluice_engine.messages import (
     action_request_message,
     answer_id,
     command_message,
-    run_update_message,
 )
 from sluice_engine.waits import register_wait, release_wait
 
@@ -82,7 +81,7 @@ async def persist_effects(
 def _finished(
     ctx: EngineContext, writes: Writes, state: RunState, effect: FinishRun, now: datetime
 ) -> None:
-    """Tell the parent (if any) and observers that the run ended."""
+    """Tell the parent (if any) that the run ended (observers: ``runs.status_update``)."""
     error = effect.error.envelope_form() if effect.error else None
     if state.parent_run_id is not None:
         done = ChildRunFinished(
@@ -94,13 +93,6 @@ def _finished(
             error=error,
         )
         writes.message(command_message(ctx.topics, writes.tenant_id, state.parent_run_id, done))
-    if ctx.publish_run_updates:
-        body: dict[str, Any] = {
-            "runId": state.run_id,
-            "status": effect.status.value,
-            "error": error,
-        }
-        writes.message(run_update_message(ctx.topics, writes.tenant_id, state.run_id, body, now))
 
 
 def run_error(state: RunState, effects: list[Effect]) -> dict[str, Any] | None:

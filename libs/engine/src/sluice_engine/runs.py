@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from sluice_storage import NewRun, RunRecord, RunRepository, RunUpdate
+from sluice_storage import NewRun, OutboxMessage, RunRecord, RunRepository, RunUpdate
 from sluice_storage.runs import RUN_COLUMNS
 from workflow_core.interpreter.advance import Transition, advance
 from workflow_core.interpreter.commands import ChildRunFinished, Command, StartRun
@@ -30,7 +30,7 @@ from sluice_engine.effects import persist_effects, run_error
 from sluice_engine.errors import InvalidPayloadError, RunNotFoundError, UnknownWorkflowError
 from sluice_engine.history import Writes
 from sluice_engine.inline import inline_request, run_inline
-from sluice_engine.messages import answer_id, command_message, new_command_id
+from sluice_engine.messages import answer_id, command_message, new_command_id, run_update_message
 
 # A run whose pure actions keep answering inline is re-driven through Kafka after
 # 100 in one transaction (a guard against a loop of pure calls holding the lock).
@@ -223,7 +223,24 @@ async def _persist(
         error=run_error(state, effects) if state.status.final else None,
     )
     writes.save(record.run_id, record.seq, update)
+    if ctx.publish_run_updates and update.status != record.status:
+        writes.message(status_update(ctx, writes.tenant_id, record, update))
     return Applied(str(record.run_id), "applied", state.status.value)
+
+
+def status_update(
+    ctx: EngineContext, tenant_id: str, record: RunRecord, update: RunUpdate
+) -> OutboxMessage:
+    """The ``wf.run-updates`` message of a status change (RUNNING -> WAITING -> RUNNING
+    -> SUCCEEDED ...), for observers such as the API's live stream. Only changes: a run
+    that goes straight from its start to its end costs one message, as before."""
+    body = {
+        "runId": str(record.run_id), "workflowId": str(record.workflow_id),
+        "workflowVersion": record.workflow_version, "status": update.status,
+        "previousStatus": record.status, "nodePath": update.node_path, "state": update.state,
+        "error": update.error,
+    }  # fmt: skip
+    return run_update_message(ctx.topics, tenant_id, str(record.run_id), body, update.now)
 
 
 async def _answer_inline(

@@ -25,9 +25,10 @@ DEFAULT_MAX_RECORDS = 500
 
 
 def create_consumer(
-    bootstrap_servers: str, *topics: str, group_id: str, **overrides: Any
+    bootstrap_servers: str, *topics: str, group_id: str | None, **overrides: Any
 ) -> AIOKafkaConsumer:
-    """An unstarted consumer: manual commits, start from the earliest offset."""
+    """An unstarted consumer: manual commits, start from the earliest offset.
+    ``group_id=None``: no group, nothing committed; assign partitions yourself."""
     options: dict[str, Any] = {
         "bootstrap_servers": bootstrap_servers,
         "group_id": group_id,

@@ -29,6 +29,7 @@ from sluice_api.routes import (
     retention,
     run_controls,
     run_history,
+    run_updates,
     runs,
     schedules,
     type_analysis,
@@ -38,8 +39,8 @@ from sluice_api.routes import registry as registry_routes
 from sluice_api.routes.helpdesk_all import HELPDESK_ROUTERS
 from sluice_api.web_ui import ui_router
 
-ROUTERS = (
-    definitions.router, runs.router, run_history.router, run_controls.router,
+ROUTERS = (  # run_updates before runs: /workflow-runs/updates is not a {runId}
+    definitions.router, run_updates.router, runs.router, run_history.router, run_controls.router,
     registry_routes.router, expressions.router, type_analysis.router, events.router,
     human_tasks.router, dead_letters.router, audit.router, retention.router, auth.router,
     health.router, schedules.router, webhooks.router,
@@ -71,6 +72,7 @@ def create_app(
         try:
             yield
         finally:
+            await context.close()
             pool, context.pool = context.pool, None
             await pool.close()
 

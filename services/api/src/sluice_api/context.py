@@ -14,6 +14,7 @@ from sluice_messaging.topics import Topics
 from sluice_storage import transaction
 from workflow_core.registry import Registry
 
+from sluice_api.live import RunUpdateHub
 from sluice_api.metrics import ApiMetrics
 
 
@@ -27,6 +28,7 @@ class ApiContext:
     engine: EngineContext
     pool: asyncpg.Pool | None = None
     _starts: StartBatcher | None = field(default=None, repr=False)
+    _live: RunUpdateHub | None = field(default=None, repr=False)
 
     def starts(self) -> StartBatcher:
         """Run starts without an Idempotency-Key: concurrent ones share a transaction."""
@@ -35,6 +37,18 @@ class ApiContext:
         if self._starts is None or self._starts.pool is not self.pool:
             self._starts = StartBatcher(self.pool, self.engine)
         return self._starts
+
+    def live(self) -> RunUpdateHub | None:
+        """The process's one reader of ``wf.run-updates`` (None without Kafka settings);
+        it connects on the first subscription."""
+        servers = self.settings.kafka_bootstrap_servers
+        if self._live is None and servers:
+            self._live = RunUpdateHub(servers, self.topics.run_updates)
+        return self._live
+
+    async def close(self) -> None:
+        if self._live is not None:
+            await self._live.stop()
 
     @asynccontextmanager
     async def tx(self) -> AsyncIterator[asyncpg.Connection]:
