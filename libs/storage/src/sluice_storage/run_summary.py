@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from sluice_storage.runs import RunFilter, filter_sql
 from sluice_storage.tenancy import TenantScoped
 
 BUCKETS = ("minute", "hour", "day", "week")
@@ -24,25 +24,17 @@ class RunSummary:
 
 
 class RunSummaryRepository(TenantScoped):
-    async def summarize(
-        self,
-        *,
-        bucket: str,
-        started_from: datetime | None = None,
-        started_to: datetime | None = None,
-        workflow_id: uuid.UUID | None = None,
-    ) -> RunSummary:
-        """Counts of runs started in ``[from, to)`` per status, overall and per bucket."""
+    async def summarize(self, *, bucket: str, flt: RunFilter) -> RunSummary:
+        """Counts of the runs ``flt`` lists (its statuses aside) per status, overall and
+        per start-time bucket."""
         if bucket not in BUCKETS:
             raise ValueError(f"bucket must be one of {', '.join(BUCKETS)}")
+        where, args = filter_sql(self.tenant_id, replace(flt, statuses=()))
         rows = await self.conn.fetch(
-            """SELECT date_trunc($2, started_at, 'UTC') AS bucket, status, count(*) AS n
-               FROM workflow_runs
-               WHERE tenant_id = $1 AND ($3::timestamptz IS NULL OR started_at >= $3)
-                 AND ($4::timestamptz IS NULL OR started_at < $4)
-                 AND ($5::uuid IS NULL OR workflow_id = $5)
-               GROUP BY 1, 2 ORDER BY 1, 2""",
-            self.tenant_id, bucket, started_from, started_to, workflow_id,
+            f"""SELECT date_trunc(${len(args) + 1}, started_at, 'UTC') AS bucket, status,
+                       count(*) AS n
+                FROM workflow_runs WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2""",
+            *args, bucket,
         )  # fmt: skip
         totals: dict[str, int] = {}
         buckets: dict[datetime, dict[str, int]] = {}

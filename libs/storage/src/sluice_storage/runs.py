@@ -85,13 +85,28 @@ class RunUpdate:
     error: dict[str, Any] | None = None
 
 
+# How a run was started, derived from its row (an expression index matches this text:
+# migration 0010): a child of another run, by an event (its trigger), or through the API
+# (POST /workflow-runs, replay).
+TRIGGER_SQL = (
+    "(CASE WHEN parent_run_id IS NOT NULL THEN 'child' "
+    "WHEN trigger_event_id IS NOT NULL THEN 'event' ELSE 'api' END)"
+)
+TRIGGERS = ("api", "event", "child")
+
+
 @dataclass(frozen=True)
 class RunFilter:
+    """The run list's filters; every one has an index in list order (migrations 0002,
+    0010). ``search`` is a run id (exact) or else a correlation key (exact)."""
+
     statuses: tuple[str, ...] = ()
     workflow_id: uuid.UUID | None = None
     version: int | None = None
     started_from: datetime | None = None
     started_to: datetime | None = None
+    triggers: tuple[str, ...] = ()
+    search: str | None = None
     newest_first: bool = True
 
 
@@ -99,13 +114,28 @@ def _run(record: asyncpg.Record) -> RunRecord:
     return RunRecord(**dict(record))
 
 
-def _filter_sql(tenant_id: str, flt: RunFilter) -> tuple[str, list[Any]]:
+def _as_run_id(text: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text) if text else None
+    except ValueError:
+        return None
+
+
+def filter_sql(tenant_id: str, flt: RunFilter) -> tuple[str, list[Any]]:
+    """The WHERE clause of ``flt`` (also the summary's: it ignores ``statuses``)."""
+    if unknown := set(flt.triggers) - set(TRIGGERS):
+        raise ValueError(f"unknown trigger {sorted(unknown)[0]!r}; one of {', '.join(TRIGGERS)}")
+    search = flt.search.strip() if flt.search else None
+    run_id = _as_run_id(search)
     return where_clause(tenant_id, [
         ("status = ANY(${})", list(flt.statuses) or None),
         ("workflow_id = ${}", flt.workflow_id),
         ("workflow_version = ${}", flt.version),
         ("started_at >= ${}", flt.started_from),
         ("started_at < ${}", flt.started_to),
+        (TRIGGER_SQL + " = ANY(${})", list(flt.triggers) or None),
+        ("run_id = ${}", run_id),
+        ("correlation_key = ${}", search if run_id is None else None),
     ])  # fmt: skip
 
 
@@ -197,7 +227,7 @@ class RunRepository(TenantScoped):
     async def list_runs(
         self, flt: RunFilter = RunFilter(), *, cursor: str | None = None, limit: int | None = None
     ) -> Page[RunRecord]:
-        where, args = _filter_sql(self.tenant_id, flt)
+        where, args = filter_sql(self.tenant_id, flt)
         keyset = NEWEST_FIRST if flt.newest_first else OLDEST_FIRST
         sql = f"SELECT {RUN_COLUMNS} FROM workflow_runs WHERE {where}"
         return await fetch_page(

@@ -18,6 +18,7 @@ from sluice_api.schemas.runs import (
     InvocationPublic,
     LogPublic,
     RunPublic,
+    RunTrigger,
     SnapshotPublic,
     StepAttemptPublic,
     TimelineEntry,
@@ -31,7 +32,16 @@ def run_public(run: RunRecord) -> RunPublic:
         status=run.status, node_path=run.node_path, state=run.state, started_at=run.started_at,
         updated_at=run.updated_at, completed_at=run.completed_at,
         error=RunRedactor(run.run_state)(run.error), parent_run_id=run.parent_run_id,
+        trigger=run_trigger(run), event_name=run.event_name,
+        correlation_key=run.correlation_key, trigger_event_id=run.trigger_event_id,
     )  # fmt: skip
+
+
+def run_trigger(run: RunRecord) -> RunTrigger:
+    """Python's reading of ``sluice_storage.runs.TRIGGER_SQL`` (the list's filter)."""
+    if run.parent_run_id is not None:
+        return RunTrigger.CHILD
+    return RunTrigger.EVENT if run.trigger_event_id is not None else RunTrigger.API
 
 
 def step_public(step: StepAttemptRecord, redact: RunRedactor) -> StepAttemptPublic:

@@ -23,6 +23,7 @@ from sluice_api.schemas.runs import (
     RunSort,
     RunStatusName,
     RunSummaryPublic,
+    RunTrigger,
     SummaryBucketPublic,
     SummaryBucketSize,
 )
@@ -34,6 +35,14 @@ FromQuery = Annotated[
 ]
 ToQuery = Annotated[datetime | None, Query(alias="to", description="runs started before")]
 WorkflowQuery = Annotated[uuid.UUID | None, Query(alias="workflowId")]
+VersionQuery = Annotated[int | None, Query(ge=1)]
+TriggerQuery = Annotated[
+    list[RunTrigger] | None, Query(description="repeatable: api, event (by its trigger), child")
+]
+SearchQuery = Annotated[
+    str | None,
+    Query(alias="q", max_length=500, description="a run id, or else a correlation key (exact)"),
+]
 
 
 @router.get("", summary="List runs (newest first by default)")
@@ -42,36 +51,49 @@ async def list_runs(
     who: Viewer,
     status: Annotated[list[RunStatusName] | None, Query(description="repeatable")] = None,
     workflow_id: WorkflowQuery = None,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: VersionQuery = None,
     started_from: FromQuery = None,
     started_to: ToQuery = None,
+    trigger: TriggerQuery = None,
+    q: SearchQuery = None,
     sort: RunSort = RunSort.NEWEST,
     cursor: CursorQuery = None,
     limit: LimitQuery = None,
 ) -> Page[RunPublic]:
     flt = RunFilter(
         statuses=tuple(s.value for s in status or ()), workflow_id=workflow_id, version=version,
-        started_from=started_from, started_to=started_to, newest_first=sort is RunSort.NEWEST,
+        started_from=started_from, started_to=started_to,
+        triggers=tuple(t.value for t in trigger or ()), search=q,
+        newest_first=sort is RunSort.NEWEST,
     )  # fmt: skip
     async with ctx.tx() as conn:
         page = await RunRepository(conn, who.tenant_id).list_runs(flt, cursor=cursor, limit=limit)
     return Page(items=[run_public(r) for r in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/summary", summary="Run counts by status and time bucket")
+@router.get(
+    "/summary", summary="Run counts by status and time bucket",
+    description="Counts of the runs the list would show with the same filters (all statuses).",
+)  # fmt: skip
 async def summarize_runs(
     ctx: ContextDep,
     who: Viewer,
     bucket: SummaryBucketSize = SummaryBucketSize.HOUR,
     workflow_id: WorkflowQuery = None,
+    version: VersionQuery = None,
     started_from: FromQuery = None,
     started_to: ToQuery = None,
+    trigger: TriggerQuery = None,
+    q: SearchQuery = None,
 ) -> RunSummaryPublic:
+    flt = RunFilter(
+        workflow_id=workflow_id, version=version, started_from=started_from,
+        started_to=started_to, triggers=tuple(t.value for t in trigger or ()), search=q,
+    )  # fmt: skip
     async with ctx.tx() as conn:
         summary = await RunSummaryRepository(conn, who.tenant_id).summarize(
-            bucket=bucket.value, started_from=started_from, started_to=started_to,
-            workflow_id=workflow_id,
-        )  # fmt: skip
+            bucket=bucket.value, flt=flt
+        )
     buckets = [SummaryBucketPublic(start=b.start, counts=b.counts) for b in summary.buckets]
     return RunSummaryPublic(bucket=bucket, totals=summary.totals, buckets=buckets)
 

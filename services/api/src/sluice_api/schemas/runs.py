@@ -20,6 +20,14 @@ class RunStatusName(StrEnum):
     CANCELED = "CANCELED"
 
 
+class RunTrigger(StrEnum):
+    """How a run was started."""
+
+    API = "api"  # POST /workflow-runs, replay
+    EVENT = "event"  # an event matching the definition's trigger
+    CHILD = "child"  # control.callWorkflow in another run
+
+
 class RunSort(StrEnum):
     NEWEST = "-startedAt"
     OLDEST = "startedAt"
@@ -52,6 +60,10 @@ class RunPublic(WireModel):
     completed_at: datetime | None = None
     error: dict[str, Any] | None = None
     parent_run_id: uuid.UUID | None = None
+    trigger: RunTrigger
+    event_name: str | None = Field(default=None, description="the trigger event's name")
+    correlation_key: str | None = None
+    trigger_event_id: uuid.UUID | None = None
 
 
 class SummaryBucketPublic(WireModel):
