@@ -21,7 +21,7 @@ from pathlib import Path
 from sluice_config import load_settings
 
 PURE = ("core_bench", "expressions_bench", "types_bench")
-ON_STACK = ("outbox_bench", "faust_floor", "runs_bench", "email_bench")
+ON_STACK = ("outbox_bench", "faust_floor", "runs_bench", "email_bench", "run_list_bench")
 
 
 @contextmanager
