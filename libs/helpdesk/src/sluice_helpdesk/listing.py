@@ -9,9 +9,11 @@ query filters by the tenant; the repositories' row mappers build the records.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
-from sluice_storage.pagination import Keyset, Page, fetch_page
+from sluice_storage.pagination import Keyset, Page, fetch_page, where_clause
 
 from sluice_helpdesk.attachments import _META as ATTACHMENT_COLUMNS
 from sluice_helpdesk.attachments import Attachment, _attachment
@@ -134,15 +136,16 @@ async def outbound_page(
     tenant_id: str,
     *,
     status: str | None = None,
+    ticket_id: uuid.UUID | None = None,
     cursor: str | None,
     limit: int | None,
 ) -> Page[OutboundEmail]:
-    """Newest first, optionally one status (pending, sent, failed, suppressed)."""
-    sql = (
-        f"SELECT {OUTBOUND_COLUMNS} FROM helpdesk_outbound_emails WHERE tenant_id = $1"
-        " AND ($2::text IS NULL OR status = $2)"
-    )
-    params = [check_tenant(tenant_id), status]
+    """Newest first, optionally one status (pending, sent, failed, suppressed) and one
+    ticket's mail only."""
+    sql, params = where_clause(check_tenant(tenant_id), [
+        ("status = ${}", status), ("ticket_id = ${}", ticket_id),
+    ])  # fmt: skip
+    sql = f"SELECT {OUTBOUND_COLUMNS} FROM helpdesk_outbound_emails WHERE {sql}"
     return await fetch_page(
         conn, OUTBOUND, sql, params, cursor=cursor, limit=limit, to_item=_outbound
     )
@@ -168,3 +171,30 @@ async def attachment_content(
     values = dict(row)
     data = bytes(values.pop("data"))
     return _attachment(values), data  # the mapper only reads keys: a dict will do
+
+
+@dataclass(frozen=True)
+class TicketRun:
+    """A run whose action named the ticket in its output (created, commented, found it)."""
+
+    run_id: uuid.UUID
+    action_id: str
+    step_id: str | None
+    status: str
+    at: datetime
+
+
+async def ticket_runs(
+    conn: asyncpg.Connection, tenant_id: str, ticket_id: uuid.UUID, *, limit: int = 100
+) -> list[TicketRun]:
+    """The runs that touched ``ticket_id``, newest first: every help-desk action that
+    creates, changes or finds a ticket answers with its ``ticketId`` (migration 0014
+    indexes that field of the invocations' output)."""
+    rows = await conn.fetch(
+        """SELECT run_id, action_id, step_id, status, started_at AS at
+           FROM action_invocations
+           WHERE tenant_id = $1 AND output ? 'ticketId' AND output->>'ticketId' = $2
+           ORDER BY started_at DESC, invocation_id DESC LIMIT $3""",
+        check_tenant(tenant_id), str(ticket_id), limit,
+    )  # fmt: skip
+    return [TicketRun(**dict(r)) for r in rows]

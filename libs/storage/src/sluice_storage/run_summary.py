@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -15,6 +16,13 @@ BUCKETS = ("minute", "hour", "day", "week")
 class SummaryBucket:
     start: datetime
     counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WorkflowCounts:
+    workflow_id: uuid.UUID
+    name: str
+    counts: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -42,3 +50,24 @@ class RunSummaryRepository(TenantScoped):
             totals[row["status"]] = totals.get(row["status"], 0) + int(row["n"])
             buckets.setdefault(row["bucket"], {})[row["status"]] = int(row["n"])
         return RunSummary(totals, [SummaryBucket(start, c) for start, c in buckets.items()])
+
+    async def by_workflow(self, flt: RunFilter, *, limit: int = 20) -> list[WorkflowCounts]:
+        """Run counts per workflow and status of the runs ``flt`` lists (its statuses
+        aside), the most failures first, then the most runs (the home's failing list)."""
+        where, args = filter_sql(self.tenant_id, replace(flt, statuses=()))
+        rows = await self.conn.fetch(
+            f"""WITH counts AS (
+                  SELECT workflow_id, status, count(*) AS n FROM workflow_runs
+                  WHERE {where} GROUP BY 1, 2),
+                per AS (
+                  SELECT workflow_id, jsonb_object_agg(status, n) AS counts,
+                         sum(n) FILTER (WHERE status = 'FAILED') AS failed, sum(n) AS total
+                  FROM counts GROUP BY 1)
+                SELECT per.workflow_id, coalesce(d.name, '') AS name, per.counts
+                FROM per LEFT JOIN workflow_definitions d
+                  ON d.tenant_id = $1 AND d.workflow_id = per.workflow_id
+                ORDER BY per.failed DESC NULLS LAST, per.total DESC, per.workflow_id
+                LIMIT {int(limit)}""",
+            *args,
+        )  # fmt: skip
+        return [WorkflowCounts(r["workflow_id"], r["name"], dict(r["counts"])) for r in rows]

@@ -86,7 +86,7 @@ class RunUpdate:
 
 
 # How a run was started, derived from its row (an expression index matches this text:
-# migration 0010): a child of another run, by an event (its trigger), or through the API
+# migration 0014): a child of another run, by an event (its trigger), or through the API
 # (POST /workflow-runs, replay).
 TRIGGER_SQL = (
     "(CASE WHEN parent_run_id IS NOT NULL THEN 'child' "
@@ -98,7 +98,7 @@ TRIGGERS = ("api", "event", "child")
 @dataclass(frozen=True)
 class RunFilter:
     """The run list's filters; every one has an index in list order (migrations 0002,
-    0010). ``search`` is a run id (exact) or else a correlation key (exact)."""
+    0014). ``search`` is a run id (exact) or else a correlation key (exact)."""
 
     statuses: tuple[str, ...] = ()
     workflow_id: uuid.UUID | None = None

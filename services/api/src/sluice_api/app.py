@@ -27,6 +27,7 @@ from sluice_api.routes import (
     health,
     human_tasks,
     retention,
+    run_bulk,
     run_controls,
     run_history,
     run_updates,
@@ -40,10 +41,11 @@ from sluice_api.routes.helpdesk_all import HELPDESK_ROUTERS
 from sluice_api.web_ui import ui_router
 
 ROUTERS = (  # run_updates before runs: /workflow-runs/updates is not a {runId}
-    definitions.router, run_updates.router, runs.router, run_history.router, run_controls.router,
-    registry_routes.router, expressions.router, type_analysis.router, events.router,
-    human_tasks.router, dead_letters.router, audit.router, retention.router, auth.router,
-    health.router, schedules.router, webhooks.router,
+    definitions.router, run_updates.router, runs.router, run_history.router,
+    run_controls.router, run_bulk.router, registry_routes.router, expressions.router,
+    type_analysis.router, events.router, human_tasks.router, dead_letters.router,
+    audit.router, retention.router, auth.router, health.router, schedules.router,
+    webhooks.router,
 )  # fmt: skip
 DESCRIPTION = """Definitions, runs, events, human tasks and dead letters of one tenant.
 

@@ -27,7 +27,7 @@ from sluice_engine import (
 from sluice_messaging.topics import Topics
 from workflow_core.registry import Registry, create_registry
 
-from sluice_api.problems import problem_response
+from sluice_api.problems import ProblemError, problem_response
 from sluice_api.schemas.common import ProblemItem
 
 # (status, code) per engine error; anything else from the engine is a 500.
@@ -65,12 +65,20 @@ def _items(exc: EngineError) -> list[ProblemItem]:
     return []
 
 
-async def _on_engine_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, EngineError)
+def engine_problem(exc: EngineError) -> ProblemError | None:
+    """The problem a client error of the engine answers; None for anything else (a bug)."""
     for kind, (status, code) in _STATUS.items():
         if isinstance(exc, kind):
-            return problem_response(status, code, exc.message, _items(exc))
-    raise exc  # not a client error: the generic handler logs it and answers 500
+            return ProblemError(status, code, exc.message, errors=_items(exc))
+    return None
+
+
+async def _on_engine_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, EngineError)
+    problem = engine_problem(exc)
+    if problem is None:
+        raise exc  # not a client error: the generic handler logs it and answers 500
+    return problem_response(problem.status, problem.code, problem.detail, problem.errors)
 
 
 def install_engine_handlers(app: FastAPI) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -20,9 +21,12 @@ async def list_outbound(
     ctx: ContextDep,
     who: Viewer,
     status: Annotated[OutboundStatus | None, Query()] = None,
+    ticket_id: Annotated[uuid.UUID | None, Query(alias="ticketId")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = None,
 ) -> Page[OutboundEmailPublic]:
     async with ctx.tx() as conn:
-        page = await outbound_page(conn, who.tenant_id, status=status, cursor=cursor, limit=limit)
+        page = await outbound_page(
+            conn, who.tenant_id, status=status, ticket_id=ticket_id, cursor=cursor, limit=limit
+        )
     return Page(items=[outbound_public(o) for o in page.items], next_cursor=page.next_cursor)

@@ -112,6 +112,14 @@ class AttachmentPublic(WireModel):
     created_at: datetime
 
 
+class TicketRunPublic(WireModel):
+    run_id: uuid.UUID
+    action_id: str
+    step_id: str | None = None
+    status: str = Field(description="the invocation's status")
+    at: datetime
+
+
 class OutboundEmailPublic(WireModel):
     outbound_email_id: uuid.UUID
     ticket_id: uuid.UUID | None = None

@@ -14,6 +14,7 @@ from sluice_helpdesk.listing import (
     attachment_content,
     attachments_page,
     comments_page,
+    ticket_runs,
     tickets_page,
 )
 
@@ -23,6 +24,7 @@ from sluice_api.routes.helpdesk_schemas import (
     AttachmentPublic,
     CommentPublic,
     TicketPublic,
+    TicketRunPublic,
     attachment_public,
     comment_public,
     ticket_public,
@@ -108,3 +110,16 @@ async def download_attachment(
 async def _ticket_exists(conn: asyncpg.Connection, tenant_id: str, ticket_id: uuid.UUID) -> None:
     if await TicketRepository(conn, tenant_id).get(str(ticket_id)) is None:
         raise not_found("ticket", ticket_id)
+
+
+@router.get("/{ticketId}/runs", summary="The runs that created, changed or found the ticket")
+async def list_ticket_runs(
+    ctx: ContextDep, who: Viewer, ticket_id: TicketIdPath
+) -> list[TicketRunPublic]:
+    """Newest first (at most 100): each run with the help-desk action that named the
+    ticket in its output, its step and when it started."""
+    async with ctx.tx() as conn:
+        if await TicketRepository(conn, who.tenant_id).get(str(ticket_id)) is None:
+            raise not_found("ticket", ticket_id)
+        runs = await ticket_runs(conn, who.tenant_id, ticket_id)
+    return [TicketRunPublic.model_validate(r, from_attributes=True) for r in runs]

@@ -35,7 +35,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _control(
+async def apply_control(
     ctx: ApiContext, who: Principal, run_id: Any, action: str, body: OperatorRequest
 ) -> RunPublic:
     async with ctx.tx() as conn:
@@ -63,14 +63,14 @@ async def _control(
 async def cancel_run(
     ctx: ContextDep, who: Admin, run_id: RunIdPath, body: CancelRequest
 ) -> RunPublic:
-    return await _control(ctx, who, run_id, "cancel", body)
+    return await apply_control(ctx, who, run_id, "cancel", body)
 
 
 @router.post("/resume", summary="Wake a WAITING run's open wait now", responses=_RESPONSES)
 async def resume_run(
     ctx: ContextDep, who: Admin, run_id: RunIdPath, body: ResumeRequest
 ) -> RunPublic:
-    return await _control(ctx, who, run_id, "resume", body)
+    return await apply_control(ctx, who, run_id, "resume", body)
 
 
 @router.post(
@@ -81,7 +81,7 @@ async def resume_run(
 async def retry_run(
     ctx: ContextDep, who: Admin, run_id: RunIdPath, body: RetryRequest
 ) -> RunPublic:
-    return await _control(ctx, who, run_id, "retry", body)
+    return await apply_control(ctx, who, run_id, "retry", body)
 
 
 @router.post(
@@ -93,4 +93,4 @@ async def retry_run(
 async def replay_run(
     ctx: ContextDep, who: Admin, run_id: RunIdPath, body: ReplayRequest
 ) -> RunPublic:
-    return await _control(ctx, who, run_id, "replay", body)
+    return await apply_control(ctx, who, run_id, "replay", body)

@@ -26,6 +26,8 @@ from sluice_api.schemas.runs import (
     RunTrigger,
     SummaryBucketPublic,
     SummaryBucketSize,
+    WorkflowCountsPublic,
+    WorkflowSummaryPublic,
 )
 from sluice_api.views import run_public
 
@@ -96,6 +98,28 @@ async def summarize_runs(
         )
     buckets = [SummaryBucketPublic(start=b.start, counts=b.counts) for b in summary.buckets]
     return RunSummaryPublic(bucket=bucket, totals=summary.totals, buckets=buckets)
+
+
+@router.get(
+    "/summary/workflows", summary="Run counts per workflow, the most failures first",
+    description="The runs the list would show with the same filters (all statuses), counted "
+    "per workflow and status; at most `limit` workflows (default 20).",
+)  # fmt: skip
+async def summarize_workflows(
+    ctx: ContextDep,
+    who: Viewer,
+    started_from: FromQuery = None,
+    started_to: ToQuery = None,
+    trigger: TriggerQuery = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> WorkflowSummaryPublic:
+    flt = RunFilter(started_from=started_from, started_to=started_to,
+                    triggers=tuple(t.value for t in trigger or ()))  # fmt: skip
+    async with ctx.tx() as conn:
+        rows = await RunSummaryRepository(conn, who.tenant_id).by_workflow(flt, limit=limit)
+    items = [WorkflowCountsPublic(workflow_id=r.workflow_id, name=r.name, counts=r.counts)
+             for r in rows]  # fmt: skip
+    return WorkflowSummaryPublic(items=items)
 
 
 @router.get("/{runId}", summary="Get a run")

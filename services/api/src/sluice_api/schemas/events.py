@@ -37,6 +37,12 @@ class EventPublic(WireModel):
     idempotency_key: str | None = None
     source: str
     received_at: datetime
+    expires_at: datetime | None = Field(
+        default=None,
+        description="an unmatched event: until when a wait registered later takes it with "
+        "the default acceptEarlierEventsMs (10 min; a wait may accept older events); null "
+        "once matched",
+    )
     matched: bool
     started_run_ids: list[uuid.UUID]
     resumed_run_id: uuid.UUID | None = None

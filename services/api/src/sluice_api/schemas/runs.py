@@ -77,6 +77,16 @@ class RunSummaryPublic(WireModel):
     buckets: list[SummaryBucketPublic]
 
 
+class WorkflowCountsPublic(WireModel):
+    workflow_id: uuid.UUID
+    name: str = Field(description="the definition's name ('' if it was deleted)")
+    counts: dict[str, int] = Field(description="runs per status")
+
+
+class WorkflowSummaryPublic(WireModel):
+    items: list[WorkflowCountsPublic]
+
+
 class StepAttemptPublic(WireModel):
     step_id: str
     node_path: str
@@ -162,3 +172,30 @@ class RetryRequest(OperatorRequest):
 class ReplayRequest(OperatorRequest):
     version: int | None = Field(default=None, ge=1, description="default: the run's version")
     payload: dict[str, Any] | None = Field(default=None, description="default: the run's payload")
+
+
+class BulkAction(StrEnum):
+    CANCEL = "cancel"
+    RESUME = "resume"
+    RETRY = "retry"
+
+
+class BulkControlRequest(OperatorRequest):
+    """One control, one reason, up to 100 runs (the console's bulk select)."""
+
+    action: BulkAction
+    run_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+
+
+class BulkControlResult(WireModel):
+    run_id: uuid.UUID
+    ok: bool
+    status: str | None = Field(default=None, description="the run's status afterwards")
+    code: str | None = Field(default=None, description="the problem's code when not ok")
+    detail: str | None = None
+
+
+class BulkControlPublic(WireModel):
+    succeeded: int
+    failed: int
+    results: list[BulkControlResult]
