@@ -44,7 +44,9 @@ async def test_openapi_has_every_spec_route_documented(admin: httpx.AsyncClient)
                 assert "content" not in op["responses"]["204"], (method, path)
                 continue
             content = op["responses"][ok[0]]["content"]
-            if path == "/metrics" or path.endswith(("/content", "/export")):  # text, bytes
+            if path == "/workflow-runs/updates":  # server-sent events
+                assert list(content) == ["text/event-stream"], path
+            elif path == "/metrics" or path.endswith(("/content", "/export")):  # text, bytes
                 assert "application/json" not in content, path
             else:
                 assert content["application/json"]["schema"], path
