@@ -74,6 +74,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/workflow-runs/updates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live run updates (server-sent events)
+         * @description Server-sent events (`text/event-stream`) of this tenant's runs, or of one
+         *     run with `runId`. Events:
+         *
+         *     - `ready` (first): `id` is the position the stream starts from;
+         *     - `update`: a message of `wf.run-updates`, `data` is its body plus `runId`, `type`
+         *       (`run.update`) and `occurredAt`; for example `{"runId": ..., "status": "SUCCEEDED",
+         *       "error": null, ...}`;
+         *     - `resync`: the stream could not replay everything since `Last-Event-ID` (too far
+         *       behind, or Kafka no longer has it): refetch what you show; the stream goes on from
+         *       the `id` of this event.
+         *
+         *     Every event's `id` is a position (the next Kafka offset of each partition of
+         *     `wf.run-updates`, dot-separated, for example `57.0.12`); send the last one back as
+         *     `Last-Event-ID` to resume without losing or repeating an update. Comment lines
+         *     (`: ping`) every 15 s without events keep proxies from closing the stream.
+         */
+        get: operations["stream_run_updates_workflow_runs_updates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/workflow-runs": {
         parameters: {
             query?: never;
@@ -99,8 +133,31 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Run counts by status and time bucket */
+        /**
+         * Run counts by status and time bucket
+         * @description Counts of the runs the list would show with the same filters (all statuses).
+         */
         get: operations["summarize_runs_workflow_runs_summary_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/workflow-runs/summary/workflows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Run counts per workflow, the most failures first
+         * @description The runs the list would show with the same filters (all statuses), counted per workflow and status; at most `limit` workflows (default 20).
+         */
+        get: operations["summarize_workflows_workflow_runs_summary_workflows_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -307,6 +364,23 @@ export interface paths {
         put?: never;
         /** Start a new run of the same (or a given) version */
         post: operations["replay_run_workflow_runs__runId__replay_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/workflow-runs/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel, resume or retry up to 100 runs with one reason */
+        post: operations["bulk_control_workflow_runs_bulk_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -898,6 +972,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tickets/{ticketId}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The runs that created, changed or found the ticket
+         * @description Newest first (at most 100): each run with the help-desk action that named the
+         *     ticket in its output, its step and when it started.
+         */
+        get: operations["list_ticket_runs_tickets__ticketId__runs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/outbound-emails": {
         parameters: {
             query?: never;
@@ -1018,6 +1113,53 @@ export interface components {
             details?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /**
+         * BulkAction
+         * @enum {string}
+         */
+        BulkAction: "cancel" | "resume" | "retry";
+        /** BulkControlPublic */
+        BulkControlPublic: {
+            /** Succeeded */
+            succeeded: number;
+            /** Failed */
+            failed: number;
+            /** Results */
+            results: components["schemas"]["BulkControlResult"][];
+        };
+        /**
+         * BulkControlRequest
+         * @description One control, one reason, up to 100 runs (the console's bulk select).
+         */
+        BulkControlRequest: {
+            /** Reason */
+            reason: string;
+            action: components["schemas"]["BulkAction"];
+            /** Runids */
+            runIds: string[];
+        };
+        /** BulkControlResult */
+        BulkControlResult: {
+            /**
+             * Runid
+             * Format: uuid
+             */
+            runId: string;
+            /** Ok */
+            ok: boolean;
+            /**
+             * Status
+             * @description the run's status afterwards
+             */
+            status?: string | null;
+            /**
+             * Code
+             * @description the problem's code when not ok
+             */
+            code?: string | null;
+            /** Detail */
+            detail?: string | null;
         };
         /** CancelRequest */
         CancelRequest: {
@@ -1237,6 +1379,11 @@ export interface components {
              * Format: date-time
              */
             receivedAt: string;
+            /**
+             * Expiresat
+             * @description an unmatched event: until when a wait registered later takes it with the default acceptEarlierEventsMs (10 min; a wait may accept older events); null once matched
+             */
+            expiresAt?: string | null;
             /** Matched */
             matched: boolean;
             /** Startedrunids */
@@ -1935,6 +2082,16 @@ export interface components {
             } | null;
             /** Parentrunid */
             parentRunId?: string | null;
+            trigger: components["schemas"]["RunTrigger"];
+            /**
+             * Eventname
+             * @description the trigger event's name
+             */
+            eventName?: string | null;
+            /** Correlationkey */
+            correlationKey?: string | null;
+            /** Triggereventid */
+            triggerEventId?: string | null;
         };
         /**
          * RunSort
@@ -1956,6 +2113,12 @@ export interface components {
             /** Buckets */
             buckets: components["schemas"]["SummaryBucketPublic"][];
         };
+        /**
+         * RunTrigger
+         * @description How a run was started.
+         * @enum {string}
+         */
+        RunTrigger: "api" | "event" | "child";
         /**
          * SchedulePublic
          * @description The schedule trigger of a definition's latest published version.
@@ -2162,6 +2325,28 @@ export interface components {
              */
             createdAt: string;
         };
+        /** TicketRunPublic */
+        TicketRunPublic: {
+            /**
+             * Runid
+             * Format: uuid
+             */
+            runId: string;
+            /** Actionid */
+            actionId: string;
+            /** Stepid */
+            stepId?: string | null;
+            /**
+             * Status
+             * @description the invocation's status
+             */
+            status: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+        };
         /**
          * TimelineEntry
          * @description A runtime event (step started, wait registered, run finished, ...).
@@ -2297,6 +2482,31 @@ export interface components {
              * @description every role the token's role includes (SPEC 13)
              */
             grants: components["schemas"]["Role"][];
+        };
+        /** WorkflowCountsPublic */
+        WorkflowCountsPublic: {
+            /**
+             * Workflowid
+             * Format: uuid
+             */
+            workflowId: string;
+            /**
+             * Name
+             * @description the definition's name ('' if it was deleted)
+             */
+            name: string;
+            /**
+             * Counts
+             * @description runs per status
+             */
+            counts: {
+                [key: string]: number;
+            };
+        };
+        /** WorkflowSummaryPublic */
+        WorkflowSummaryPublic: {
+            /** Items */
+            items: components["schemas"]["WorkflowCountsPublic"][];
         };
     };
     responses: never;
@@ -2558,6 +2768,59 @@ export interface operations {
             };
         };
     };
+    stream_run_updates_workflow_runs_updates_get: {
+        parameters: {
+            query?: {
+                /** @description one run only */
+                runId?: string | null;
+            };
+            header?: {
+                /** @description the id of the last event seen */
+                "Last-Event-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description a Last-Event-ID this API did not write */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Kafka is not reachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_runs_workflow_runs_get: {
         parameters: {
             query?: {
@@ -2569,6 +2832,10 @@ export interface operations {
                 from?: string | null;
                 /** @description runs started before */
                 to?: string | null;
+                /** @description repeatable: api, event (by its trigger), child */
+                trigger?: components["schemas"]["RunTrigger"][] | null;
+                /** @description a run id, or else a correlation key (exact) */
+                q?: string | null;
                 sort?: components["schemas"]["RunSort"];
                 /** @description nextCursor of the previous page */
                 cursor?: string | null;
@@ -2651,10 +2918,15 @@ export interface operations {
             query?: {
                 bucket?: components["schemas"]["SummaryBucketSize"];
                 workflowId?: string | null;
+                version?: number | null;
                 /** @description runs started at or after (ISO 8601) */
                 from?: string | null;
                 /** @description runs started before */
                 to?: string | null;
+                /** @description repeatable: api, event (by its trigger), child */
+                trigger?: components["schemas"]["RunTrigger"][] | null;
+                /** @description a run id, or else a correlation key (exact) */
+                q?: string | null;
             };
             header?: never;
             path?: never;
@@ -2669,6 +2941,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunSummaryPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    summarize_workflows_workflow_runs_summary_workflows_get: {
+        parameters: {
+            query?: {
+                /** @description runs started at or after (ISO 8601) */
+                from?: string | null;
+                /** @description runs started before */
+                to?: string | null;
+                /** @description repeatable: api, event (by its trigger), child */
+                trigger?: components["schemas"]["RunTrigger"][] | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowSummaryPublic"];
                 };
             };
             /** @description Validation Error */
@@ -3173,6 +3482,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    bulk_control_workflow_runs_bulk_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkControlRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkControlPublic"];
                 };
             };
             /** @description Validation Error */
@@ -4569,10 +4911,42 @@ export interface operations {
             };
         };
     };
+    list_ticket_runs_tickets__ticketId__runs_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticketId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketRunPublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_outbound_outbound_emails_get: {
         parameters: {
             query?: {
                 status?: ("pending" | "sent" | "failed" | "suppressed") | null;
+                ticketId?: string | null;
                 /** @description nextCursor of the previous page */
                 cursor?: string | null;
                 /** @description page size; default 50, values above 500 are clamped */
