@@ -4,7 +4,15 @@ import { useMe } from "@/lib/auth";
 import { signOut } from "@/lib/session";
 
 /** Navigation entries; the operations console adds its pages here. */
-export const NAV: { to: string; label: string }[] = [{ to: "/definitions", label: "Workflows" }];
+export const NAV: { to: string; label: string }[] = [
+  { to: "/home", label: "Overview" },
+  { to: "/runs", label: "Runs" },
+  { to: "/definitions", label: "Workflows" },
+  { to: "/tasks", label: "Tasks" },
+  { to: "/events", label: "Events" },
+  { to: "/dead-letters", label: "Dead letters" },
+  { to: "/tickets", label: "Help desk" },
+];
 
 export function AppShell() {
   const me = useMe();

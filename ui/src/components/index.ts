@@ -7,3 +7,6 @@ export { ProblemAlert } from "./ProblemAlert";
 export { Spinner } from "./Spinner";
 export { type TabItem, Tabs } from "./Tabs";
 export { Icon } from "./Icon";
+export { type StepMark, DefinitionOutline } from "./DefinitionOutline";
+export { JsonTree } from "./JsonTree";
+export { StatusBadge } from "./RunStatusBadge";

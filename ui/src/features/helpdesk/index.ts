@@ -1,0 +1,2 @@
+export { TicketPage } from "./TicketPage";
+export { TicketsPage } from "./TicketsPage";

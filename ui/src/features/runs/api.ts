@@ -1,0 +1,161 @@
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, type Schemas, unwrap } from "@/api/client";
+import { keys } from "@/lib/queryKeys";
+
+export type Run = Schemas["RunPublic"];
+export type StepAttempt = Schemas["StepAttemptPublic"];
+export type Snapshot = Schemas["SnapshotPublic"];
+export type Invocation = Schemas["InvocationPublic"];
+export type Wait = Schemas["WaitPublic"];
+export type LogEntry = Schemas["LogPublic"];
+export type AuditEvent = Schemas["AuditEventPublic"];
+export type BulkResult = Schemas["BulkControlPublic"];
+
+export const STATUSES = ["RUNNING", "WAITING", "SUCCEEDED", "FAILED", "CANCELED"] as const;
+export const TRIGGERS = ["api", "event", "child"] as const;
+export type Status = (typeof STATUSES)[number];
+export type Trigger = (typeof TRIGGERS)[number];
+
+/** The run list's filters, as the URL carries them. */
+export interface RunFilters {
+  status: Status[];
+  trigger: Trigger[];
+  workflowId?: string;
+  version?: number;
+  from?: string;
+  to?: string;
+  q?: string;
+}
+
+function query(filters: RunFilters) {
+  return {
+    ...(filters.status.length ? { status: filters.status } : {}),
+    ...(filters.trigger.length ? { trigger: filters.trigger } : {}),
+    ...(filters.workflowId ? { workflowId: filters.workflowId } : {}),
+    ...(filters.version ? { version: filters.version } : {}),
+    ...(filters.from ? { from: filters.from } : {}),
+    ...(filters.to ? { to: filters.to } : {}),
+    ...(filters.q ? { q: filters.q } : {}),
+  };
+}
+
+export function useRuns(filters: RunFilters, cursor: string | null) {
+  return useQuery({
+    queryKey: [...keys.runs, "list", filters, cursor],
+    queryFn: async () =>
+      unwrap(await api.GET("/workflow-runs", { params: { query: { ...query(filters), limit: 50, ...(cursor ? { cursor } : {}) } } })),
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** Counts per status of what the list shows (its status filter aside). */
+export function useRunCounts(filters: RunFilters) {
+  const { status: _ignored, ...rest } = filters;
+  return useQuery({
+    queryKey: [...keys.runs, "summary", rest],
+    queryFn: async () => unwrap(await api.GET("/workflow-runs/summary", { params: { query: { ...query({ ...rest, status: [] }), bucket: "day" } } })),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useRun(runId: string, poll: number | false) {
+  return useQuery({
+    queryKey: keys.run(runId),
+    queryFn: async () => unwrap(await api.GET("/workflow-runs/{runId}", { params: { path: { runId } } })),
+    refetchInterval: poll,
+  });
+}
+
+type HistoryPath =
+  | "/workflow-runs/{runId}/steps"
+  | "/workflow-runs/{runId}/snapshots"
+  | "/workflow-runs/{runId}/invocations"
+  | "/workflow-runs/{runId}/waits"
+  | "/workflow-runs/{runId}/logs";
+
+/** Every page of one of the run's histories (a run has hundreds of entries, not millions;
+ * stops after 20 pages of 500). */
+async function allPages<T>(path: HistoryPath, runId: string): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < 20; page++) {
+    const params = { path: { runId }, query: { limit: 500, ...(cursor ? { cursor } : {}) } };
+    const data = unwrap(await api.GET(path, { params })) as { items: T[]; nextCursor?: string | null };
+    items.push(...data.items);
+    if (!data.nextCursor) break;
+    cursor = data.nextCursor;
+  }
+  return items;
+}
+
+export function useRunHistory(runId: string, poll: number | false) {
+  const what = <T,>(name: string, path: HistoryPath) =>
+    ({ queryKey: [...keys.run(runId), name], queryFn: () => allPages<T>(path, runId), refetchInterval: poll }) as const;
+  const steps = useQuery(what<StepAttempt>("steps", "/workflow-runs/{runId}/steps"));
+  const snapshots = useQuery(what<Snapshot>("snapshots", "/workflow-runs/{runId}/snapshots"));
+  const invocations = useQuery(what<Invocation>("invocations", "/workflow-runs/{runId}/invocations"));
+  const waits = useQuery(what<Wait>("waits", "/workflow-runs/{runId}/waits"));
+  const logs = useQuery(what<LogEntry>("logs", "/workflow-runs/{runId}/logs"));
+  return { steps, snapshots, invocations, waits, logs };
+}
+
+export function useRunAudit(runId: string) {
+  return useQuery({
+    queryKey: [...keys.run(runId), "audit"],
+    queryFn: async () => unwrap(await api.GET("/audit-events", { params: { query: { target: runId, limit: 50 } } })).items,
+  });
+}
+
+export function useDefinitionVersion(workflowId: string | undefined, version: number | undefined) {
+  return useQuery({
+    queryKey: ["definitions", workflowId, "version", version],
+    enabled: Boolean(workflowId && version),
+    queryFn: async () =>
+      unwrap(await api.GET("/workflow-definitions/{id}/{version}", { params: { path: { id: workflowId ?? "", version: String(version) } } })),
+    staleTime: Infinity, // published versions never change
+  });
+}
+
+export type Control = "cancel" | "resume" | "retry" | "replay";
+
+export interface ControlInput {
+  action: Control;
+  reason: string;
+  payload?: unknown;
+  vars?: unknown;
+  version?: number;
+}
+
+export function useControl(runId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ action, reason, payload, vars, version }: ControlInput): Promise<Run> => {
+      const path = { params: { path: { runId } } };
+      if (action === "cancel") return unwrap(await api.POST("/workflow-runs/{runId}/cancel", { ...path, body: { reason } }));
+      if (action === "resume") return unwrap(await api.POST("/workflow-runs/{runId}/resume", { ...path, body: { reason, payload } }));
+      if (action === "retry")
+        return unwrap(
+          await api.POST("/workflow-runs/{runId}/retry", {
+            ...path,
+            body: { reason, ...(payload !== undefined ? { payload: payload as Record<string, unknown> } : {}), ...(vars !== undefined ? { vars: vars as Record<string, unknown> } : {}) },
+          }),
+        );
+      return unwrap(
+        await api.POST("/workflow-runs/{runId}/replay", {
+          ...path,
+          body: { reason, ...(version ? { version } : {}), ...(payload !== undefined ? { payload: payload as Record<string, unknown> } : {}) },
+        }),
+      );
+    },
+    onSuccess: () => client.invalidateQueries({ queryKey: keys.runs }),
+  });
+}
+
+export function useBulkControl() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async (input: { action: "cancel" | "resume" | "retry"; reason: string; runIds: string[] }) =>
+      unwrap(await api.POST("/workflow-runs/bulk", { body: input })),
+    onSettled: () => client.invalidateQueries({ queryKey: keys.runs }),
+  });
+}

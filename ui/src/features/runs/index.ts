@@ -1,0 +1,2 @@
+export { RunDetailPage } from "./RunDetailPage";
+export { RunsPage } from "./RunsPage";
