@@ -9,8 +9,9 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from fixtures.runs import insert_runs
 from sluice_messaging.dlq import DeadLetter
-from sluice_storage import NewRun, RunRepository, mirror_dead_letter, transaction
+from sluice_storage import NewRun, mirror_dead_letter, transaction
 
 pytestmark = pytest.mark.integration
 T0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
@@ -25,7 +26,7 @@ def envelope() -> dict[str, Any]:
 async def seed_history(pool: asyncpg.Pool, tenant_id: str) -> uuid.UUID:
     run_id = uuid.uuid4()
     async with transaction(pool) as conn:
-        await RunRepository(conn, tenant_id).create(NewRun(
+        await insert_runs(conn, tenant_id, NewRun(
             run_id, uuid.uuid4(), 1, {"password": SECRET}, T0,
             run_state={"envelope": envelope()}))  # fmt: skip
         error = {"message": f"login failed for {SECRET}", "category": "ActionError"}

@@ -8,7 +8,8 @@ import uuid
 import asyncpg
 import httpx
 import pytest
-from sluice_storage import NewRun, RunRepository, transaction
+from fixtures.runs import insert_runs
+from sluice_storage import NewRun, transaction
 
 pytestmark = pytest.mark.integration
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -17,11 +18,11 @@ T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 async def seed_runs(pool: asyncpg.Pool, tenant_id: str, count: int) -> list[uuid.UUID]:
     workflow_id, ids = uuid.uuid4(), []
     async with transaction(pool) as conn:
-        runs = RunRepository(conn, tenant_id)
         for i in range(count):
             # Pairs share a start time: the id breaks ties, so nothing is skipped or repeated.
             started = T0 + dt.timedelta(seconds=i // 2)
-            record = await runs.create(NewRun(uuid.uuid4(), workflow_id, 1, {}, started))
+            [record] = await insert_runs(conn, tenant_id, NewRun(uuid.uuid4(), workflow_id, 1, {},
+                                                                 started))  # fmt: skip
             ids.append(record.run_id)
     return ids
 

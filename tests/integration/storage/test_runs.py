@@ -1,4 +1,5 @@
-"""Runs: create, lock, processed commands, fenced saves, filtered pages."""
+"""Runs: written through the run writer (create, lock and record, fenced saves), read in
+filtered pages."""
 
 from __future__ import annotations
 
@@ -8,17 +9,20 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
-from sluice_messaging import Deduplicator, new_envelope
+from fixtures.runs import insert_runs
 from sluice_storage import (
     NewRun,
     RunFilter,
     RunRepository,
     RunUpdate,
+    RunWrites,
     StaleRunError,
     find_stale_runs,
+    lock_and_record,
+    lock_and_record_many,
+    record_command,
     transaction,
 )
-from sluice_storage.processed import applied_command_check
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -34,11 +38,18 @@ def _new_run(workflow_id: uuid.UUID, minute: int, version: int = 1) -> NewRun:
     )
 
 
+async def _save(
+    conn: asyncpg.Connection, tenant_id: str, run_id: uuid.UUID, seq: int, update: RunUpdate
+) -> None:
+    writes = RunWrites(tenant_id)
+    writes.save(run_id, seq, update)
+    await writes.flush(conn)
+
+
 async def test_create_and_get_round_trip_jsonb(pool: asyncpg.Pool, tenant_id: str) -> None:
     async with transaction(pool) as conn:
-        repo = RunRepository(conn, tenant_id)
-        created = await repo.create(_new_run(uuid.uuid4(), 0))
-        fetched = await repo.get(created.run_id)
+        [created] = await insert_runs(conn, tenant_id, _new_run(uuid.uuid4(), 0))
+        fetched = await RunRepository(conn, tenant_id).get(created.run_id)
     assert fetched == created
     assert fetched.status == "RUNNING"
     assert fetched.payload == {"n": 0}
@@ -51,25 +62,44 @@ async def test_record_command_is_true_only_the_first_time(
 ) -> None:
     command_id = uuid.uuid4()
     async with transaction(pool) as conn:
-        repo = RunRepository(conn, tenant_id)
-        run = await repo.create(_new_run(uuid.uuid4(), 0))
-        assert await repo.record_command(run.run_id, command_id)
-        assert not await repo.record_command(run.run_id, command_id)
-        assert await repo.was_applied(run.run_id, command_id)
-        assert not await repo.was_applied(run.run_id, uuid.uuid4())
+        [run] = await insert_runs(conn, tenant_id, _new_run(uuid.uuid4(), 0))
+        assert await record_command(conn, tenant_id, run.run_id, command_id)
+        assert not await record_command(conn, tenant_id, run.run_id, command_id)
+        assert await record_command(conn, tenant_id, run.run_id, uuid.uuid4())
+
+
+async def test_lock_and_record_sees_a_command_applied_before_as_not_fresh(
+    pool: asyncpg.Pool, tenant_id: str
+) -> None:
+    """The durable duplicate check of every consumer of run commands: a redelivered
+    command (after a crash, a rebalance, a restart) is recorded already."""
+    command_id = uuid.uuid4()
+    async with transaction(pool) as conn:
+        [run] = await insert_runs(conn, tenant_id, _new_run(uuid.uuid4(), 0))
+        first = await lock_and_record(conn, tenant_id, run.run_id, command_id)
+    async with transaction(pool) as conn:  # a restarted consumer: nothing in memory
+        again = await lock_and_record(conn, tenant_id, run.run_id, command_id)
+        other = await lock_and_record(conn, tenant_id, run.run_id, uuid.uuid4())
+        missing = await lock_and_record(conn, tenant_id, uuid.uuid4(), command_id)
+        many = await lock_and_record_many(
+            conn, [(tenant_id, run.run_id, command_id), (tenant_id, uuid.uuid4(), command_id)]
+        )
+    assert [found[1] if found else None for found in (first, again, other)] == [True, False, True]
+    assert missing is None
+    assert list(many) == [(tenant_id, run.run_id)]  # the unknown run is left out
+    assert not many[(tenant_id, run.run_id)][1]
 
 
 async def test_save_with_stale_seq_is_fenced(pool: asyncpg.Pool, tenant_id: str) -> None:
-    update = RunUpdate("SUCCEEDED", "root.steps[1]", "DONE", {"cursor": 2}, T0)
+    update = RunUpdate("SUCCEEDED", "root.steps[1]", "DONE", {"cursor": 2}, T0, final=True)
     async with transaction(pool) as conn:
-        repo = RunRepository(conn, tenant_id)
-        run = await repo.create(_new_run(uuid.uuid4(), 0))
-        locked = await repo.lock(run.run_id)
+        [run] = await insert_runs(conn, tenant_id, _new_run(uuid.uuid4(), 0))
+        locked = await RunRepository(conn, tenant_id).lock(run.run_id)
         assert locked is not None
-        assert await repo.save(run.run_id, locked.seq, update) == 1
+        await _save(conn, tenant_id, run.run_id, locked.seq, update)
         with pytest.raises(StaleRunError, match="is not at seq 0"):
-            await repo.save(run.run_id, locked.seq, update)  # a zombie's stale read
-        saved = await repo.get(run.run_id)
+            await _save(conn, tenant_id, run.run_id, locked.seq, update)  # a zombie's stale read
+        saved = await RunRepository(conn, tenant_id).get(run.run_id)
     assert saved is not None
     assert (saved.status, saved.state, saved.seq) == ("SUCCEEDED", "DONE", 1)
     assert saved.completed_at == T0
@@ -79,9 +109,8 @@ async def test_save_with_stale_seq_is_fenced(pool: asyncpg.Pool, tenant_id: str)
 async def test_list_runs_filters_and_pages_newest_first(pool: asyncpg.Pool, tenant_id: str) -> None:
     wf_a, wf_b = uuid.uuid4(), uuid.uuid4()
     async with transaction(pool) as conn:
-        repo = RunRepository(conn, tenant_id)
-        runs_a = [await repo.create(_new_run(wf_a, m)) for m in range(5)]
-        await repo.create(_new_run(wf_b, 10, version=2))
+        runs_a = await insert_runs(conn, tenant_id, *(_new_run(wf_a, m) for m in range(5)))
+        await insert_runs(conn, tenant_id, _new_run(wf_b, 10, version=2))
     async with pool.acquire() as conn:
         repo = RunRepository(conn, tenant_id)
         first = await repo.list_runs(RunFilter(workflow_id=wf_a), limit=3)
@@ -104,10 +133,11 @@ async def test_list_runs_filters_and_pages_newest_first(pool: asyncpg.Pool, tena
 
 async def test_list_runs_filters_by_status(pool: asyncpg.Pool, tenant_id: str) -> None:
     async with transaction(pool) as conn:
+        [done] = await insert_runs(conn, tenant_id, _new_run(uuid.uuid4(), 0))
+        await _save(conn, tenant_id, done.run_id, 0,
+                    RunUpdate("FAILED", "root", None, {}, T0, final=True))  # fmt: skip
+        await insert_runs(conn, tenant_id, _new_run(uuid.uuid4(), 1))
         repo = RunRepository(conn, tenant_id)
-        done = await repo.create(_new_run(uuid.uuid4(), 0))
-        await repo.save(done.run_id, 0, RunUpdate("FAILED", "root", None, {}, T0))
-        await repo.create(_new_run(uuid.uuid4(), 1))
         failed = await repo.list_runs(RunFilter(statuses=("FAILED", "CANCELED")))
         running = await repo.list_runs(RunFilter(statuses=("RUNNING",)))
     assert [r.run_id for r in failed.items] == [done.run_id]
@@ -119,29 +149,13 @@ async def test_find_stale_runs_sees_only_running_without_progress(
 ) -> None:
     long_ago = datetime(2001, 1, 1, tzinfo=UTC)
     async with transaction(pool) as conn:
-        repo = RunRepository(conn, tenant_id)
-        stale = await repo.create(
-            dataclasses.replace(_new_run(uuid.uuid4(), 0), started_at=long_ago)
-        )
-        finished = await repo.create(
-            dataclasses.replace(_new_run(uuid.uuid4(), 0), started_at=long_ago)
-        )
-        await repo.save(finished.run_id, 0, RunUpdate("SUCCEEDED", "root", None, {}, long_ago))
+        stale, finished = await insert_runs(
+            conn, tenant_id,
+            dataclasses.replace(_new_run(uuid.uuid4(), 0), started_at=long_ago),
+            dataclasses.replace(_new_run(uuid.uuid4(), 0), started_at=long_ago),
+        )  # fmt: skip
+        await _save(conn, tenant_id, finished.run_id, 0,
+                    RunUpdate("SUCCEEDED", "root", None, {}, long_ago, final=True))  # fmt: skip
         found = await find_stale_runs(conn, long_ago + timedelta(seconds=1), limit=10_000)
     mine = [run_id for tenant, run_id in found if tenant == tenant_id]
     assert mine == [stale.run_id]
-
-
-async def test_applied_command_check_makes_deduplicator_durable(
-    pool: asyncpg.Pool, tenant_id: str
-) -> None:
-    run_id = uuid.uuid4()
-    applied = new_envelope("run.command", tenant_id, {}, occurred_at=T0, run_id=run_id)
-    fresh = new_envelope("run.command", tenant_id, {}, occurred_at=T0, run_id=run_id)
-    no_run = new_envelope("event", tenant_id, {}, occurred_at=T0)
-    async with transaction(pool) as conn:
-        await RunRepository(conn, tenant_id).record_command(run_id, applied.id)
-    dedup = Deduplicator(persistent=applied_command_check(pool))  # a restarted consumer
-    assert await dedup.is_duplicate(applied)
-    assert not await dedup.is_duplicate(fresh)
-    assert not await dedup.is_duplicate(no_run)

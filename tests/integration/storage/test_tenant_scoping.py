@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 import pytest
+from fixtures.runs import insert_runs
 from sluice_messaging.dlq import DeadLetter
 from sluice_storage import (
     AuditRepository,
@@ -39,7 +40,7 @@ async def _seed(conn: asyncpg.Connection, tenant: str) -> dict[str, uuid.UUID]:
         published_by="me",
         now=NOW,
     )
-    run = await RunRepository(conn, tenant).create(NewRun(uuid.uuid4(), wf, 1, {}, NOW))
+    [run] = await insert_runs(conn, tenant, NewRun(uuid.uuid4(), wf, 1, {}, NOW))
     event, _ = await EventRepository(conn, tenant).store(NewEvent(uuid.uuid4(), "E", "k", {}, NOW))
     wait = await WaitRepository(conn, tenant).register(
         NewWait(uuid.uuid4(), run.run_id, "event", NOW, event_name="E2", correlation_key="k")

@@ -14,11 +14,10 @@ check is added for the other commands: no extra query.
 from __future__ import annotations
 
 import asyncpg
-from sluice_storage import RunRecord
+from sluice_storage import RunRecord, RunWrites
 from workflow_core.interpreter.commands import Command, CompleteHumanTask
 
 from sluice_engine.context import EngineContext
-from sluice_engine.history import Writes
 from sluice_engine.runs import Applied, apply_locked, lock_and_record
 from sluice_engine.tasks import complete_waiting_task
 
@@ -27,7 +26,7 @@ async def apply_command(
     conn: asyncpg.Connection, ctx: EngineContext, tenant_id: str, run_id: str, command: Command
 ) -> Applied:
     """Apply one command to an existing run (StartRun goes through ``start_run``)."""
-    writes = Writes(tenant_id, notify=ctx.notify_outbox)
+    writes = RunWrites(tenant_id, notify=ctx.notify_outbox)
     record, fresh = await lock_and_record(conn, tenant_id, run_id, command.command_id)
     if not fresh:
         return Applied(str(record.run_id), "duplicate", record.status)
@@ -39,7 +38,7 @@ async def apply_command(
 async def apply_recorded(
     conn: asyncpg.Connection,
     ctx: EngineContext,
-    writes: Writes,
+    writes: RunWrites,
     record: RunRecord,
     command: Command,
 ) -> Applied:

@@ -22,34 +22,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
-from sluice_storage import RunRecord
-from sluice_storage.runs import RUN_COLUMNS
+from sluice_storage import RunRecord, RunWrites
+from sluice_storage import lock_and_record_many as storage_lock_and_record_many
 from workflow_core.interpreter.commands import Command
 
 from sluice_engine.applying import apply_recorded
 from sluice_engine.context import EngineContext
 from sluice_engine.errors import RunNotFoundError
-from sluice_engine.history import Writes
 from sluice_engine.runs import Applied
-
-LOCK_AND_RECORD_MANY = f"""
-WITH wanted AS (
-  SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[]) AS w(tenant_id, run_id, command_id)
-), locked AS (
-  SELECT r.* FROM workflow_runs r
-  JOIN wanted w ON r.tenant_id = w.tenant_id AND r.run_id = w.run_id
-  -- the primary key, whatever the planner guesses for the unnest
-  WHERE r.tenant_id = ANY($1::text[]) AND r.run_id = ANY($2::uuid[])
-  ORDER BY r.tenant_id, r.run_id FOR UPDATE OF r
-), applied AS (
-  INSERT INTO applied_commands (tenant_id, run_id, command_id)
-  SELECT w.tenant_id, w.run_id, w.command_id FROM wanted w
-  JOIN locked l ON l.tenant_id = w.tenant_id AND l.run_id = w.run_id
-  ON CONFLICT DO NOTHING RETURNING tenant_id, run_id
-)
-SELECT {RUN_COLUMNS}, EXISTS (SELECT 1 FROM applied a
-    WHERE a.tenant_id = l.tenant_id AND a.run_id = l.run_id) AS fresh
-FROM locked l"""
 
 RunKey = tuple[str, uuid.UUID]
 
@@ -83,23 +63,11 @@ def rounds(items: Sequence[PendingCommand]) -> list[list[int]]:
 async def lock_and_record_many(
     conn: asyncpg.Connection, items: Sequence[PendingCommand]
 ) -> dict[RunKey, tuple[RunRecord, bool]]:
-    """Lock the runs (one command each) and record the command ids: one round trip.
-
-    ``fresh`` is False for a command applied before. Raises ``RunNotFoundError``
-    when a run does not exist.
-    """
-    rows = await conn.fetch(
-        LOCK_AND_RECORD_MANY,
-        [i.tenant_id for i in items],
-        [uuid.UUID(i.run_id) for i in items],
-        [uuid.UUID(i.command.command_id) for i in items],
-    )
-    found: dict[RunKey, tuple[RunRecord, bool]] = {}
-    for row in rows:
-        values = dict(row)
-        fresh = bool(values.pop("fresh"))
-        record = RunRecord(**values)
-        found[(record.tenant_id, record.run_id)] = (record, fresh)
+    """Lock the runs (one command each) and record the command ids: one round trip
+    (``sluice_storage.lock_and_record_many``). ``fresh`` is False for a command applied
+    before. Raises ``RunNotFoundError`` when a run does not exist."""
+    wanted = [(i.tenant_id, uuid.UUID(i.run_id), uuid.UUID(i.command.command_id)) for i in items]
+    found = await storage_lock_and_record_many(conn, wanted)
     missing = [i for i in items if i.key not in found]
     if missing:
         first = missing[0]
@@ -115,14 +83,14 @@ async def apply_commands(
     for indexes in rounds(items):
         batch = [items[i] for i in indexes]
         locked = await lock_and_record_many(conn, batch)
-        writes: dict[str, Writes] = {}
+        writes: dict[str, RunWrites] = {}
         for index, item in zip(indexes, batch, strict=True):
             record, fresh = locked[item.key]
             if not fresh:
                 results[index] = Applied(item.run_id, "duplicate", record.status)
                 continue
             tenant_writes = writes.setdefault(
-                item.tenant_id, Writes(item.tenant_id, notify=ctx.notify_outbox)
+                item.tenant_id, RunWrites(item.tenant_id, notify=ctx.notify_outbox)
             )
             results[index] = await apply_recorded(conn, ctx, tenant_writes, record, item.command)
         for tenant_writes in writes.values():

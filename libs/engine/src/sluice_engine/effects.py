@@ -1,6 +1,6 @@
 """Writing one transition's effects, in list order, inside the caller's transaction.
 
-History rows and outbox messages are gathered in ``Writes`` and flushed in a
+History rows and outbox messages are gathered in ``RunWrites`` and flushed in a
 few statements at the end; waits and child runs are written as they come,
 since later effects of the same list may depend on them.
 """
@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from sluice_storage import RunWrites
 from workflow_core.interpreter.commands import CancelRun, ChildRunFinished
 from workflow_core.interpreter.effects import (
     AppendLog,
@@ -29,7 +30,7 @@ from workflow_core.interpreter.effects import (
 from workflow_core.interpreter.state import RunState, RunStatus
 
 from sluice_engine.context import EngineContext
-from sluice_engine.history import Writes
+from sluice_engine.history import record_log, record_snapshot, record_step
 from sluice_engine.messages import (
     action_request_message,
     answer_id,
@@ -37,13 +38,13 @@ from sluice_engine.messages import (
 )
 from sluice_engine.waits import register_wait, release_wait
 
-ChildStarter = Callable[[asyncpg.Connection, Writes, StartChildRun, datetime], Awaitable[None]]
+ChildStarter = Callable[[asyncpg.Connection, RunWrites, StartChildRun, datetime], Awaitable[None]]
 
 
 async def persist_effects(
     conn: asyncpg.Connection,
     ctx: EngineContext,
-    writes: Writes,
+    writes: RunWrites,
     state: RunState,
     effects: list[Effect],
     now: datetime,
@@ -52,11 +53,11 @@ async def persist_effects(
     run_id = uuid.UUID(state.run_id)
     for effect in effects:
         if isinstance(effect, RecordStepAttempt):
-            writes.step(run_id, effect)
+            record_step(writes, run_id, effect)
         elif isinstance(effect, WriteSnapshot):
-            writes.snapshot(run_id, effect)
+            record_snapshot(writes, run_id, effect)
         elif isinstance(effect, AppendLog):
-            writes.log(run_id, effect, now)
+            record_log(writes, run_id, effect, now)
         elif isinstance(effect, RegisterWait):
             await register_wait(conn, ctx, writes, run_id, effect, now)
         elif isinstance(effect, ReleaseWait):
@@ -79,7 +80,7 @@ async def persist_effects(
 
 
 def _finished(
-    ctx: EngineContext, writes: Writes, state: RunState, effect: FinishRun, now: datetime
+    ctx: EngineContext, writes: RunWrites, state: RunState, effect: FinishRun, now: datetime
 ) -> None:
     """Tell the parent (if any) that the run ended (observers: ``runs.status_update``)."""
     error = effect.error.envelope_form() if effect.error else None

@@ -1,266 +1,39 @@
-"""The rows of one transaction's transitions, sent to PostgreSQL in one statement.
+"""The core's history effects as rows of the run writer (``sluice_storage.RunWrites``).
 
-(The pool's jsonb codec encodes the lists; connections must come from
-``sluice_storage.create_pool`` / ``connect``.)
-
-Step attempts, snapshots, logs, outbox messages and the fenced run updates of
-any number of runs (one tenant) go out as one multi-CTE statement with JSON
-arrays: one round trip instead of five or six per run (round trips, not
-PostgreSQL's work, bound an advance's cost). Each run update is fenced by the
-``seq`` read under the row lock; a run that moved on raises ``StaleRunError``
-and the caller's transaction rolls back. Work on events and event waits that
-needs an event-key lock is gathered too and runs first, under the unit's key
-locks taken in one global order (``key_locks``). Step attempts are upserted on their
-deterministic identity (step, loop indexes, attempt); STARTED then SUCCEEDED
-of one attempt within one transaction is merged here first, since one INSERT
-cannot touch a row twice.
+Step attempts are recorded under their deterministic identity (step, loop
+indexes, attempt), so a replayed or redelivered transition upserts the same
+row; snapshots and log lines are appended. The writer sends them with the
+run's update in one statement at the flush.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-import asyncpg
-from sluice_messaging.envelope import to_wire
-from sluice_storage import NewRun, OutboxMessage, RunUpdate, StaleRunError
-from sluice_storage.errors import StorageError
-from sluice_storage.outbox import NOTIFY_CHANNEL
+from sluice_storage import RunWrites
 from workflow_core.interpreter.effects import AppendLog, RecordStepAttempt, WriteSnapshot
 from workflow_core.interpreter.ids import loop_key
-from workflow_core.interpreter.state import RunStatus
-
-from sluice_engine.key_locks import KeyedRun, KeyedWork, run_in_key_order
-
-WRITE_ALL = f"""
-WITH steps AS (
-  INSERT INTO run_steps (tenant_id, run_id, attempt_id, step_id, node_path, attempt, status,
-      started_at, finished_at, duration_ms, error)
-  SELECT $1, r.run_id, r.attempt_id, r.step_id, r.node_path, r.attempt, r.status, r.started_at,
-      r.finished_at, r.duration_ms, r.error
-  FROM jsonb_to_recordset($2::jsonb) AS r(run_id uuid, attempt_id text, step_id text,
-      node_path text, attempt int, status text, started_at timestamptz, finished_at timestamptz,
-      duration_ms bigint, error jsonb)
-  ON CONFLICT (tenant_id, run_id, attempt_id) DO UPDATE SET status = EXCLUDED.status,
-      finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms,
-      error = EXCLUDED.error
-  RETURNING 1
-), snaps AS (
-  INSERT INTO run_snapshots (tenant_id, run_id, node_path, step_id, at, envelope)
-  SELECT $1, s.run_id, s.node_path, s.step_id, s.at, s.envelope
-  FROM jsonb_to_recordset($3::jsonb) AS s(run_id uuid, node_path text, step_id text,
-      at timestamptz, envelope jsonb)
-  RETURNING 1
-), logs AS (
-  INSERT INTO run_logs (tenant_id, run_id, at, level, message, node_path, data)
-  SELECT $1, l.run_id, l.at, l.level, l.message, l.node_path, l.data
-  FROM jsonb_to_recordset($4::jsonb) AS l(run_id uuid, at timestamptz, level text,
-      message text, node_path text, data jsonb)
-  RETURNING 1
-), sent AS (
-  INSERT INTO outbox (tenant_id, topic, key, headers, payload)
-  SELECT $1, m.value->>'topic', m.value->>'key', m.value->'headers', m.value->'payload'
-  FROM jsonb_array_elements($5::jsonb) WITH ORDINALITY AS m(value, ord) ORDER BY m.ord
-  RETURNING 1
-), created AS (
-  INSERT INTO workflow_runs (tenant_id, run_id, workflow_id, workflow_version, status, node_path,
-      state, run_state, seq, parent_run_id, root_run_id, call_depth, payload, error,
-      trigger_event_id, event_name, correlation_key, started_at, updated_at, completed_at,
-      last_progress_at)
-  SELECT $1, c.run_id, c.workflow_id, c.workflow_version, c.status, c.node_path, c.state,
-      c.run_state, c.seq, c.parent_run_id, COALESCE(c.root_run_id, c.run_id), c.call_depth,
-      c.payload, c.error, c.trigger_event_id, c.event_name, c.correlation_key, c.started_at,
-      c.now, c.completed, c.now
-  FROM jsonb_to_recordset($9::jsonb) AS c(run_id uuid, workflow_id uuid, workflow_version int,
-      status text, node_path text, state text, run_state jsonb, seq bigint, parent_run_id uuid,
-      root_run_id uuid, call_depth int, payload jsonb, error jsonb, trigger_event_id uuid,
-      event_name text, correlation_key text, started_at timestamptz, now timestamptz,
-      completed timestamptz)
-  RETURNING 1
-), started AS (
-  INSERT INTO applied_commands (tenant_id, run_id, command_id)
-  SELECT $1, c.run_id, c.command_id FROM jsonb_to_recordset($9::jsonb) AS c(run_id uuid,
-      command_id uuid)
-  WHERE c.command_id IS NOT NULL
-  ON CONFLICT DO NOTHING
-  RETURNING 1
-), saved AS (
-  UPDATE workflow_runs r SET status = s.status, node_path = s.node_path, state = s.state,
-      run_state = s.run_state, error = s.error, seq = r.seq + 1, updated_at = s.now,
-      last_progress_at = s.now,
-      -- a new final status (first finish, or a retried run finishing again) takes
-      -- the new time; late commands on a final run keep it; not final: none
-      completed_at = CASE WHEN s.completed IS NULL THEN NULL
-        WHEN r.status = s.status THEN COALESCE(r.completed_at, s.completed) ELSE s.completed END
-  FROM jsonb_to_recordset($6::jsonb) AS s(run_id uuid, expected_seq bigint, status text,
-      node_path text, state text, run_state jsonb, error jsonb, now timestamptz,
-      completed timestamptz)
-  -- "= ANY($8)" keeps the plan on the primary key: joined to the recordset alone,
-  -- the planner's guess (100 rows) can pick a scan of every run of the tenant
-  WHERE r.tenant_id = $1 AND r.run_id = ANY($8::uuid[]) AND r.run_id = s.run_id
-    AND r.seq = s.expected_seq
-  RETURNING r.run_id
-)
-SELECT ARRAY(SELECT run_id FROM saved) AS saved, (SELECT count(*) FROM created) AS created,
-  CASE WHEN $7 AND jsonb_array_length($5::jsonb) > 0
-    THEN pg_notify('{NOTIFY_CHANNEL}', '') END AS n
-"""
-
-
-class DuplicateRunError(StorageError):
-    """Two starts of one run id in one transaction (the database refuses it, too)."""
-
-    code = "DUPLICATE_RUN"
 
 
 def attempt_id(effect: RecordStepAttempt) -> str:
     return f"{effect.step_id}#{loop_key(effect.loop_indexes)}#{effect.attempt}"
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
+def record_step(writes: RunWrites, run_id: uuid.UUID, e: RecordStepAttempt) -> None:
+    error = e.error.model_dump(mode="json", by_alias=True) if e.error else None
+    writes.step(
+        run_id, attempt_id(e), step_id=e.step_id, node_path=e.node_path, attempt=e.attempt,
+        status=e.status.value, started_at=e.started_at, finished_at=e.finished_at,
+        duration_ms=e.duration_ms, error=error,
+    )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class RunSave:
-    """The fenced run update written with the history (``seq`` as read under the lock)."""
-
-    run_id: uuid.UUID
-    expected_seq: int
-    update: RunUpdate
+def record_snapshot(writes: RunWrites, run_id: uuid.UUID, e: WriteSnapshot) -> None:
+    writes.snapshot(run_id, node_path=e.node_path, step_id=e.step_id, at=e.at,
+                    envelope=e.envelope)  # fmt: skip
 
 
-@dataclass
-class Writes:
-    """Rows and outbox messages of one transaction, flushed together at the end."""
-
-    tenant_id: str
-    notify: bool = True
-    steps: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    snapshots: list[dict[str, Any]] = field(default_factory=list)
-    logs: list[dict[str, Any]] = field(default_factory=list)
-    messages: list[OutboxMessage] = field(default_factory=list)
-    saves: list[RunSave] = field(default_factory=list)
-    # Runs started in this transaction: inserted by the flush with their state after
-    # the first transition (one row write, no insert-then-update).
-    creations: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
-    # Event and event-wait work: run by the flush after taking every event-key lock
-    # it names, ascending, so no two units take two keys in opposite orders.
-    keyed: list[KeyedWork] = field(default_factory=list)
-
-    def under_key_lock(self, lock_id: int | None, run: KeyedRun) -> None:
-        """``run`` at the flush, holding ``lock_id`` and the unit's other key locks."""
-        self.keyed.append(KeyedWork(lock_id, run))
-
-    def create(self, run: NewRun, command_id: uuid.UUID | None) -> None:
-        if run.run_id in self.creations:  # the insert would keep only one of them
-            raise DuplicateRunError(f"run {run.run_id} is started twice in one transaction")
-        self.creations[run.run_id] = {
-            "run_id": str(run.run_id), "workflow_id": str(run.workflow_id),
-            "workflow_version": run.workflow_version, "status": "RUNNING", "node_path": "root",
-            "state": None, "run_state": run.run_state, "seq": 0,
-            "parent_run_id": _str(run.parent_run_id), "root_run_id": _str(run.root_run_id),
-            "call_depth": run.call_depth, "payload": run.payload, "error": None,
-            "trigger_event_id": _str(run.trigger_event_id), "event_name": run.event_name,
-            "correlation_key": run.correlation_key, "started_at": _iso(run.started_at),
-            "now": _iso(run.started_at), "completed": None, "command_id": _str(command_id),
-        }  # fmt: skip
-
-    def step(self, run_id: uuid.UUID, e: RecordStepAttempt) -> None:
-        error = e.error.model_dump(mode="json", by_alias=True) if e.error else None
-        key = (str(run_id), attempt_id(e))
-        self.steps[key] = {
-            "run_id": key[0], "attempt_id": key[1], "step_id": e.step_id,
-            "node_path": e.node_path, "attempt": e.attempt, "status": e.status.value,
-            "started_at": _iso(e.started_at), "finished_at": _iso(e.finished_at),
-            "duration_ms": e.duration_ms, "error": error,
-        }  # fmt: skip
-
-    def snapshot(self, run_id: uuid.UUID, e: WriteSnapshot) -> None:
-        self.snapshots.append(
-            {"run_id": str(run_id), "node_path": e.node_path, "step_id": e.step_id,
-             "at": _iso(e.at), "envelope": e.envelope}
-        )  # fmt: skip
-
-    def log(self, run_id: uuid.UUID, e: AppendLog, at: datetime) -> None:
-        self.logs.append(
-            {"run_id": str(run_id), "at": _iso(at), "level": e.level.upper(),
-             "message": e.message, "node_path": e.node_path, "data": dict(e.data)}
-        )  # fmt: skip
-
-    def message(self, message: OutboxMessage) -> None:
-        self.messages.append(message)
-
-    def save(self, run_id: uuid.UUID, expected_seq: int, update: RunUpdate) -> None:
-        created = self.creations.get(run_id)
-        if created is not None:  # not in the table yet: its insert takes the new state
-            fields = _save(RunSave(run_id, expected_seq, update))
-            created.update({k: fields[k] for k in UPDATED_FIELDS}, seq=expected_seq + 1)
-            return
-        self.saves.append(RunSave(run_id, expected_seq, update))
-
-    async def flush(self, conn: asyncpg.Connection) -> None:
-        """Everything gathered (any number of runs of this tenant) in one statement,
-        after the keyed work (which may add messages)."""
-        if self.keyed:
-            keyed, self.keyed = self.keyed, []
-            await run_in_key_order(conn, keyed)
-        if (
-            self.saves
-            or self.creations
-            or self.steps
-            or self.snapshots
-            or self.logs
-            or self.messages
-        ):
-            await self._write(conn)
-        self.steps.clear()
-        self.snapshots.clear()
-        self.logs.clear()
-        self.messages.clear()
-        self.saves.clear()
-        self.creations.clear()
-
-    async def _write(self, conn: asyncpg.Connection) -> None:
-        saves = [_save(save) for save in self.saves]
-        row = await conn.fetchrow(
-            WRITE_ALL, self.tenant_id, list(self.steps.values()), self.snapshots, self.logs,
-            [_message(m) for m in self.messages], saves, self.notify,
-            [save.run_id for save in self.saves], list(self.creations.values()),
-        )  # fmt: skip
-        saved = set(row["saved"])
-        missing = [save for save in self.saves if save.run_id not in saved]
-        if missing or len(row["saved"]) != len(self.saves):  # fenced (or one run saved twice)
-            bad = missing[0] if missing else self.saves[-1]
-            raise StaleRunError(
-                f"run {bad.run_id} of tenant {self.tenant_id} is not at seq {bad.expected_seq}",
-                tenant_id=self.tenant_id,
-                run_id=str(bad.run_id),
-            )
-
-
-UPDATED_FIELDS = ("status", "node_path", "state", "run_state", "error", "now", "completed")
-
-
-def _str(value: uuid.UUID | None) -> str | None:
-    return str(value) if value is not None else None
-
-
-def _save(save: RunSave) -> dict[str, Any]:
-    u = save.update
-    return {
-        "run_id": str(save.run_id), "expected_seq": save.expected_seq, "status": u.status,
-        "node_path": u.node_path, "state": u.state, "run_state": u.run_state, "error": u.error,
-        "now": _iso(u.now), "completed": _iso(u.now) if RunStatus(u.status).final else None,
-    }  # fmt: skip
-
-
-def _message(message: OutboxMessage) -> dict[str, Any]:
-    return {
-        "topic": message.topic,
-        "key": message.key,
-        "headers": message.headers,
-        "payload": to_wire(message.message),
-    }
+def record_log(writes: RunWrites, run_id: uuid.UUID, e: AppendLog, at: datetime) -> None:
+    writes.log(run_id, at=at, level=e.level.upper(), message=e.message, node_path=e.node_path,
+               data=dict(e.data))  # fmt: skip

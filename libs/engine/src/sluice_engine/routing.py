@@ -8,7 +8,7 @@ update; otherwise the event stays unmatched for waits registered a moment
 later. The API runs it in its own transaction, the interpreter's router for
 events from Kafka.
 
-Lock order (``key_locks``): the event's key lock is not taken first. The
+Lock order (``sluice_storage.key_locks``): the event's key lock is not taken first. The
 triggered runs' event waits need their own key locks, so taking the event's
 key at once and the others as the runs registered their waits took two keys
 in whatever order the data gave, and two routings deadlocked (``ORDER:k``
@@ -41,6 +41,7 @@ from sluice_storage import (
     EventRecord,
     EventRepository,
     NewEvent,
+    RunWrites,
     WaitRecord,
     WaitRepository,
 )
@@ -50,7 +51,6 @@ from workflow_core.interpreter.ids import derived_id
 
 from sluice_engine.context import EngineContext
 from sluice_engine.errors import InvalidPayloadError, UnknownWorkflowError
-from sluice_engine.history import Writes
 from sluice_engine.messages import command_message
 from sluice_engine.runs import StartOptions, start_with
 from sluice_engine.waits import resume_command
@@ -79,7 +79,7 @@ async def route_event(
     stored, created = await events.store(event)
     if not created:
         return _result(stored, duplicate=True)
-    writes = Writes(tenant_id, notify=ctx.notify_outbox)
+    writes = RunWrites(tenant_id, notify=ctx.notify_outbox)
     started, errors = await _start_triggered(conn, ctx, writes, stored)
     await events.record_started(stored.event_id, [uuid.UUID(r) for r in started], errors or None)
     resumed: list[str] = []
@@ -99,7 +99,7 @@ def _result(stored: EventRecord, *, duplicate: bool) -> RouteResult:
 
 
 async def _start_triggered(
-    conn: asyncpg.Connection, ctx: EngineContext, writes: Writes, event: EventRecord
+    conn: asyncpg.Connection, ctx: EngineContext, writes: RunWrites, event: EventRecord
 ) -> tuple[list[str], list[dict[str, Any]]]:
     versions = await DefinitionRepository(conn, writes.tenant_id).triggered_by(event.event_name)
     planned = [triggered_run_id(event.event_id, v.workflow_id) for v in versions]
@@ -140,7 +140,7 @@ async def _resume_oldest_wait(
     conn: asyncpg.Connection,
     *,
     ctx: EngineContext,
-    writes: Writes,
+    writes: RunWrites,
     event: EventRecord,
     started: list[str],
     resumed: list[str],

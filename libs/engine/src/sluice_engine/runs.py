@@ -16,8 +16,16 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from sluice_storage import NewRun, OutboxMessage, RunRecord, RunRepository, RunUpdate
-from sluice_storage.runs import RUN_COLUMNS
+from sluice_storage import (
+    NewRun,
+    OutboxMessage,
+    RunRecord,
+    RunRepository,
+    RunUpdate,
+    RunWrites,
+    record_command,
+)
+from sluice_storage import lock_and_record as storage_lock_and_record
 from workflow_core.interpreter.advance import Transition, advance
 from workflow_core.interpreter.commands import ChildRunFinished, Command, StartRun
 from workflow_core.interpreter.effects import Effect, RequestAction, StartChildRun
@@ -28,7 +36,6 @@ from workflow_core.interpreter.state import RunState, RunStatus
 from sluice_engine.context import EngineContext
 from sluice_engine.effects import persist_effects, run_error
 from sluice_engine.errors import InvalidPayloadError, RunNotFoundError, UnknownWorkflowError
-from sluice_engine.history import Writes
 from sluice_engine.inline import inline_request, run_inline
 from sluice_engine.messages import answer_id, command_message, new_command_id, run_update_message
 
@@ -78,7 +85,7 @@ async def start_run(
 
     Raises ``InvalidPayloadError`` / ``UnknownWorkflowError`` before writing anything.
     """
-    writes = Writes(tenant_id, notify=ctx.notify_outbox)
+    writes = RunWrites(tenant_id, notify=ctx.notify_outbox)
     applied = await start_with(conn, ctx, writes, workflow_id, payload, options)
     await writes.flush(conn)
     return applied
@@ -87,12 +94,12 @@ async def start_run(
 async def start_with(
     conn: asyncpg.Connection,
     ctx: EngineContext,
-    writes: Writes,
+    writes: RunWrites,
     workflow_id: str,
     payload: dict[str, Any],
     options: StartOptions,
 ) -> Applied:
-    """``start_run`` into the caller's ``Writes`` (the caller flushes); raises
+    """``start_run`` into the caller's ``RunWrites`` (the caller flushes); raises
     ``InvalidPayloadError`` / ``UnknownWorkflowError`` before gathering anything."""
     tenant_id = writes.tenant_id
     loaded = await ctx.definitions.load(conn, tenant_id, workflow_id, options.version)
@@ -136,43 +143,30 @@ def new_record(tenant_id: str, run: NewRun) -> RunRecord:
     )  # fmt: skip
 
 
-LOCK_AND_RECORD = f"""
-WITH applied AS (
-  INSERT INTO applied_commands (tenant_id, run_id, command_id) VALUES ($1, $2, $3)
-  ON CONFLICT DO NOTHING RETURNING true
-)
-SELECT {RUN_COLUMNS}, EXISTS (SELECT 1 FROM applied) AS fresh
-FROM workflow_runs WHERE tenant_id = $1 AND run_id = $2 FOR UPDATE"""
-
-
 async def lock_and_record(
     conn: asyncpg.Connection, tenant_id: str, run_id: str, command_id: str
 ) -> tuple[RunRecord, bool]:
-    """Lock the run row and record the command id in one round trip.
-
-    ``fresh`` is False when the command was applied before (a redelivery, or a
-    zombie instance that blocked on the lock until the winner committed).
-    """
-    row = await conn.fetchrow(LOCK_AND_RECORD, tenant_id, uuid.UUID(run_id), uuid.UUID(command_id))
-    if row is None:
+    """Lock the run row and record the command id (``sluice_storage.lock_and_record``);
+    ``RunNotFoundError`` when the run does not exist."""
+    found = await storage_lock_and_record(conn, tenant_id, uuid.UUID(run_id), uuid.UUID(command_id))
+    if found is None:
         raise RunNotFoundError(f"run {run_id} of tenant {tenant_id} does not exist")
-    values = dict(row)
-    fresh = bool(values.pop("fresh"))
-    return RunRecord(**values), fresh
+    return found
 
 
 async def apply_locked(
     conn: asyncpg.Connection,
     ctx: EngineContext,
-    writes: Writes,
+    writes: RunWrites,
     record: RunRecord,
     command: Command,
     *,
     recorded: bool = False,
 ) -> Applied:
     """``apply_command`` for a run row the caller already locked."""
-    runs = RunRepository(conn, writes.tenant_id)
-    fresh = recorded or await runs.record_command(record.run_id, uuid.UUID(command.command_id))
+    fresh = recorded or await record_command(
+        conn, writes.tenant_id, record.run_id, uuid.UUID(command.command_id)
+    )
     if not fresh:
         return Applied(str(record.run_id), "duplicate", record.status)
     state = RunState.model_validate(record.run_state)
@@ -193,14 +187,16 @@ async def apply_locked(
 async def _persist(
     conn: asyncpg.Connection,
     ctx: EngineContext,
-    writes: Writes,
+    writes: RunWrites,
     record: RunRecord,
     transition: Transition,
     now: datetime,
 ) -> Applied:
     state, effects = transition.state, transition.effects
 
-    async def start_child(c: asyncpg.Connection, w: Writes, e: StartChildRun, at: datetime) -> None:
+    async def start_child(
+        c: asyncpg.Connection, w: RunWrites, e: StartChildRun, at: datetime
+    ) -> None:
         await _start_child(c, ctx, w, e, at)
 
     for _ in range(MAX_INLINE_ACTIONS):
@@ -221,6 +217,7 @@ async def _persist(
         run_state=state.model_dump(mode="json", by_alias=True),
         now=now,
         error=run_error(state, effects) if state.status.final else None,
+        final=state.status.final,
     )
     writes.save(record.run_id, record.seq, update)
     if ctx.publish_run_updates and update.status != record.status:
@@ -253,9 +250,7 @@ async def _answer_inline(
 ) -> tuple[RunState, list[Effect]]:
     """Run a pure action here and apply its answer to the in-memory state."""
     command = await run_inline(conn, ctx, record.tenant_id, state.run_id, request, now)
-    await RunRepository(conn, record.tenant_id).record_command(
-        record.run_id, uuid.UUID(command.command_id)
-    )
+    await record_command(conn, record.tenant_id, record.run_id, uuid.UUID(command.command_id))
     loaded = await ctx.definitions.load(
         conn, record.tenant_id, state.workflow_id, state.workflow_version
     )
@@ -266,7 +261,7 @@ async def _answer_inline(
 
 
 async def _start_child(
-    conn: asyncpg.Connection, ctx: EngineContext, writes: Writes, e: StartChildRun, now: datetime
+    conn: asyncpg.Connection, ctx: EngineContext, writes: RunWrites, e: StartChildRun, now: datetime
 ) -> None:
     """Start the child in this transaction; a child that cannot start fails the step."""
     child = uuid.UUID(e.child_run_id)

@@ -24,12 +24,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import asyncpg
-from sluice_storage import RunRecord, transaction
-from sluice_storage.runs import RUN_COLUMNS
+from sluice_storage import RunRecord, RunRepository, RunWrites, transaction
 
 from sluice_engine.context import EngineContext
 from sluice_engine.errors import InvalidPayloadError, UnknownWorkflowError
-from sluice_engine.history import Writes
 from sluice_engine.runs import StartOptions, start_run, start_with
 
 log = logging.getLogger(__name__)
@@ -37,9 +35,6 @@ log = logging.getLogger(__name__)
 # stays a few tens of milliseconds of work.
 DEFAULT_MAX_BATCH = 64
 REFUSED = (InvalidPayloadError, UnknownWorkflowError)
-
-READ_BACK = f"""SELECT {RUN_COLUMNS} FROM workflow_runs
-WHERE tenant_id = $1 AND run_id = ANY($2::uuid[])"""
 
 
 @dataclass
@@ -95,10 +90,10 @@ class StartBatcher:
         refused: list[tuple[_Request, BaseException]] = []
         latest: dict[tuple[str, str], int] = {}
         async with transaction(self.pool) as conn:
-            writes: dict[str, Writes] = {}
+            writes: dict[str, RunWrites] = {}
             for request in batch:
                 tenant_writes = writes.setdefault(
-                    request.tenant_id, Writes(request.tenant_id, notify=self._ctx.notify_outbox)
+                    request.tenant_id, RunWrites(request.tenant_id, notify=self._ctx.notify_outbox)
                 )
                 try:
                     options = await self._pinned(conn, request, latest)
@@ -166,8 +161,7 @@ async def _read_back(
         by_tenant.setdefault(request.tenant_id, []).append(uuid.UUID(run_id))
     rows: dict[tuple[str, uuid.UUID], RunRecord] = {}
     for tenant_id, run_ids in by_tenant.items():
-        for row in await conn.fetch(READ_BACK, tenant_id, run_ids):
-            record = RunRecord(**dict(row))
+        for record in await RunRepository(conn, tenant_id).get_many(run_ids):
             rows[(tenant_id, record.run_id)] = record
     return rows
 

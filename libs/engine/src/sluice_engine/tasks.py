@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import asyncpg
 from pydantic import JsonValue
-from sluice_storage import RunRecord, RunRepository, WaitRepository
+from sluice_storage import RunRecord, RunRepository, RunWrites, WaitRepository
 from sluice_storage.human_tasks import ACTIVE_STATUSES, HumanTaskRecord, HumanTaskRepository
 from workflow_core.interpreter.commands import CompleteHumanTask
 from workflow_core.interpreter.effects import AppendLog
@@ -35,7 +35,7 @@ from workflow_core.json_schema import violations
 
 from sluice_engine.context import EngineContext
 from sluice_engine.errors import CommandRejectedError, EngineError, TaskNotActiveError
-from sluice_engine.history import Writes
+from sluice_engine.history import record_log
 from sluice_engine.messages import answer_id
 from sluice_engine.runs import Applied, apply_locked
 
@@ -70,7 +70,7 @@ async def complete_human_task(
         command_id=answer_id("task-complete", task_id), now=ctx.clock(), task_id=task_id,
         output=output, completed_by=subject,
     )  # fmt: skip
-    writes = Writes(tenant_id, notify=ctx.notify_outbox)
+    writes = RunWrites(tenant_id, notify=ctx.notify_outbox)
     done = await complete_waiting_task(conn, ctx, writes, record, command) if record else None
     if done is None or done.task is None:
         raise TaskNotActiveError(
@@ -83,7 +83,7 @@ async def complete_human_task(
 async def complete_waiting_task(
     conn: asyncpg.Connection,
     ctx: EngineContext,
-    writes: Writes,
+    writes: RunWrites,
     record: RunRecord,
     command: CompleteHumanTask,
     *,
@@ -136,12 +136,12 @@ def _resolver(command: CompleteHumanTask) -> str:
     return f"task:{who}" if who else f"command:{command.command_id}"
 
 
-def _stale(writes: Writes, record: RunRecord, command: CompleteHumanTask) -> Applied:
+def _stale(writes: RunWrites, record: RunRecord, command: CompleteHumanTask) -> Applied:
     """Another transition won the wait (timeout, cancel, completion): leave a trace only."""
     log.info("stale completion of task %s (run %s)", command.task_id, record.run_id)
     data: dict[str, JsonValue] = {"taskId": command.task_id, "commandId": command.command_id}
     note = AppendLog(level="info", message="stale task completion ignored", data=data)
-    writes.log(record.run_id, note, command.now)
+    record_log(writes, record.run_id, note, command.now)
     return Applied(str(record.run_id), "stale", record.status)
 
 

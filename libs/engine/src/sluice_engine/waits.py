@@ -4,7 +4,7 @@ Registration of an event wait inserts the open wait, then takes the same
 advisory lock on ``(tenant, eventName, correlationKey)`` as event routing and
 looks for an earlier event, so an event either sees the open wait or is seen
 by it: no lost wake-up, no event used twice. The lock and the look happen at
-the unit's flush, with its other key locks in one order (``key_locks``);
+the unit's flush, with its other key locks in one order (``sluice_storage.key_locks``);
 releasing an event wait waits for that point too. Every transition out of
 OPEN is one conditional update; only its winner writes a command.
 """
@@ -16,14 +16,13 @@ from datetime import datetime, timedelta
 from functools import partial
 
 import asyncpg
-from sluice_storage import EventRecord, EventRepository, NewWait, WaitRepository
+from sluice_storage import EventRecord, EventRepository, NewWait, RunWrites, WaitRepository
 from sluice_storage.events import event_key_lock_id
 from sluice_storage.human_tasks import HumanTaskRepository, NewHumanTask
 from workflow_core.interpreter.commands import EventData, ResumeWait
 from workflow_core.interpreter.effects import RegisterWait, ReleaseWait, WaitKind, WaitOutcome
 
 from sluice_engine.context import EngineContext
-from sluice_engine.history import Writes
 from sluice_engine.messages import answer_id, command_message
 
 WAIT_STATUS = {
@@ -52,7 +51,7 @@ def resume_command(wait_id: str, event: EventRecord, now: datetime) -> ResumeWai
 async def register_wait(
     conn: asyncpg.Connection,
     ctx: EngineContext,
-    writes: Writes,
+    writes: RunWrites,
     run_id: uuid.UUID,
     effect: RegisterWait,
     now: datetime,
@@ -89,7 +88,7 @@ async def _take_earlier_event(
     conn: asyncpg.Connection,
     *,
     ctx: EngineContext,
-    writes: Writes,
+    writes: RunWrites,
     run_id: uuid.UUID,
     effect: RegisterWait,
     now: datetime,
@@ -117,13 +116,13 @@ async def _take_earlier_event(
 
 
 async def release_wait(
-    conn: asyncpg.Connection, writes: Writes, effect: ReleaseWait, now: datetime
+    conn: asyncpg.Connection, writes: RunWrites, effect: ReleaseWait, now: datetime
 ) -> None:
     """Close the wait if still open (the core's view; another transition may have won).
 
     An event wait is closed at the flush, after the unit's key locks: routing
     locks open event waits while holding its key lock, so a unit must not hold
-    one while it waits for key locks (``key_locks``).
+    one while it waits for key locks (``sluice_storage.key_locks``).
     """
     if effect.kind is WaitKind.EVENT:
         writes.under_key_lock(None, partial(_close, tenant_id=writes.tenant_id, effect=effect,

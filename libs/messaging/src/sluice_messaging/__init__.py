@@ -1,10 +1,9 @@
-"""Sluice messaging: the Kafka envelope, event parsing, producer/consumer and DLQ helpers.
+"""Sluice messaging: the Kafka envelope, event parsing, producer and DLQ helpers.
 
 ``topics`` (``Topics``) and ``admin`` (``ensure_topics``) live beside these
 modules and are imported from there directly.
 """
 
-from sluice_messaging.dedup import Deduplicator, PersistentCheck, SeenIds
 from sluice_messaging.dlq import DeadLetter, DeadLetterPublisher, DeadLetterSink
 from sluice_messaging.envelope import Envelope, decode, encode, new_envelope, to_wire
 from sluice_messaging.errors import EnvelopeError, MessagingError
@@ -15,13 +14,10 @@ __all__ = [
     "DeadLetter",
     "DeadLetterPublisher",
     "DeadLetterSink",
-    "Deduplicator",
     "Envelope",
     "EnvelopeError",
     "InboundEvent",
     "MessagingError",
-    "PersistentCheck",
-    "SeenIds",
     "decode",
     "encode",
     "new_envelope",

@@ -1,6 +1,7 @@
 """Sluice storage: PostgreSQL migrations, tenant-scoped repositories, the outbox and its relay.
 
-Every repository is built for one tenant (``RunRepository(conn, tenant_id)``)
+Every write to a run (its row, applied command ids, history) goes through
+``run_writes``; every repository is built for one tenant (``RunRepository(conn, tenant_id)``)
 and every query it runs filters by that tenant. The few cross-tenant
 functions (``authenticate``, ``find_stale_runs``, ``claim_due_waits``, the
 outbox relay) serve infrastructure and say so.
@@ -24,8 +25,14 @@ from sluice_storage.migrations import status, upgrade
 from sluice_storage.outbox import OutboxMessage, enqueue, enqueue_many, prune_sent
 from sluice_storage.pagination import Page, clamp_limit
 from sluice_storage.pool import connect, create_pool, transaction
-from sluice_storage.processed import applied_command_check
 from sluice_storage.relay import OutboxRelay
+from sluice_storage.run_writes import (
+    DuplicateRunError,
+    RunWrites,
+    lock_and_record,
+    lock_and_record_many,
+    record_command,
+)
 from sluice_storage.runs import (
     NewRun,
     RunFilter,
@@ -49,6 +56,7 @@ __all__ = [
     "DefinitionRecord",
     "DefinitionRepository",
     "DefinitionVersionRecord",
+    "DuplicateRunError",
     "EventFilter",
     "EventRecord",
     "EventRepository",
@@ -66,12 +74,12 @@ __all__ = [
     "RunRecord",
     "RunRepository",
     "RunUpdate",
+    "RunWrites",
     "StaleRunError",
     "StorageError",
     "TokenRepository",
     "WaitRecord",
     "WaitRepository",
-    "applied_command_check",
     "authenticate",
     "claim_due_waits",
     "clamp_limit",
@@ -81,8 +89,11 @@ __all__ = [
     "enqueue_many",
     "ensure_tenant",
     "find_stale_runs",
+    "lock_and_record",
+    "lock_and_record_many",
     "mirror_dead_letter",
     "prune_sent",
+    "record_command",
     "status",
     "transaction",
     "upgrade",

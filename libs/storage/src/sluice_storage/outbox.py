@@ -36,6 +36,16 @@ class OutboxMessage:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def wire_row(message: OutboxMessage) -> dict[str, Any]:
+    """``message`` as one element of a JSON array of rows (multi-row inserts)."""
+    return {
+        "topic": message.topic,
+        "key": message.key,
+        "headers": message.headers,
+        "payload": to_wire(message.message),
+    }
+
+
 @dataclass(frozen=True)
 class ClaimedRow:
     """An unsent row as the relay needs it: payload already JSON text."""

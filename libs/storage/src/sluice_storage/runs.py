@@ -1,13 +1,13 @@
-"""Runs: create, lock, fenced save, processed-command ids, lists.
+"""Runs: reading them (one, a locked one, lists) and the records a run write takes.
 
-Fencing (ARCHITECTURE "advancing a run"): ``seq`` is bumped by every applied
-command and every save names the ``seq`` it read under the row lock; a zombie
-instance whose read is stale updates zero rows and gets ``StaleRunError``.
+Writes go through ``sluice_storage.run_writes``, the one module that writes
+``workflow_runs`` and ``applied_commands`` (fenced by ``seq``: see there).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,7 +18,6 @@ from sluice_storage.errors import StorageError
 from sluice_storage.pagination import Keyset, Page, fetch_page, where_clause
 from sluice_storage.tenancy import TenantScoped
 
-FINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "CANCELED"})
 RUN_COLUMNS = """tenant_id, run_id, workflow_id, workflow_version, status, node_path, state,
     run_state, seq, parent_run_id, root_run_id, call_depth, payload, error, trigger_event_id,
     event_name, correlation_key, started_at, updated_at, completed_at, last_progress_at"""
@@ -83,6 +82,7 @@ class RunUpdate:
     run_state: dict[str, Any]
     now: datetime
     error: dict[str, Any] | None = None
+    final: bool = False  # the status is final (RunStatus.final): ``completed_at`` is set
 
 
 # How a run was started, derived from its row (an expression index matches this text:
@@ -140,31 +140,6 @@ def filter_sql(tenant_id: str, flt: RunFilter) -> tuple[str, list[Any]]:
 
 
 class RunRepository(TenantScoped):
-    async def create(self, run: NewRun, command_id: uuid.UUID | None = None) -> RunRecord:
-        """Insert the run; with ``command_id``, also record it as applied (one round trip
-        instead of ``create`` + ``record_command``)."""
-        row = await self.conn.fetchrow(
-            f"""WITH r AS (
-                  INSERT INTO workflow_runs (tenant_id, run_id, workflow_id, workflow_version,
-                    status, run_state, parent_run_id, root_run_id, call_depth, payload,
-                    trigger_event_id, event_name, correlation_key, started_at, updated_at,
-                    last_progress_at)
-                  VALUES ($1, $2, $3, $4, 'RUNNING', $5, $6, $7, $8, $9, $10, $11, $12, $13,
-                    $13, $13)
-                  RETURNING {RUN_COLUMNS}
-                ), c AS (
-                  INSERT INTO applied_commands (tenant_id, run_id, command_id)
-                  SELECT tenant_id, run_id, $14 FROM r WHERE $14::uuid IS NOT NULL
-                  ON CONFLICT DO NOTHING
-                )
-                SELECT * FROM r""",
-            self.tenant_id, run.run_id, run.workflow_id, run.workflow_version, run.run_state,
-            run.parent_run_id, run.root_run_id or run.run_id, run.call_depth, run.payload,
-            run.trigger_event_id, run.event_name, run.correlation_key, run.started_at,
-            command_id,
-        )  # fmt: skip
-        return _run(row)
-
     async def get(self, run_id: uuid.UUID) -> RunRecord | None:
         row = await self.conn.fetchrow(
             f"SELECT {RUN_COLUMNS} FROM workflow_runs WHERE tenant_id = $1 AND run_id = $2",
@@ -183,46 +158,14 @@ class RunRepository(TenantScoped):
         )
         return _run(row) if row else None
 
-    async def record_command(self, run_id: uuid.UUID, command_id: uuid.UUID) -> bool:
-        """True if this command id is new for the run; False if it was already applied."""
-        inserted = await self.conn.fetchval(
-            """INSERT INTO applied_commands (tenant_id, run_id, command_id) VALUES ($1, $2, $3)
-               ON CONFLICT DO NOTHING RETURNING true""",
+    async def get_many(self, run_ids: Sequence[uuid.UUID]) -> list[RunRecord]:
+        rows = await self.conn.fetch(
+            f"""SELECT {RUN_COLUMNS} FROM workflow_runs
+                WHERE tenant_id = $1 AND run_id = ANY($2::uuid[])""",
             self.tenant_id,
-            run_id,
-            command_id,
+            list(run_ids),
         )
-        return bool(inserted)
-
-    async def was_applied(self, run_id: uuid.UUID, command_id: uuid.UUID) -> bool:
-        found = await self.conn.fetchval(
-            """SELECT true FROM applied_commands
-               WHERE tenant_id = $1 AND run_id = $2 AND command_id = $3""",
-            self.tenant_id,
-            run_id,
-            command_id,
-        )
-        return bool(found)
-
-    async def save(self, run_id: uuid.UUID, expected_seq: int, update: RunUpdate) -> int:
-        """Write the new state if ``seq`` is still ``expected_seq``; returns the new seq."""
-        completed = update.now if update.status in FINAL_STATUSES else None
-        new_seq = await self.conn.fetchval(
-            """UPDATE workflow_runs SET status = $4, node_path = $5, state = $6, run_state = $7,
-                  error = $8, seq = seq + 1, updated_at = $9, last_progress_at = $9,
-                  completed_at = CASE WHEN $10::timestamptz IS NULL THEN NULL
-                    WHEN status = $4 THEN COALESCE(completed_at, $10) ELSE $10 END
-               WHERE tenant_id = $1 AND run_id = $2 AND seq = $3 RETURNING seq""",
-            self.tenant_id, run_id, expected_seq, update.status, update.node_path, update.state,
-            update.run_state, update.error, update.now, completed,
-        )  # fmt: skip
-        if new_seq is None:
-            raise StaleRunError(
-                f"run {run_id} of tenant {self.tenant_id} is not at seq {expected_seq}",
-                tenant_id=self.tenant_id,
-                run_id=str(run_id),
-            )
-        return int(new_seq)
+        return [_run(r) for r in rows]
 
     async def list_runs(
         self, flt: RunFilter = RunFilter(), *, cursor: str | None = None, limit: int | None = None

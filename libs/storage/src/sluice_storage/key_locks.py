@@ -10,7 +10,7 @@ started a run waiting for ``PAY:k`` while routing ``PAY:k`` started one waiting
 for ``ORDER:k``; or two events each starting two runs that wait on keys from
 the payload, ``x`` then ``y`` in one and ``y`` then ``x`` in the other).
 
-So work that needs a key lock is gathered (``Writes.under_key_lock``), not
+So work that needs a key lock is gathered (``RunWrites.under_key_lock``), not
 done on the spot. The unit's flush takes every key lock it gathered in ONE
 statement, in ascending lock id, then runs the gathered work in the order it
 came, then writes. The lock order of a unit is therefore:
