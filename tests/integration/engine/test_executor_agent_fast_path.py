@@ -10,12 +10,14 @@ import json
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaProducer
 from engine_harness import Pump, publish
 from sluice_config import Settings
 from sluice_engine import execute_jobs
 from sluice_interpreter.accepting import accept_requests
 from sluice_interpreter.handling import Record
 from sluice_interpreter.runtime import Runtime
+from sluice_messaging import DeadLetterPublisher
 
 pytestmark = pytest.mark.integration
 
@@ -26,10 +28,14 @@ def _workflow(action: str, args: dict[str, Any] | None = None) -> dict[str, Any]
     return {"name": "agent fast path", "steps": [step]}
 
 
+def _no_kafka() -> AIOKafkaProducer:
+    raise AssertionError("nothing is dead-lettered here: no Kafka producer is made")
+
+
 def _runtime(pump: Pump, **settings: Any) -> Runtime:
     return Runtime(settings=Settings(**settings), role="executor", topics=pump.topics,
-                   pool=pump.pool, engine=pump.ctx, handlers=pump.handlers, started=True,
-                   _owner="agent")  # fmt: skip
+                   pool=pump.pool, engine=pump.ctx, dlq=DeadLetterPublisher(_no_kafka, "none"),
+                   handlers=pump.handlers, owner="agent")  # fmt: skip
 
 
 async def _records(pump: Pump, doc: dict[str, Any], count: int) -> tuple[list[str], list[Record]]:

@@ -76,7 +76,7 @@ async def runtime(
     yield Runtime(
         settings=Settings(), role="interpreter", topics=dlq_topics, pool=pool,
         engine=EngineContext(registry=registry, topics=dlq_topics, clock=Clock()),
-        handlers=handlers, dlq=dlq, started=True,
+        handlers=handlers, dlq=dlq,
     )  # fmt: skip
     await dlq.close()
 

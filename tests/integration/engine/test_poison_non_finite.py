@@ -49,7 +49,7 @@ async def runtime(
     yield Runtime(
         settings=Settings(), role="interpreter", topics=topics, pool=pool,
         engine=EngineContext(registry=registry, topics=topics, clock=Clock()), handlers=handlers,
-        dlq=dlq, started=True,
+        dlq=dlq,
     )  # fmt: skip
     await dlq.close()
 

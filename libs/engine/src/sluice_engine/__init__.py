@@ -9,12 +9,23 @@
 - ``execute_fresh`` (the executor's fast path: transactional requests in one
   transaction, no job rows) / ``execute_job`` / ``execute_jobs`` (leased jobs) /
   ``ActionHandlers`` / ``ActionFailedError``: idempotent actions.
+- ``control_run`` (``Cancel`` / ``Resume`` / ``Retry`` / ``Replay``) and ``cancel_task``:
+  the operator controls, on the engine's paths and lock order.
 - ``load_plugins``: ``WF_PLUGINS`` entry points or ``module:function``.
 """
 
 from sluice_engine.applying import apply_command
 from sluice_engine.batch import PendingCommand, apply_commands
 from sluice_engine.context import EngineContext
+from sluice_engine.controls import (
+    Cancel,
+    OperatorControl,
+    Replay,
+    Resume,
+    Retry,
+    cancel_task,
+    control_run,
+)
 from sluice_engine.definitions import DefinitionCache
 from sluice_engine.errors import (
     CommandRejectedError,
@@ -22,8 +33,10 @@ from sluice_engine.errors import (
     InvalidPayloadError,
     PluginError,
     RunNotFoundError,
+    RunStatusConflictError,
     TaskNotActiveError,
     UnknownWorkflowError,
+    WaitClosedError,
 )
 from sluice_engine.executor import ExecutorConfig, execute_job
 from sluice_engine.executor_batch import execute_fresh, execute_jobs, split_fast, transactional
@@ -42,26 +55,35 @@ __all__ = [
     "ActionFn",
     "ActionHandlers",
     "Applied",
+    "Cancel",
     "CommandRejectedError",
     "DefinitionCache",
     "EngineContext",
     "EngineError",
     "ExecutorConfig",
     "InvalidPayloadError",
+    "OperatorControl",
     "PendingCommand",
     "PluginError",
+    "Replay",
+    "Resume",
+    "Retry",
     "RouteResult",
     "RunNotFoundError",
+    "RunStatusConflictError",
     "StartBatcher",
     "StartOptions",
     "TaskNotActiveError",
     "UnknownWorkflowError",
+    "WaitClosedError",
     "apply_command",
     "apply_commands",
     "cancel_inbox_task",
+    "cancel_task",
     "command_message",
     "command_of",
     "complete_human_task",
+    "control_run",
     "execute_fresh",
     "execute_job",
     "execute_jobs",

@@ -51,5 +51,18 @@ class TaskNotActiveError(EngineError):
     code = "TASK_NOT_ACTIVE"
 
 
+class RunStatusConflictError(EngineError):
+    """An operator control the run's status does not allow (cancel an ended run, resume
+    a run that is not WAITING, retry one that did not fail); nothing was written."""
+
+    code = "RUN_STATUS_CONFLICT"
+
+
+class WaitClosedError(EngineError):
+    """The wait an operator resumes was closed meanwhile (an event, a timer, a cancel)."""
+
+    code = "WAIT_CLOSED"
+
+
 class PluginError(EngineError):
     code = "PLUGIN_ERROR"

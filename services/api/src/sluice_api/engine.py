@@ -20,8 +20,10 @@ from sluice_engine import (
     EngineError,
     InvalidPayloadError,
     RunNotFoundError,
+    RunStatusConflictError,
     TaskNotActiveError,
     UnknownWorkflowError,
+    WaitClosedError,
     load_plugins,
 )
 from sluice_messaging.topics import Topics
@@ -37,6 +39,8 @@ _STATUS: dict[type[EngineError], tuple[int, str]] = {
     InvalidPayloadError: (422, "INVALID_PAYLOAD"),
     CommandRejectedError: (422, "COMMAND_REJECTED"),
     TaskNotActiveError: (409, "TASK_NOT_OPEN"),
+    RunStatusConflictError: (409, "RUN_STATUS_CONFLICT"),
+    WaitClosedError: (409, "WAIT_CLOSED"),
 }
 
 

@@ -80,8 +80,6 @@ async def _decode(rt: Runtime, record: Record) -> NewJob | None:
 
 
 async def _run_fast(rt: Runtime, chunk: list[NewJob]) -> bool:
-    assert rt.pool is not None
-    assert rt.engine is not None
     done = await execute_fresh(rt.pool, rt.engine, rt.handlers, chunk, rt.executor_config)
     if done:
         rt.metrics.messages.labels("executor", "succeeded").inc(len(chunk))
@@ -92,8 +90,6 @@ async def _lease(rt: Runtime, new: list[NewJob]) -> list[Job]:
     """The durable path: job rows leased to this executor (redelivered ones dropped)."""
     if not new:
         return []
-    assert rt.pool is not None
-    assert rt.engine is not None
     pool, engine = rt.pool, rt.engine
     lease = timedelta(seconds=rt.settings.action_lease_s)
 

@@ -25,7 +25,7 @@ from sluice_interpreter.batching import handle_command_batch
 from sluice_interpreter.fetching import ShortPollTransport
 from sluice_interpreter.handling import Record, handle_events
 from sluice_interpreter.jobs import JobRunner
-from sluice_interpreter.runtime import Runtime
+from sluice_interpreter.runtime import Runtime, Service
 
 log = logging.getLogger(__name__)
 
@@ -95,22 +95,22 @@ def _faust_app(settings: Settings, role: str, port: int) -> faust.App:
     return app
 
 
-def create_app(settings: Settings, role: str = "interpreter") -> tuple[faust.App, Runtime]:
+def create_app(settings: Settings, role: str = "interpreter") -> tuple[faust.App, Service]:
     if role not in ("interpreter", "executor"):
         raise ValueError(f"unknown role {role!r}: interpreter or executor")
     port = settings.interpreter_port if role == "interpreter" else settings.executor_port
     app = _faust_app(settings, role, port)
-    rt = Runtime.build(settings, role)
+    service = Service.build(settings, role)
     if role == "interpreter":
-        _agent(app, rt, rt.topics.run_commands, "advance", handle_command_batch)
-        _agent(app, rt, rt.topics.events, "router", handle_events)
+        _agent(app, service, service.topics.run_commands, "advance", handle_command_batch)
+        _agent(app, service, service.topics.events, "router", handle_events)
     if role == "executor" or not settings.executor_apart:
-        _executor(app, rt)
-    _pages(app, rt)
+        _executor(app, service)
+    _pages(app, service)
 
     @app.task  # type: ignore[untyped-decorator]  # faust is untyped
     async def start_runtime() -> None:
-        await rt.ensure_started()
+        await service.ensure_started()
 
     # Sent by the app's stop (SIGTERM, SIGINT, a test's app.stop()) once its consumer
     # has stopped and the agents have finished their batches: the relay publishes
@@ -118,9 +118,9 @@ def create_app(settings: Settings, role: str = "interpreter") -> tuple[faust.App
     # mode types handlers with mypy_extensions' NamedArg, which no async def matches.
     @app.on_before_shutdown.connect  # type: ignore[arg-type]
     async def stop_runtime(_app: faust.App, **_kwargs: Any) -> None:
-        await rt.stop()
+        await service.stop()
 
-    return app, rt
+    return app, service
 
 
 def _records(events: Sequence[Any]) -> list[Record]:
@@ -132,11 +132,11 @@ def _records(events: Sequence[Any]) -> list[Record]:
     ]
 
 
-def _agent(app: faust.App, rt: Runtime, topic_name: str, name: str, handler: Handler) -> None:
+def _agent(app: faust.App, service: Service, topic_name: str, name: str, handler: Handler) -> None:
     topic = app.topic(topic_name, key_serializer="raw", value_serializer="raw")
 
     async def agent(stream: Any) -> AsyncIterator[None]:
-        await rt.ensure_started()
+        rt = await service.ensure_started()
         try:
             async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
                 with rt.progress.batch(name, rt.metrics):
@@ -152,22 +152,26 @@ def _agent(app: faust.App, rt: Runtime, topic_name: str, name: str, handler: Han
     app.agent(topic, name=f"sluice.{name}", concurrency=1, sink=None)(agent)
 
 
-def _executor(app: faust.App, rt: Runtime) -> None:
-    runner = JobRunner(rt)
+def _executor(app: faust.App, service: Service) -> None:
+    runners: list[JobRunner] = []  # one, made once the runtime exists
 
-    async def accept(runtime: Runtime, records: Sequence[Record]) -> None:
-        runner.submit(await accept_requests(runtime, records))
+    def runner(rt: Runtime) -> JobRunner:
+        if not runners:
+            runners.append(JobRunner(rt))
+        return runners[0]
 
-    _agent(app, rt, rt.topics.action_requests, "executor", accept)
+    async def accept(rt: Runtime, records: Sequence[Record]) -> None:
+        runner(rt).submit(await accept_requests(rt, records))
+
+    _agent(app, service, service.topics.action_requests, "executor", accept)
 
     @app.task  # type: ignore[untyped-decorator]  # faust is untyped
     async def poll_jobs() -> None:
-        await rt.ensure_started()
-        assert rt.stop_event is not None
-        rt.spawn("job-poller", runner.poll(rt.stop_event))
+        rt = await service.ensure_started()
+        rt.spawn("job-poller", runner(rt).poll(rt.stop_event))
 
 
-def _pages(app: faust.App, rt: Runtime) -> None:
+def _pages(app: faust.App, rt: Service) -> None:
     @app.page("/healthz")
     async def healthz(view: Any, request: Any) -> Any:
         problems = rt.progress.stuck(rt.settings.stuck_after_s)

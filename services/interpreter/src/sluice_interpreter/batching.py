@@ -55,8 +55,6 @@ async def handle_command_batch(rt: Runtime, records: Sequence[Record]) -> None:
 
 
 async def _apply_group(rt: Runtime, group: list[DecodedCommand]) -> None:
-    assert rt.pool is not None
-    assert rt.engine is not None
     if len(group) == 1:
         await apply_one(rt, group[0])
         return

@@ -108,8 +108,6 @@ async def decode_command(rt: Runtime, record: Record) -> DecodedCommand | None:
 
 async def apply_one(rt: Runtime, item: DecodedCommand) -> None:
     """One command in its own transaction: transient trouble retried, anything else DLQ."""
-    assert rt.pool is not None
-    assert rt.engine is not None
     pool, engine = rt.pool, rt.engine
 
     async def work() -> str:
@@ -130,8 +128,6 @@ async def handle_events(rt: Runtime, records: Sequence[Record]) -> None:
 
 
 async def _handle_event(rt: Runtime, record: Record) -> None:
-    assert rt.pool is not None
-    assert rt.engine is not None
     pool, engine = rt.pool, rt.engine
     try:
         inbound = parse_event_message(record.value)

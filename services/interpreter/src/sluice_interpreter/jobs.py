@@ -49,8 +49,6 @@ class JobRunner:
 
     async def _run(self, jobs: list[Job]) -> None:
         rt = self.rt
-        assert rt.pool is not None
-        assert rt.engine is not None
         pool, engine = rt.pool, rt.engine
         async with self.slots:
             rt.metrics.jobs_in_flight.inc(len(jobs))
@@ -78,8 +76,6 @@ class JobRunner:
 
     async def _poll(self, stop: asyncio.Event) -> None:
         rt = self.rt
-        assert rt.pool is not None
-        assert rt.engine is not None
         pool, engine = rt.pool, rt.engine
         lease = timedelta(seconds=rt.settings.action_lease_s)
         while not stop.is_set():

@@ -14,21 +14,20 @@ from sluice_scheduler.web import create_web_app
 
 
 async def serve(settings: Settings) -> None:
-    scheduler = Scheduler(settings)
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     # Before anything opens: a SIGTERM during start-up still ends in the clean stop below.
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, scheduler.stop.set)
+        loop.add_signal_handler(sig, stop.set)
+    scheduler = await Scheduler.open(settings, stop)
     runner = web.AppRunner(create_web_app(scheduler))
     try:
-        await scheduler.start()
         await runner.setup()
         await web.TCPSite(runner, "0.0.0.0", settings.scheduler_port).start()
         await scheduler.run()
     finally:
         await runner.cleanup()
-        if scheduler.pool is not None:
-            await scheduler.pool.close()
+        await scheduler.pool.close()
 
 
 def main() -> None:

@@ -82,23 +82,27 @@ class SchedulerMetrics:
 
 @dataclass
 class Scheduler:
+    """The scheduler on an open pool (``open``); ``stop`` ends ``run``."""
+
     settings: Settings
-    metrics: SchedulerMetrics = field(default_factory=SchedulerMetrics)
-    pool: asyncpg.Pool | None = None
-    last_tick: float = field(default_factory=time.monotonic)
+    pool: asyncpg.Pool
+    schedules: ScheduleTriggers
     stop: asyncio.Event = field(default_factory=asyncio.Event)
-    schedules: ScheduleTriggers | None = None
+    metrics: SchedulerMetrics = field(default_factory=SchedulerMetrics)
+    last_tick: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    async def open(cls, settings: Settings, stop: asyncio.Event) -> Scheduler:
+        pool = await create_pool(settings, max_size=4)
+        metrics = SchedulerMetrics()
+        schedules = ScheduleTriggers.create(settings, pool, metrics.registry)
+        return cls(settings, pool, schedules, stop, metrics)
 
     @property
     def topics(self) -> Topics:
         return Topics.from_prefix(self.settings.topic_prefix)
 
-    async def start(self) -> None:
-        self.pool = await create_pool(self.settings, max_size=4)
-        self.schedules = ScheduleTriggers.create(self.settings, self.pool, self.metrics.registry)
-
     async def fire_once(self) -> int:
-        assert self.pool is not None
         total = 0
         while True:
             late: list[float] = []
@@ -114,7 +118,6 @@ class Scheduler:
         return total
 
     async def maintain_once(self) -> None:
-        assert self.pool is not None
         after = timedelta(seconds=self.settings.redrive_after_s)
         async with transaction(self.pool) as conn:
             recovered = await recover_stale_jobs(conn, utc_now())
@@ -126,14 +129,12 @@ class Scheduler:
             log.info("recovered %d stale job leases, re-drove %d runs", recovered, redriven)
 
     async def send_mail_once(self) -> None:
-        assert self.pool is not None
         deliver = smtp_delivery(self.settings.smtp_host, self.settings.smtp_port)
         sent, failed = await send_due(self.pool, deliver, utc_now)
         self.metrics.mail_sent.inc(sent)
         self.metrics.mail_failed.inc(failed)
 
     async def purge_once(self) -> None:
-        assert self.pool is not None
         settings = PurgeSettings(
             default_days=self.settings.retention_days, batch=self.settings.retention_batch
         )
@@ -174,7 +175,6 @@ class Scheduler:
         )
 
     async def fire_schedules_once(self) -> None:
-        assert self.schedules is not None
         await self.schedules.fire_once(utc_now)
 
     def healthy(self) -> bool:
@@ -182,8 +182,6 @@ class Scheduler:
         return time.monotonic() - self.last_tick < max(30.0, 20 * self.settings.scheduler_poll_s)
 
     async def ready(self) -> bool:
-        if self.pool is None:
-            return False
         try:
             async with self.pool.acquire() as conn:
                 await conn.fetchval("SELECT 1")

@@ -13,12 +13,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 from sluice_engine import cancel_inbox_task, complete_human_task, is_inbox_task
+from sluice_engine import cancel_task as cancel_run_task
 from sluice_storage.human_tasks import ACTIVE_STATUSES, HumanTaskRecord, HumanTaskRepository
 from workflow_core.json_schema import violations
 
 from sluice_api.audit import audit
 from sluice_api.context import ApiContext
-from sluice_api.controls import cancel_task as cancel_task_and_step
 from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Manager, TaskIdPath, Viewer
 from sluice_api.problems import ProblemError, not_found
 from sluice_api.roles import Principal
@@ -123,7 +123,7 @@ async def cancel_task(ctx: ContextDep, who: Manager, task_id: TaskIdPath) -> Hum
             canceled = await cancel_inbox_task(conn, ctx.engine, who.tenant_id, str(task_id))
             await _audit(ctx, conn, who, "task.cancel", canceled)
             return task_public(canceled)
-        await cancel_task_and_step(ctx, conn, who, task_id)
+        await cancel_run_task(conn, ctx.engine, who.tenant_id, task_id, who.subject)
         found = await HumanTaskRepository(conn, who.tenant_id).get(task_id)
     assert found is not None
     return task_public(found)

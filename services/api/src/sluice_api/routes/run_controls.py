@@ -2,7 +2,9 @@
 
 Admin only, a reason is required, and each is audited in the same transaction
 as the engine call that carries it out (an audit entry never describes
-something that did not happen). The answer is the run (for replay: the new run).
+something that did not happen). What a control does to the run is the
+engine's (``sluice_engine.control_run``: its lock order, its wait transitions);
+the API authorises, audits and answers with the run (for replay: the new run).
 """
 
 from __future__ import annotations
@@ -10,14 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from sluice_storage import RunRecord, RunRepository
+from sluice_engine import Cancel, OperatorControl, Replay, Resume, Retry, control_run
 
-from sluice_api import controls
 from sluice_api.audit import audit
 from sluice_api.context import ApiContext
 from sluice_api.deps import Admin, ContextDep, RunIdPath
-from sluice_api.problems import not_found
 from sluice_api.roles import Principal
+from sluice_api.run_start import load_run
 from sluice_api.schemas.common import OperatorRequest, Problem
 from sluice_api.schemas.runs import (
     CancelRequest,
@@ -35,22 +36,24 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _engine_control(who: Principal, body: OperatorRequest) -> OperatorControl:
+    if isinstance(body, ResumeRequest):
+        return Resume(payload=body.payload, subject=who.subject)
+    if isinstance(body, ReplayRequest):
+        return Replay(version=body.version, payload=body.payload)
+    if isinstance(body, RetryRequest):
+        return Retry(reason=body.reason, payload=body.payload, vars=body.vars)
+    return Cancel(reason=body.reason)
+
+
 async def apply_control(
     ctx: ApiContext, who: Principal, run_id: Any, action: str, body: OperatorRequest
 ) -> RunPublic:
     async with ctx.tx() as conn:
-        run = await RunRepository(conn, who.tenant_id).lock(run_id)
-        if run is None:
-            raise not_found("run", run_id)
-        result: RunRecord
-        if isinstance(body, ResumeRequest):
-            result = await controls.resume(ctx, conn, who, run, body.payload)
-        elif isinstance(body, ReplayRequest):
-            result = await controls.replay(ctx, conn, who, run, body.version, body.payload)
-        elif isinstance(body, RetryRequest):
-            result = await controls.retry(ctx, conn, who, run, body)
-        else:
-            result = await controls.cancel(ctx, conn, who, run, body.reason)
+        shown = await control_run(
+            conn, ctx.engine, who.tenant_id, run_id, _engine_control(who, body)
+        )
+        result = await load_run(conn, who.tenant_id, shown)
         details = body.model_dump(mode="json", by_alias=True, exclude={"reason"}, exclude_none=True)
         await audit(
             conn, who, f"run.{action}", run_id, at=ctx.clock(), reason=body.reason,
