@@ -39,15 +39,15 @@ from workflow_core.interpreter.effects import RequestAction
 from sluice_engine.context import EngineContext
 from sluice_engine.executor import ExecutorConfig, LostLeaseError, Work, execute_job, settled
 from sluice_engine.handlers import ActionHandlers, HandlerEntry
-from sluice_engine.invocation_batch import (
+from sluice_engine.invocations import (
     ClaimRequest,
     FreshSuccess,
     Success,
     claim_many,
     complete_many,
+    invocation_id,
     record_fresh_many,
 )
-from sluice_engine.invocations import invocation_id
 from sluice_engine.jobs import Job, NewJob
 
 log = logging.getLogger(__name__)

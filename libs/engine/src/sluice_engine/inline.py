@@ -11,7 +11,6 @@ so its error cannot abort the advancing transaction.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -22,21 +21,11 @@ from workflow_core.interpreter.effects import Effect, RequestAction
 from sluice_engine.context import EngineContext
 from sluice_engine.executor import classify
 from sluice_engine.handlers import ActionCall, HandlerEntry
-from sluice_engine.invocations import invocation_id
+from sluice_engine.invocations import record_inline
 from sluice_engine.messages import answer_id
 
 # Pure handlers are quick (parsing, lookups); 5 s bounds one holding a run lock.
 INLINE_TIMEOUT_S = 5.0
-
-RECORD = """
-INSERT INTO action_invocations (tenant_id, invocation_id, action_id, action_version,
-    idempotency_key, run_id, step_id, status, attempt, input, output, error, started_at,
-    finished_at, duration_ms)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-ON CONFLICT (tenant_id, action_id, action_version, idempotency_key) DO UPDATE SET
-    status = EXCLUDED.status, attempt = EXCLUDED.attempt, input = EXCLUDED.input,
-    output = EXCLUDED.output, error = EXCLUDED.error, started_at = EXCLUDED.started_at,
-    finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms"""
 
 
 def inline_request(ctx: EngineContext, effects: list[Effect]) -> RequestAction | None:
@@ -65,13 +54,8 @@ async def run_inline(
     output, failure = await _call(conn, entry, tenant_id, run_id, request)
     finished = ctx.clock()
     error = failure.model_dump(mode="json", by_alias=True) if failure else None
-    duration = max(0, round((finished - started).total_seconds() * 1000))
-    await conn.execute(
-        RECORD, tenant_id, invocation_id(tenant_id, request), request.action_id,
-        request.version, request.idempotency_key, uuid.UUID(run_id), request.step_id,
-        "FAILED" if failure else "SUCCEEDED", request.attempt, request.args, output, error,
-        started, finished, duration,
-    )  # fmt: skip
+    await record_inline(conn, tenant_id, run_id, request, output=output, error=error,
+                        started=started, finished=finished)  # fmt: skip
     return CompleteAction(
         command_id=answer_id("complete", request.request_id), now=now,
         request_id=request.request_id, output=output, error=failure,
