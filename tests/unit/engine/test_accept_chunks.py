@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sluice_engine.grouping import deal
 from sluice_engine.jobs import NewJob
-from sluice_interpreter.accepting import MAX_CHUNKS, MIN_CHUNK, chunked
+from sluice_interpreter.accepting import FAST, MAX_CHUNKS, MIN_CHUNK
+
+
+def chunked(requests: list[NewJob]) -> list[list[NewJob]]:
+    return deal(requests, FAST)
 
 
 def _requests(count: int) -> list[NewJob]:

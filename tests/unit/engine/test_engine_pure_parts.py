@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from sluice_engine import ActionFailedError, ActionHandlers, PluginError, load_plugins
 from sluice_engine.executor import classify
+from sluice_engine.grouping import Grouping, deal
 from sluice_engine.messages import answer_id, command_message, command_of
-from sluice_interpreter.batching import deal
 from sluice_interpreter.handling import DecodedCommand, Record
 from sluice_messaging.envelope import decode, encode
 from sluice_messaging.topics import Topics
@@ -54,14 +54,17 @@ def _item(run: str, offset: int) -> DecodedCommand:
 
 def test_deal_keeps_each_runs_commands_together_and_in_order() -> None:
     items = [_item(run, i) for i, run in enumerate("abcabca")]
-    groups = deal(items, 2)
+    groups = deal(items, Grouping(max_size=4), key=lambda item: item.run_id)
     assert len(groups) == 2
     for group in groups:
         for run in {i.run_id for i in group}:
             offsets = [i.record.offset for i in group if i.run_id == run]
             assert offsets == sorted(offsets)
     assert sorted(i.record.offset for g in groups for i in g) == list(range(7))
-    assert {frozenset(i.run_id for i in g) for g in groups} == {frozenset("ac"), frozenset("b")}
+    # each run's lane whole in one group (a: 3 commands, b and c: 2): 5 + 2
+    assert sorted(len({i.run_id for i in g}) for g in groups) == [1, 2]
+    assert sum(len({i.run_id for i in g}) for g in groups) == 3
+    assert sorted(len(g) for g in groups) == [2, 5]
 
 
 def test_command_envelope_round_trips_with_the_command_id_as_message_id() -> None:

@@ -40,7 +40,14 @@ from sluice_engine.errors import (
 )
 from sluice_engine.executor import ExecutorConfig, execute_job
 from sluice_engine.executor_batch import execute_fresh, execute_jobs, split_fast, transactional
-from sluice_engine.handlers import ActionCall, ActionFailedError, ActionFn, ActionHandlers
+from sluice_engine.handlers import (
+    ActionCall,
+    ActionFailedError,
+    ActionFn,
+    ActionHandlers,
+    ActionMode,
+    mode_of,
+)
 from sluice_engine.messages import command_message, command_of, new_command_id, request_of
 from sluice_engine.plugins import ENTRY_POINT_GROUP, load_plugins
 from sluice_engine.routing import RouteResult, route_event
@@ -54,6 +61,7 @@ __all__ = [
     "ActionFailedError",
     "ActionFn",
     "ActionHandlers",
+    "ActionMode",
     "Applied",
     "Cancel",
     "CommandRejectedError",
@@ -89,6 +97,7 @@ __all__ = [
     "execute_jobs",
     "is_inbox_task",
     "load_plugins",
+    "mode_of",
     "new_command_id",
     "request_of",
     "route_event",

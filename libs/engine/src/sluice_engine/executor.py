@@ -31,7 +31,14 @@ from workflow_core.interpreter.commands import ActionFailure, CompleteAction
 from workflow_core.interpreter.effects import RequestAction
 
 from sluice_engine.context import EngineContext
-from sluice_engine.handlers import ActionCall, ActionFailedError, ActionHandlers, HandlerEntry
+from sluice_engine.handlers import (
+    ActionCall,
+    ActionFailedError,
+    ActionHandlers,
+    ActionMode,
+    HandlerEntry,
+    mode_of,
+)
 from sluice_engine.invocations import Answer, Claim, claim, complete
 from sluice_engine.jobs import Job, finish, postpone
 from sluice_engine.messages import answer_id, command_message
@@ -128,7 +135,7 @@ async def execute_job(
     """Run one job to its answer; returns what happened (for metrics and tests)."""
     work = Work(ctx, job, RequestAction.model_validate(job.request), config)
     entry = handlers.get(work.request.action_id, work.request.version)
-    if entry is not None and entry.transactional:
+    if entry is not None and mode_of(entry) is ActionMode.TRANSACTIONAL:
         try:
             return await _in_one_transaction(pool, work, entry)
         except LostLeaseError:

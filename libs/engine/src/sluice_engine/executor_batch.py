@@ -38,7 +38,8 @@ from workflow_core.interpreter.effects import RequestAction
 
 from sluice_engine.context import EngineContext
 from sluice_engine.executor import ExecutorConfig, LostLeaseError, Work, execute_job, settled
-from sluice_engine.handlers import ActionHandlers, HandlerEntry
+from sluice_engine.grouping import together_else_each
+from sluice_engine.handlers import ActionHandlers, ActionMode, HandlerEntry, mode_of
 from sluice_engine.invocations import (
     ClaimRequest,
     FreshSuccess,
@@ -55,15 +56,21 @@ log = logging.getLogger(__name__)
 Ready = list[tuple[Work, HandlerEntry]]
 
 
+class _NotReadyError(Exception):
+    """A job group holds a request without a transactional handler, or two requests for
+    one invocation: it cannot be one transaction."""
+
+
 class _NotFreshError(Exception):
     """The fast path met an invocation row that already exists."""
 
 
 def transactional(handlers: ActionHandlers, job: Job | NewJob) -> bool:
-    """True when the request's handler can share a transaction with other requests."""
+    """True when the request runs in ``ActionMode.TRANSACTIONAL`` (it can share a
+    transaction with other requests)."""
     request = job.request
-    entry = handlers.get(str(request.get("actionId")), int(request.get("version", 0)))
-    return entry is not None and entry.transactional
+    mode = handlers.mode(str(request.get("actionId")), int(request.get("version", 0)))
+    return mode is ActionMode.TRANSACTIONAL
 
 
 def split_fast(
@@ -89,8 +96,9 @@ def _ready(handlers: ActionHandlers, works: list[Work]) -> Ready | None:
     ready = [
         (work, entry)
         for work in works
-        if (entry := handlers.get(work.request.action_id, work.request.version)) is not None
-        and entry.transactional
+        if mode_of(entry := handlers.get(work.request.action_id, work.request.version))
+        is ActionMode.TRANSACTIONAL
+        and entry is not None
     ]
     distinct = len({invocation_id(w.job.tenant_id, w.request) for w, _ in ready}) == len(ready)
     return ready if len(ready) == len(works) and distinct else None
@@ -137,15 +145,19 @@ async def execute_jobs(
     """Several transactional jobs in ONE transaction (two round trips and a WAL flush
     saved per job under load). If any of them fails, everything rolls back and each
     job runs again on its own (``execute_job``), so a failure only touches its job."""
-    works = [Work(ctx, job, RequestAction.model_validate(job.request), config) for job in jobs]
-    ready = _ready(handlers, works)
-    if len(jobs) > 1 and ready is not None:
-        try:
-            async with transaction(pool) as conn:
-                return await _run_group(conn, ready)
-        except Exception as exc:  # rolled back: one job per transaction below
-            log.info("batch of %d action jobs failed (%r); running one by one", len(jobs), exc)
-    return [await execute_job(pool, ctx, handlers, job, config) for job in jobs]
+
+    async def together(group: Sequence[Job]) -> list[str]:
+        works = [Work(ctx, job, RequestAction.model_validate(job.request), config) for job in group]
+        ready = _ready(handlers, works)
+        if ready is None:
+            raise _NotReadyError("not every job of the group can share a transaction")
+        async with transaction(pool) as conn:
+            return await _run_group(conn, ready)
+
+    async def each(job: Job) -> str:
+        return await execute_job(pool, ctx, handlers, job, config)
+
+    return await together_else_each(jobs, together, each, what="action jobs")
 
 
 async def _run_fresh(conn: asyncpg.Connection, ready: Ready) -> None:

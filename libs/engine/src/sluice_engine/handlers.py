@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import asyncpg
@@ -47,10 +48,41 @@ class ActionFailedError(StepFailedError):
         super().__init__(message, name=name, **options)
 
 
+class ActionMode(StrEnum):
+    """How an action request is executed: data, decided in ONE place (``mode_of``).
+
+    - ``INLINE``: a pure action (the core's ``side_effectful=False``) whose handler this
+      process holds runs while its run advances, in that transaction (a transactional
+      handler inside a savepoint), and its answer is applied at once: no Kafka hop, no
+      job (``sluice_engine.inline``).
+    - ``TRANSACTIONAL``: effects in Sluice's PostgreSQL: the handler runs on the
+      connection of the transaction that records its invocation, so effect and record
+      commit together; such requests are batched, one transaction per group
+      (``executor_batch``: the fast path without job rows, or a group of leased jobs).
+    - ``LEASED``: anything else (SMTP, HTTP, no handler at all): a leased job, its
+      invocation claimed with a lease, the handler run apart with bounded concurrency
+      (``executor.execute_job``).
+    """
+
+    INLINE = "inline"
+    TRANSACTIONAL = "transactional"
+    LEASED = "leased"
+
+
 @dataclass(frozen=True)
 class HandlerEntry:
     fn: ActionFn
     transactional: bool = False
+
+
+def mode_of(entry: HandlerEntry | None, *, side_effectful: bool = True) -> ActionMode:
+    """The mode a request with this handler runs in (no handler: ``LEASED``, where the
+    job records ``NO_ACTION_HANDLER``)."""
+    if entry is None:
+        return ActionMode.LEASED
+    if not side_effectful:
+        return ActionMode.INLINE
+    return ActionMode.TRANSACTIONAL if entry.transactional else ActionMode.LEASED
 
 
 @dataclass
@@ -71,6 +103,9 @@ class ActionHandlers:
 
     def get(self, action_id: str, version: int) -> HandlerEntry | None:
         return self.entries.get((action_id, version))
+
+    def mode(self, action_id: str, version: int, *, side_effectful: bool = True) -> ActionMode:
+        return mode_of(self.get(action_id, version), side_effectful=side_effectful)
 
     def freeze(self) -> ActionHandlers:
         self.frozen = True

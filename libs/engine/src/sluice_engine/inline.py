@@ -20,7 +20,7 @@ from workflow_core.interpreter.effects import Effect, RequestAction
 
 from sluice_engine.context import EngineContext
 from sluice_engine.executor import classify
-from sluice_engine.handlers import ActionCall, HandlerEntry
+from sluice_engine.handlers import ActionCall, ActionMode, HandlerEntry
 from sluice_engine.invocations import record_inline
 from sluice_engine.messages import answer_id
 
@@ -33,8 +33,10 @@ def inline_request(ctx: EngineContext, effects: list[Effect]) -> RequestAction |
     if ctx.inline_handlers is None:
         return None
     handlers = ctx.inline_handlers
-    requests = [e for e in effects if isinstance(e, RequestAction) and not e.side_effectful]
-    return next((r for r in requests if handlers.get(r.action_id, r.version) is not None), None)
+    inline = ActionMode.INLINE
+    requests = [e for e in effects if isinstance(e, RequestAction)]
+    return next((r for r in requests if handlers.mode(r.action_id, r.version,
+                 side_effectful=r.side_effectful) is inline), None)  # fmt: skip
 
 
 async def run_inline(

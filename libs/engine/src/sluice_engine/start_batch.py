@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -28,6 +29,7 @@ from sluice_storage import RunRecord, RunRepository, RunWrites, transaction
 
 from sluice_engine.context import EngineContext
 from sluice_engine.errors import InvalidPayloadError, UnknownWorkflowError
+from sluice_engine.grouping import together_else_each
 from sluice_engine.runs import StartOptions, start_run, start_with
 
 log = logging.getLogger(__name__)
@@ -79,13 +81,12 @@ class StartBatcher:
     async def _drain(self) -> None:
         while self._queue:
             batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
-            try:
-                await self._start_together(batch)
-            except Exception as exc:  # rolled back: each request on its own
-                log.info("batch of %d starts failed (%r); starting one by one", len(batch), exc)
-                await asyncio.gather(*(self._start_alone(r) for r in batch))
+            await together_else_each(
+                batch, self._start_together, self._start_alone, what="run starts",
+                min_together=1, each_concurrently=True,
+            )  # fmt: skip
 
-    async def _start_together(self, batch: list[_Request]) -> None:
+    async def _start_together(self, batch: Sequence[_Request]) -> list[None]:
         started: list[tuple[_Request, str]] = []
         refused: list[tuple[_Request, BaseException]] = []
         latest: dict[tuple[str, str], int] = {}
@@ -112,6 +113,7 @@ class StartBatcher:
             _settle(request, exception=error)
         for request, run_id in started:
             _settle(request, result=rows[(request.tenant_id, uuid.UUID(run_id))])
+        return [None for _ in batch]
 
     async def _pinned(
         self, conn: asyncpg.Connection, request: _Request, latest: dict[tuple[str, str], int]

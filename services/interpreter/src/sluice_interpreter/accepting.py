@@ -21,11 +21,11 @@ Requests that cannot be decoded go to the DLQ with the reason.
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import Sequence
 from datetime import timedelta
 
 from sluice_engine import execute_fresh, request_of, split_fast
+from sluice_engine.grouping import Grouping, deal
 from sluice_engine.jobs import Job, NewJob, insert_leased
 from sluice_messaging import EnvelopeError, decode
 from sluice_storage import transaction
@@ -42,22 +42,14 @@ from sluice_interpreter.runtime import Runtime
 # of 62-63.
 MAX_CHUNKS = 8
 MIN_CHUNK = 2
-
-
-def chunked(items: list[NewJob]) -> list[list[NewJob]]:
-    """``items`` in order, in at most ``MAX_CHUNKS`` near-equal chunks of at least
-    ``MIN_CHUNK`` (a smaller batch is one chunk)."""
-    count = max(1, min(MAX_CHUNKS, len(items) // MIN_CHUNK))
-    size, extra = divmod(len(items), count)
-    bounds = [i * size + min(i, extra) for i in range(count + 1)]
-    return [items[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+FAST = Grouping(max_groups=MAX_CHUNKS, min_size=MIN_CHUNK)
 
 
 async def accept_requests(rt: Runtime, records: Sequence[Record]) -> list[Job]:
     """Run what the fast path can; returns the leased jobs for ``JobRunner``."""
     new = [request for record in records if (request := await _decode(rt, record)) is not None]
     fast, durable = split_fast(rt.handlers, new) if rt.settings.executor_fast_path else ([], new)
-    chunks = chunked(fast)
+    chunks = deal(fast, FAST)
     committed = await asyncio.gather(*(_run_fast(rt, chunk) for chunk in chunks))
     for chunk, done in zip(chunks, committed, strict=True):
         if not done:

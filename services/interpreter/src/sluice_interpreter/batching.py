@@ -1,7 +1,8 @@
 """Advancing a polled batch of commands in a few transactions, a few statements each.
 
 The batch is split into lanes (one per run, in offset order) and the lanes are
-dealt into chunks of about ``CHUNK`` commands (at most ``MAX_CHUNKS``); each
+dealt into chunks of about ``CHUNK`` commands, at most ``MAX_CHUNKS``
+(``sluice_engine.grouping``, the one grouping primitive); each
 chunk is ONE transaction applied by ``sluice_engine.apply_commands`` (one
 statement locks the chunk's runs and records the command ids, one writes all
 their histories, outbox messages and run updates), and the chunks run
@@ -18,6 +19,7 @@ import logging
 from collections.abc import Sequence
 
 from sluice_engine import PendingCommand, apply_commands
+from sluice_engine.grouping import Grouping, deal, together_else_each
 from sluice_storage import transaction
 
 from sluice_interpreter.handling import DecodedCommand, Record, apply_one, decode_command
@@ -29,43 +31,25 @@ log = logging.getLogger(__name__)
 # and the event loop busy at the same time under load.
 CHUNK = 100
 MAX_CHUNKS = 4
-
-
-def group_count(commands: int) -> int:
-    """How many chunks (concurrent transactions) a batch of ``commands`` is dealt into."""
-    return max(1, min(MAX_CHUNKS, -(-commands // CHUNK)))
-
-
-def deal(items: Sequence[DecodedCommand], groups: int) -> list[list[DecodedCommand]]:
-    """Lanes by run id dealt round-robin into at most ``groups`` groups, order kept."""
-    lanes: dict[str, list[DecodedCommand]] = {}
-    for item in items:
-        lanes.setdefault(item.run_id, []).append(item)
-    dealt: list[list[DecodedCommand]] = [[] for _ in range(min(groups, len(lanes)))]
-    for index, lane in enumerate(lanes.values()):
-        dealt[index % len(dealt)].extend(lane)
-    return dealt
+ADVANCE = Grouping(max_size=CHUNK, max_groups=MAX_CHUNKS)
 
 
 async def handle_command_batch(rt: Runtime, records: Sequence[Record]) -> None:
     decoded = [await decode_command(rt, record) for record in records]
     items = [item for item in decoded if item is not None]
-    groups = deal(items, group_count(len(items)))
+    groups = deal(items, ADVANCE, key=lambda item: item.run_id)
     await asyncio.gather(*(_apply_group(rt, group) for group in groups))
 
 
 async def _apply_group(rt: Runtime, group: list[DecodedCommand]) -> None:
-    if len(group) == 1:
-        await apply_one(rt, group[0])
-        return
-    pending = [PendingCommand(i.tenant_id, i.run_id, i.command) for i in group]
-    try:
+    async def together(items: Sequence[DecodedCommand]) -> list[None]:
+        pending = [PendingCommand(i.tenant_id, i.run_id, i.command) for i in items]
         async with transaction(rt.pool) as conn:
             applied = await apply_commands(conn, rt.engine, pending)
-    except Exception as exc:  # rolled back: apply one by one (retries, DLQ for poison)
-        log.info("batch of %d commands failed (%r); applying one by one", len(group), exc)
-        for item in group:
-            await apply_one(rt, item)
-        return
-    for outcome in applied:
-        rt.metrics.messages.labels("advance", outcome.outcome).inc()
+        for outcome in applied:
+            rt.metrics.messages.labels("advance", outcome.outcome).inc()
+        return [None for _ in applied]
+
+    # rolled back: one by one (retries, DLQ for poison)
+    await together_else_each(group, together, lambda item: apply_one(rt, item),
+                             what="advancing commands")  # fmt: skip

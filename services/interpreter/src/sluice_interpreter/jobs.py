@@ -17,6 +17,7 @@ import logging
 from datetime import timedelta
 
 from sluice_engine import execute_jobs, transactional
+from sluice_engine.grouping import Grouping, deal
 from sluice_engine.jobs import Job, claim_ready
 from sluice_storage import transaction
 
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 # per job under load; small enough that a rolled-back group (one failure)
 # costs little to redo one by one.
 GROUP_SIZE = 8
+JOB_GROUPS = Grouping(max_size=GROUP_SIZE)
 POLL_INTERVAL_S = 1.0  # recovered jobs wait at most this long (+ the lease) to run again
 
 
@@ -41,7 +43,7 @@ class JobRunner:
         """Transactional jobs go in groups (one transaction each), the others alone."""
         shared = [job for job in jobs if transactional(self.rt.handlers, job)]
         alone = [[job] for job in jobs if not transactional(self.rt.handlers, job)]
-        groups = [shared[i : i + GROUP_SIZE] for i in range(0, len(shared), GROUP_SIZE)]
+        groups = deal(shared, JOB_GROUPS)
         for group in groups + alone:
             task = asyncio.ensure_future(self._run(group))
             self.running.add(task)
