@@ -23,11 +23,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from sluice_config import load_settings
+from sluice_engine.relay import OutboxRelay
 from sluice_messaging import new_envelope
 from sluice_messaging.admin import ensure_topics
 from sluice_messaging.producer import create_producer
 from sluice_messaging.topics import Topics
-from sluice_storage import OutboxMessage, OutboxRelay, create_pool, enqueue_many, upgrade
+from sluice_storage import OutboxMessage, create_pool, enqueue_many, upgrade
 
 RESULTS = Path(__file__).parent / "results" / "outbox.json"
 ENQUEUE_BATCH = 500  # rows per enqueue transaction, like a busy interpreter batch

@@ -13,8 +13,9 @@ import functools
 import signal
 import sys
 
+from sluice_engine.relay import OutboxRelay
 from sluice_messaging.producer import create_producer
-from sluice_storage import OutboxRelay, create_pool
+from sluice_storage import create_pool
 from sluice_storage.outbox import ClaimedRow
 
 

@@ -18,11 +18,12 @@ from typing import Any
 import asyncpg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from sluice_engine.relay import OutboxRelay
 from sluice_messaging import decode, new_envelope
 from sluice_messaging.admin import ensure_topics
 from sluice_messaging.consumer import create_consumer
 from sluice_messaging.producer import create_producer
-from sluice_storage import DeadLetterRepository, OutboxRelay, enqueue
+from sluice_storage import DeadLetterRepository, enqueue
 from sluice_storage.outbox import unsent_count
 from sluice_storage.requeue import enqueue_raw
 

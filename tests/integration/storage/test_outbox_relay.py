@@ -16,11 +16,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 from sluice_devstack.ports import free_port
+from sluice_engine.relay import OutboxRelay
 from sluice_messaging import decode, new_envelope
 from sluice_messaging.consumer import create_consumer
 from sluice_messaging.producer import create_producer
 from sluice_messaging.topics import Topics
-from sluice_storage import OutboxMessage, OutboxRelay, enqueue, enqueue_many, record_command
+from sluice_storage import OutboxMessage, enqueue, enqueue_many, record_command
 from sluice_storage.outbox import prune_sent, unsent_count
 
 pytestmark = pytest.mark.integration

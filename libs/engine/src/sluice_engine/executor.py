@@ -24,7 +24,6 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
-from sluice_messaging.envelope import to_wire
 from sluice_storage import enqueue_many, transaction
 from workflow_core.errors import ErrorCategory
 from workflow_core.interpreter.commands import ActionFailure, CompleteAction
@@ -99,7 +98,7 @@ class Work:
         message = command_message(
             self.ctx.topics, self.job.tenant_id, str(self.job.run_id), command
         )
-        return Answer(message.topic, str(message.key), to_wire(message.message), self.job.job_id)
+        return Answer(message.topic, str(message.key), message.message.wire(), self.job.job_id)
 
     def call(self, conn: asyncpg.Connection | None) -> ActionCall:
         r = self.request

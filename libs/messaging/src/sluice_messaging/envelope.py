@@ -38,6 +38,10 @@ class Envelope(BaseModel):
     occurred_at: AwareDatetime
     body: dict[str, Any] = Field(default_factory=dict)
 
+    def wire(self) -> dict[str, Any]:
+        """The JSON-ready dict (``to_wire``): what the outbox stores and Kafka carries."""
+        return to_wire(self)
+
 
 def new_envelope(
     type_: str,

@@ -10,7 +10,7 @@ clean sequence. Failures are rare, so the cost (one metadata round and an
 InitProducerId) does not matter. ``SendFailure.needs_new_producer``
 (``delivery``) says when to ``renew``.
 
-Owners: the outbox relay (``sluice_storage.relay``) and the dead-letter
+Owners: the outbox relay (``sluice_engine.relay``) and the dead-letter
 publisher (``dlq``), each with a producer of its own so that a refusal on one
 never breaks the other's sends.
 """

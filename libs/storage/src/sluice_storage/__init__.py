@@ -1,4 +1,4 @@
-"""Sluice storage: PostgreSQL migrations, tenant-scoped repositories, the outbox and its relay.
+"""Sluice storage: PostgreSQL migrations, tenant-scoped repositories, the transactional outbox.
 
 Every write to a run (its row, applied command ids, history) goes through
 ``run_writes``; every repository is built for one tenant (``RunRepository(conn, tenant_id)``)
@@ -25,7 +25,6 @@ from sluice_storage.migrations import status, upgrade
 from sluice_storage.outbox import OutboxMessage, enqueue, enqueue_many, prune_sent
 from sluice_storage.pagination import Page, clamp_limit
 from sluice_storage.pool import connect, create_pool, transaction
-from sluice_storage.relay import OutboxRelay
 from sluice_storage.run_writes import (
     DuplicateRunError,
     RunWrites,
@@ -67,7 +66,6 @@ __all__ = [
     "NewRun",
     "NewWait",
     "OutboxMessage",
-    "OutboxRelay",
     "Page",
     "PgDeadLetterSink",
     "RunFilter",

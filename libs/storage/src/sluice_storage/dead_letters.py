@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
-from sluice_messaging.dlq import DeadLetter
 from workflow_core.json_finite import loads_finite
 
 from sluice_storage.pagination import Keyset, Page, fetch_page
@@ -51,7 +51,29 @@ def _json_or_none(value: bytes | None) -> Any:
         return None
 
 
-async def mirror_dead_letter(conn: asyncpg.Connection, letter: DeadLetter) -> bool:
+class Letter(Protocol):
+    """A dead letter as the mirror stores it (``sluice_messaging.DeadLetter``; storage does
+    not import messaging)."""
+
+    @property
+    def tenant_id(self) -> str: ...
+    @property
+    def source_topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]]: ...
+
+
+async def mirror_dead_letter(conn: asyncpg.Connection, letter: Letter) -> bool:
     """Insert the letter once per source position; True if new.
 
     Not tenant-scoped through ``TenantScoped``: a poison message may carry no
@@ -75,7 +97,7 @@ class PgDeadLetterSink:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def record(self, letter: DeadLetter) -> None:
+    async def record(self, letter: Letter) -> None:
         async with self._pool.acquire() as conn:
             await mirror_dead_letter(conn, letter)
 

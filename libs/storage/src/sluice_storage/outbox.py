@@ -5,7 +5,7 @@ state change that implies them (ARCHITECTURE consistency rule 1).
 ``pg_notify('sluice_outbox', '')``: PostgreSQL delivers it only on commit (and
 folds repeats within one transaction into one), so the relay wakes exactly
 when there is something committed to send. The relay side (claim, mark sent
-or refused, prune) is below; ``sluice_storage.relay`` drives it.
+or refused, prune) is below; ``sluice_engine.relay`` drives it.
 
 A row is pending (``sent_at`` and ``failed_at`` both NULL), sent, or refused
 (``failed_at`` set: Kafka will never take it; ``last_error`` says why and the
@@ -17,10 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
-from sluice_messaging.envelope import Envelope, to_wire
 
 from sluice_storage.pool import rows_affected
 from sluice_storage.tenancy import check_tenant
@@ -28,11 +27,18 @@ from sluice_storage.tenancy import check_tenant
 NOTIFY_CHANNEL = "sluice_outbox"
 
 
+class WireMessage(Protocol):
+    """A message as the outbox stores it (``sluice_messaging.Envelope``: storage does not
+    import messaging, it only needs the JSON form)."""
+
+    def wire(self) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class OutboxMessage:
     topic: str
     key: str | None
-    message: Envelope
+    message: WireMessage
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -42,7 +48,7 @@ def wire_row(message: OutboxMessage) -> dict[str, Any]:
         "topic": message.topic,
         "key": message.key,
         "headers": message.headers,
-        "payload": to_wire(message.message),
+        "payload": message.message.wire(),
     }
 
 
@@ -63,7 +69,7 @@ async def enqueue(
     tenant_id: str,
     topic: str,
     key: str | None,
-    message: Envelope,
+    message: WireMessage,
     headers: dict[str, str] | None = None,
     *,
     notify: bool = True,
@@ -76,7 +82,7 @@ async def enqueue(
     row_id = await conn.fetchval(
         """INSERT INTO outbox (tenant_id, topic, key, headers, payload)
            VALUES ($1, $2, $3, $4, $5) RETURNING id""",
-        check_tenant(tenant_id), topic, key, headers or {}, to_wire(message),
+        check_tenant(tenant_id), topic, key, headers or {}, message.wire(),
     )  # fmt: skip
     if notify:
         await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
@@ -91,7 +97,7 @@ async def enqueue_many(
     await conn.executemany(
         """INSERT INTO outbox (tenant_id, topic, key, headers, payload)
            VALUES ($1, $2, $3, $4, $5)""",
-        [(tenant_id, m.topic, m.key, m.headers, to_wire(m.message)) for m in messages],
+        [(tenant_id, m.topic, m.key, m.headers, m.message.wire()) for m in messages],
     )
     await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
+from sluice_engine.relay import OutboxRelay
 from sluice_messaging.dlq import DeadLetterPublisher
-from sluice_storage import OutboxRelay
 
 
 @dataclass

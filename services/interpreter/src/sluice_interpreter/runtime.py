@@ -25,11 +25,12 @@ from typing import Any
 import asyncpg
 from sluice_config import Settings
 from sluice_engine import ActionHandlers, EngineContext, ExecutorConfig, load_plugins
+from sluice_engine.relay import OutboxRelay
 from sluice_messaging.dlq import DeadLetterPublisher, SourceRecord
 from sluice_messaging.producer import create_producer
 from sluice_messaging.security import kafka_client_options
 from sluice_messaging.topics import Topics
-from sluice_storage import OutboxRelay, PgDeadLetterSink, create_pool
+from sluice_storage import PgDeadLetterSink, create_pool
 from workflow_core.registry import create_registry
 
 from sluice_interpreter.metrics import DeadLetterCollector, Metrics, Progress, RelayCollector

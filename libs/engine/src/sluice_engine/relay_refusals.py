@@ -32,7 +32,6 @@ from sluice_messaging.delivery import SendFailure, send_each, send_one, topic_mi
 from sluice_messaging.dlq import MAX_REASON_CHARS, DeadLetter
 from sluice_messaging.producer import OutgoingMessage
 from sluice_messaging.renewable import RenewableProducer
-
 from sluice_storage.dead_letters import mirror_dead_letter
 from sluice_storage.errors import StorageError
 from sluice_storage.outbox import ClaimedRow, mark_refused

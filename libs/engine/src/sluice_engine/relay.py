@@ -44,11 +44,11 @@ from types import TracebackType
 
 import asyncpg
 from sluice_messaging.renewable import ProducerFactory, RenewableProducer
-
 from sluice_storage.outbox import ClaimedRow, claim_batch, mark_sent, note_failed_attempt
 from sluice_storage.pool import transaction
-from sluice_storage.relay_listen import DB_ERRORS, NotifyListener
-from sluice_storage.relay_refusals import (
+
+from sluice_engine.relay_listen import DB_ERRORS, NotifyListener
+from sluice_engine.relay_refusals import (
     RelayRoundError,
     Settlement,
     file_refused,

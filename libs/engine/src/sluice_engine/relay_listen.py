@@ -18,7 +18,6 @@ import logging
 from collections.abc import Callable
 
 import asyncpg
-
 from sluice_storage.outbox import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
