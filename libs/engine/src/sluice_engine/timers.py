@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 import asyncpg
 from sluice_messaging.topics import Topics
 from sluice_storage import OutboxMessage, claim_due_waits, enqueue_many, find_stale_runs
+from sluice_storage.run_writes import mark_redriven
 from workflow_core.interpreter.commands import Continue, FireTimer
 from workflow_core.interpreter.ids import derived_id
 
@@ -64,13 +65,7 @@ async def redrive_stale_runs(
         await enqueue_many(
             conn, tenant_id, [command_message(topics, tenant_id, str(run_id), command)]
         )
-        await conn.execute(
-            """UPDATE workflow_runs SET last_progress_at = $3
-               WHERE tenant_id = $1 AND run_id = $2 AND status = 'RUNNING'""",
-            tenant_id,
-            run_id,
-            now,
-        )
+        await mark_redriven(conn, tenant_id, run_id, now)
     return len(stale)
 
 

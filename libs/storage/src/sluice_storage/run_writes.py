@@ -22,7 +22,8 @@ SUCCEEDED of one attempt within one transaction is merged here first, since one
 INSERT cannot touch a row twice.
 
 The engine decides what to write (``sluice_engine``); nothing else writes these
-tables (the API reads them, and changes runs only through the engine).
+tables (the API reads them, and changes runs only through the engine), except
+retention's purge of final runs (``retention``), which deletes whole histories.
 """
 
 from __future__ import annotations
@@ -196,6 +197,18 @@ async def record_command(
     """Record a command id for a run the caller locked: True if it is new, False if it
     was applied before (a command answered inside the advance, e.g. an inline action)."""
     return bool(await conn.fetchval(RECORD_COMMAND, tenant_id, run_id, command_id))
+
+
+async def mark_redriven(
+    conn: asyncpg.Connection, tenant_id: str, run_id: uuid.UUID, now: datetime
+) -> None:
+    """A RUNNING run was just sent a ``Continue`` (the scheduler's re-drive): its idle
+    clock restarts, so it is not re-driven again before another idle period."""
+    await conn.execute(
+        """UPDATE workflow_runs SET last_progress_at = $3
+           WHERE tenant_id = $1 AND run_id = $2 AND status = 'RUNNING'""",
+        tenant_id, run_id, now,
+    )  # fmt: skip
 
 
 def _iso(moment: datetime | None) -> str | None:
