@@ -27,13 +27,13 @@ from sluice_engine import (
     start_run,
 )
 from sluice_engine.waits import resume_command
+from sluice_http import ProblemError
 from sluice_storage import EventRecord, RunRecord, RunRepository, WaitRecord, WaitRepository
 from sluice_storage.human_tasks import HumanTaskRepository
 from workflow_core.interpreter.commands import CancelRun, FireTimer, RetryRun
 from workflow_core.interpreter.state import RunStatus
 
 from sluice_api.context import ApiContext
-from sluice_api.problems import ProblemError
 from sluice_api.roles import Principal
 from sluice_api.run_start import load_run
 from sluice_api.schemas.runs import RetryRequest

@@ -24,11 +24,9 @@ from sluice_engine import (
     UnknownWorkflowError,
     load_plugins,
 )
+from sluice_http import ProblemItem, problem_response
 from sluice_messaging.topics import Topics
 from workflow_core.registry import Registry, create_registry
-
-from sluice_api.problems import problem_response
-from sluice_api.schemas.common import ProblemItem
 
 # (status, code) per engine error; anything else from the engine is a 500.
 _STATUS: dict[type[EngineError], tuple[int, str]] = {

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from sluice_http import Problem, not_found, sluice_router
 from sluice_storage import RunRecord, RunRepository
 
 from sluice_api import controls
 from sluice_api.audit import audit
 from sluice_api.context import ApiContext
 from sluice_api.deps import Admin, ContextDep, RunIdPath
-from sluice_api.problems import not_found
 from sluice_api.roles import Principal
-from sluice_api.schemas.common import OperatorRequest, Problem
+from sluice_api.schemas.common import OperatorRequest
 from sluice_api.schemas.runs import (
     CancelRequest,
     ReplayRequest,
@@ -28,7 +27,7 @@ from sluice_api.schemas.runs import (
 )
 from sluice_api.views import run_public
 
-router = APIRouter(prefix="/workflow-runs/{runId}", tags=["run controls"])
+router = sluice_router(prefix="/workflow-runs/{runId}", tags=["run controls"])
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "no such run"},
     409: {"model": Problem, "description": "the run's status does not allow this"},

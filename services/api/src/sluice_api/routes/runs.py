@@ -7,16 +7,16 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from sluice_engine import StartOptions
+from sluice_http import Problem, not_found, sluice_router
 from sluice_storage import RunFilter, RunRepository
 from sluice_storage.run_summary import RunSummaryRepository
 
 from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Manager, RunIdPath, Viewer
 from sluice_api.idempotency import IdempotencyKeyHeader, idempotent
-from sluice_api.problems import not_found
 from sluice_api.run_start import start
-from sluice_api.schemas.common import Page, Problem
+from sluice_api.schemas.common import INT_MAX, Page
 from sluice_api.schemas.runs import (
     RunCreate,
     RunPublic,
@@ -28,7 +28,7 @@ from sluice_api.schemas.runs import (
 )
 from sluice_api.views import run_public
 
-router = APIRouter(prefix="/workflow-runs", tags=["runs"])
+router = sluice_router(prefix="/workflow-runs", tags=["runs"])
 FromQuery = Annotated[
     datetime | None, Query(alias="from", description="runs started at or after (ISO 8601)")
 ]
@@ -42,7 +42,7 @@ async def list_runs(
     who: Viewer,
     status: Annotated[list[RunStatusName] | None, Query(description="repeatable")] = None,
     workflow_id: WorkflowQuery = None,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=INT_MAX)] = None,
     started_from: FromQuery = None,
     started_to: ToQuery = None,
     sort: RunSort = RunSort.NEWEST,
