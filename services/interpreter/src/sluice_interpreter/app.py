@@ -110,7 +110,7 @@ def create_app(settings: Settings, role: str = "interpreter") -> tuple[faust.App
 
     @app.task  # type: ignore[untyped-decorator]  # faust is untyped
     async def start_runtime() -> None:
-        await service.ensure_started()
+        await service.start_unless_stopping()
 
     # Sent by the app's stop (SIGTERM, SIGINT, a test's app.stop()) once its consumer
     # has stopped and the agents have finished their batches: the relay publishes
@@ -136,7 +136,9 @@ def _agent(app: faust.App, service: Service, topic_name: str, name: str, handler
     topic = app.topic(topic_name, key_serializer="raw", value_serializer="raw")
 
     async def agent(stream: Any) -> AsyncIterator[None]:
-        rt = await service.ensure_started()
+        rt = await service.start_unless_stopping()
+        if rt is None:
+            return
         try:
             async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
                 with rt.progress.batch(name, rt.metrics):
@@ -167,7 +169,9 @@ def _executor(app: faust.App, service: Service) -> None:
 
     @app.task  # type: ignore[untyped-decorator]  # faust is untyped
     async def poll_jobs() -> None:
-        rt = await service.ensure_started()
+        rt = await service.start_unless_stopping()
+        if rt is None:
+            return
         rt.spawn("job-poller", runner(rt).poll(rt.stop_event))
 
 

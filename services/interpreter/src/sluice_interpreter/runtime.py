@@ -141,6 +141,10 @@ class Runtime:
             await asyncio.wait(late, timeout=STOP_GRACE_S)
 
 
+class RuntimeStoppingError(RuntimeError):
+    """The service is stopping: nothing may start its runtime any more."""
+
+
 @dataclass
 class Service:
     """The interpreter (or executor) process before and after its runtime starts."""
@@ -164,10 +168,19 @@ class Service:
             self._lock = asyncio.Lock()
         async with self._lock:
             if self.stopped:
-                raise RuntimeError(f"the {self.role} runtime is shutting down")
+                raise RuntimeStoppingError(f"the {self.role} runtime is shutting down")
             if self.runtime is None:
                 self.runtime = await self._start()
             return self.runtime
+
+    async def start_unless_stopping(self) -> Runtime | None:
+        """The runtime, or None when a stop (SIGTERM) came first: for the app's tasks and
+        agents, for which a start made moot by the stop is no crash (a task that crashed
+        during shutdown left the Faust worker hanging instead of exiting)."""
+        try:
+            return await self.ensure_started()
+        except RuntimeStoppingError:
+            return None
 
     async def _start(self) -> Runtime:
         settings = self.settings
