@@ -9,7 +9,8 @@ import uuid
 import asyncpg
 import httpx
 import pytest
-from sluice_storage import NewRun, RunRepository, RunUpdate, transaction
+from fixtures.runs import insert_runs
+from sluice_storage import NewRun, transaction
 
 pytestmark = pytest.mark.integration
 T0 = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
@@ -25,10 +26,11 @@ async def seed(pool: asyncpg.Pool, tenant_id: str) -> dict[str, uuid.UUID]:
     child = NewRun(uuid.uuid4(), uuid.uuid4(), 1, {}, T0 + dt.timedelta(minutes=2),
                    parent_run_id=event_run.run_id)  # fmt: skip
     async with transaction(pool) as conn:
-        runs = RunRepository(conn, tenant_id)
-        for run in (api_run, event_run, child):
-            await runs.create(run)
-        await runs.save(event_run.run_id, 0, RunUpdate("FAILED", "root", None, {}, T0))
+        await insert_runs(conn, tenant_id, api_run, event_run, child)
+        await conn.execute(  # the event run failed (setup: no workflow runs here)
+            "UPDATE workflow_runs SET status = 'FAILED' WHERE tenant_id = $1 AND run_id = $2",
+            tenant_id, event_run.run_id,
+        )  # fmt: skip
     return {"api": api_run.run_id, "event": event_run.run_id, "child": child.run_id}
 
 
