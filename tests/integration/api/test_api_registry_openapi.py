@@ -56,7 +56,9 @@ async def test_openapi_has_every_spec_route_documented(admin: httpx.AsyncClient)
 async def test_openapi_protected_routes_name_the_bearer_scheme(admin: httpx.AsyncClient) -> None:
     spec = (await admin.get("/openapi.json")).json()
     runs = spec["paths"]["/workflow-runs"]["get"]
-    assert runs["security"] == [{"HTTPBearer": []}]
+    assert runs["security"] == [{"HTTPBearer": ["workflow.view"]}]  # the role it needs
+    cancel = spec["paths"]["/workflow-runs/{runId}/cancel"]["post"]
+    assert cancel["security"] == [{"HTTPBearer": ["workflow.admin"]}]
     assert "security" not in spec["paths"]["/healthz"]["get"]
 
 

@@ -1,4 +1,5 @@
-"""A Kafka message holding NaN is poison: dead-lettered with the reason, the next one handled.
+"""A Kafka message breaking the JSON input rule (NaN, U+0000, a lone surrogate, ...) is
+poison: dead-lettered with the reason before anything is written, the next one handled.
 
 The interpreter's own handlers (``handle_events``, ``handle_command_batch``) on
 records read back from the real broker, with the real DLQ publisher and its
@@ -94,16 +95,27 @@ async def letters(pool: asyncpg.Pool, tenant_id: str) -> list[asyncpg.Record]:
         ))  # fmt: skip
 
 
-async def test_event_with_nan_is_dead_lettered_and_the_next_event_starts_its_run(
+# The JSON input rule on wf.events, each case by name: (literal, reason).
+POISON = {
+    "nan": ("NaN", "NaN is not a JSON number"),
+    "nul": ('"a\\u0000"', "U+0000 (NUL) is not allowed in text"),
+    "lone_surrogate": ('"\\ud800"', "a lone surrogate (U+D800) is not Unicode text"),
+    "integer_of_4301_digits": ("1" * 4301, "11111111111111111111... has 4301 digits; at most 4300"),
+    "nested_past_64": ("[" * 70 + "]" * 70, "nested deeper than 64 arrays/objects"),
+}
+
+
+@pytest.mark.parametrize(("literal", "why"), POISON.values(), ids=POISON)
+async def test_event_breaking_the_input_rule_is_dead_lettered_and_the_next_starts_its_run(
     runtime: Runtime, producer: AIOKafkaProducer, kafka_bootstrap_servers: str,
-    topics: Topics, pool: asyncpg.Pool, tenant_id: str,
+    topics: Topics, pool: asyncpg.Pool, tenant_id: str, literal: str, why: str,
 ) -> None:  # fmt: skip
     name = f"PAID_{uuid.uuid4().hex[:8]}"
     doc = {"name": "paid", "trigger": {"type": "event", "eventName": name},
            "steps": [{"id": "s", "type": "state.set", "config": {"state": "DONE"}}]}  # fmt: skip
     workflow_id = await publish(pool, tenant_id, doc)
     event = {"tenantId": tenant_id, "eventName": name, "correlationKey": "o-1"}
-    poison = with_number({**event, "payload": {"total": HOLE}}, "NaN")
+    poison = with_number({**event, "payload": {"total": HOLE}}, literal)
     good = with_number({**event, "payload": {"total": HOLE}}, "12.5")
     records = await through_kafka(
         producer, kafka_bootstrap_servers, topics.events, b"o-1", [poison, good]
@@ -112,10 +124,10 @@ async def test_event_with_nan_is_dead_lettered_and_the_next_event_starts_its_run
     await handle_events(runtime, records)
 
     [letter] = await letters(pool, tenant_id)
-    reason = "invalid event: event message holds a number JSON does not allow: " \
-             "payload.total: NaN is not a JSON number"  # fmt: skip
+    where = "payload.total" + ".0" * 62 if literal.startswith("[") else "payload.total"
+    reason = f"invalid event: event message breaks the JSON input rule: {where}: {why}"
     assert (letter["topic"], letter["value"], letter["reason"]) == (topics.events, poison, reason)
-    assert letter["payload"] is None  # no display form: jsonb has no NaN
+    assert letter["payload"] is None  # no display form: jsonb has no NaN, no U+0000
     assert await dlq_reasons(kafka_bootstrap_servers, topics.dlq) == [reason]
     async with pool.acquire() as conn:
         runs = await conn.fetch(
@@ -158,6 +170,6 @@ async def test_command_with_overflowing_number_is_dead_lettered_and_the_next_app
 
     [letter] = await letters(pool, tenant_id)
     assert letter["value"] == poison
-    assert letter["reason"].startswith("invalid run command: message holds a number JSON does")
+    assert letter["reason"].startswith("invalid run command: message breaks the JSON input rule")
     assert "body.output.n: -1e999 is too large" in letter["reason"]
     assert (await pump.run_row(run_id))["status"] == "SUCCEEDED"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sluice_api.problems import validation_items
 from sluice_api.redaction import RunRedactor
 from sluice_api.roles import Role, allows
+from sluice_http import validation_items
 
 ORDER = ["workflow.view", "workflow.manage", "workflow.publish", "workflow.admin"]
 

@@ -1,4 +1,5 @@
-"""Messages holding NaN, Infinity or an overflowing float are refused by name at decoding."""
+"""Messages breaking the JSON input rule (NaN, Infinity, 1e400, U+0000, lone surrogates)
+are refused by name at decoding."""
 
 from __future__ import annotations
 
@@ -26,9 +27,12 @@ def wire_with(literal: str, **body: object) -> bytes:
         ("Infinity", "Infinity is not a JSON number"),
         ("-Infinity", "-Infinity is not a JSON number"),
         ("1e400", "1e400 is too large: beyond 1.8e308 a number is Infinity, not a JSON number"),
+        ('"ok\\u0000"', "U+0000 (NUL) is not allowed in text"),  # run-commands: the same rule
+        ('"\\udc00"', "a lone surrogate (U+DC00) is not Unicode text"),
     ],
+    ids=["nan", "infinity", "minus_infinity", "overflow", "nul", "lone_surrogate"],
 )
-def test_envelope_with_non_finite_number_is_refused_naming_its_place(
+def test_envelope_breaking_the_input_rule_is_refused_naming_its_place(
     literal: str, reason: str
 ) -> None:
     raw = wire_with(literal, output={"items": [1, {"score": HOLE}]})
@@ -36,13 +40,14 @@ def test_envelope_with_non_finite_number_is_refused_naming_its_place(
         decode(raw)
     assert caught.value.problems == (f"body.output.items.1.score: {reason}",)
     assert str(caught.value) == (
-        f"message holds a number JSON does not allow: body.output.items.1.score: {reason}"
+        f"message breaks the JSON input rule: body.output.items.1.score: {reason}"
     )
 
 
 def test_bare_event_with_nan_is_refused_as_an_event_message() -> None:
     raw = b'{"tenantId": "acme", "eventName": "E", "correlationKey": "k", "payload": {"a": NaN}}'
-    with pytest.raises(EnvelopeError, match=r"^event message holds .*: payload\.a: NaN is not"):
+    reason = r"^event message breaks the JSON input rule: payload\.a: NaN is not"
+    with pytest.raises(EnvelopeError, match=reason):
         parse_event_message(raw)
 
 

@@ -96,9 +96,9 @@ class DeadLetterSink(Protocol):
 
 def guess_tenant(value: bytes | None) -> str:
     """The ``tenantId`` of a poison message when it can still be read, else ``_unknown``."""
-    try:
-        data = json.loads(value) if value is not None else None
-    except (ValueError, UnicodeDecodeError):
+    try:  # numbers as text: an integer past Python's 4300 digits must not hide the tenant
+        data = json.loads(value, parse_int=str) if value is not None else None
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return UNKNOWN_TENANT
     tenant = data.get("tenantId") if isinstance(data, dict) else None
     return tenant if isinstance(tenant, str) and _TENANT_RE.match(tenant) else UNKNOWN_TENANT

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
-from workflow_core.json_finite import NonFiniteNumberError, loads_finite
+from workflow_core.json_rules import JsonRuleError, loads_checked
 
 from sluice_messaging.errors import EnvelopeError
 
@@ -76,10 +76,12 @@ def encode(envelope: Envelope) -> bytes:
 def parse_json_object(raw: bytes | str | None, what: str = "message") -> dict[str, Any]:
     """Bytes -> JSON object, or an ``EnvelopeError`` saying which layer failed.
 
-    NaN, Infinity and floats overflowing to infinity (``1e400``) are refused
-    here, naming their place, so the consumer dead-letters the message with
-    that reason (SPEC 14) instead of failing later in PostgreSQL, whose jsonb
-    refuses them (or storing null where pydantic dumps them).
+    Values the JSON input rule refuses (``workflow_core.json_rules``: NaN,
+    Infinity, ``1e400``, U+0000, lone surrogates, nesting past 64 levels) are
+    refused here, naming their place, so the consumer dead-letters the message
+    with that reason (SPEC 14) before anything is written, instead of failing
+    later in PostgreSQL, whose jsonb and text refuse them (or storing null where
+    pydantic dumps NaN).
     """
     if raw is None:
         raise EnvelopeError(f"{what} is empty (null value)", problems=("value: null",))
@@ -88,10 +90,10 @@ def parse_json_object(raw: bytes | str | None, what: str = "message") -> dict[st
     except UnicodeDecodeError as exc:
         raise EnvelopeError(f"{what} is not UTF-8: {exc.reason} at byte {exc.start}") from exc
     try:
-        data = loads_finite(text)
-    except NonFiniteNumberError as exc:
-        where = exc.found.describe()
-        raise EnvelopeError(f"{what} holds a number JSON does not allow: {where}",
+        data = loads_checked(text)
+    except JsonRuleError as exc:
+        where = exc.violation.describe()
+        raise EnvelopeError(f"{what} breaks the JSON input rule: {where}",
                             problems=(where,)) from exc  # fmt: skip
     except json.JSONDecodeError as exc:
         detail = f"{exc.msg} at line {exc.lineno} column {exc.colno}"

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import asyncpg
-from workflow_core.json_finite import loads_finite
+from workflow_core.json_rules import loads_checked
 
 from sluice_storage.pagination import Keyset, Page, fetch_page
 from sluice_storage.tenancy import TenantScoped
@@ -42,11 +42,12 @@ def letter_from_row(row: asyncpg.Record) -> DeadLetterRecord:
 def _json_or_none(value: bytes | None) -> Any:
     """The message as JSON when it is JSON (for display); the bytes stay authoritative.
 
-    A message holding NaN or Infinity (often the very reason it is here) has no
-    display form: jsonb refuses those, and the letter must still be recorded.
+    A message breaking the JSON input rule (NaN, U+0000, ...: often the very
+    reason it is here) has no display form: jsonb refuses those, and the letter
+    must still be recorded.
     """
     try:
-        return loads_finite(value) if value is not None else None
+        return loads_checked(value) if value is not None else None
     except (ValueError, UnicodeDecodeError):
         return None
 
@@ -79,7 +80,11 @@ async def mirror_dead_letter(conn: asyncpg.Connection, letter: Letter) -> bool:
     Not tenant-scoped through ``TenantScoped``: a poison message may carry no
     readable tenant and is then filed under ``_unknown``.
     """
-    headers = {name: value.decode("utf-8", "replace") for name, value in letter.headers}
+    # Display copies (jsonb holds no U+0000); the message's bytes are kept as they came.
+    headers = {
+        name.replace("\x00", "\ufffd"): value.decode("utf-8", "replace").replace("\x00", "\ufffd")
+        for name, value in letter.headers
+    }
     inserted = await conn.fetchval(
         """INSERT INTO dead_letters (tenant_id, id, topic, "partition", "offset", key, value,
               payload, headers, reason)

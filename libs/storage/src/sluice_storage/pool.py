@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 from sluice_config import Settings
-from workflow_core.json_finite import first_non_finite
+from workflow_core.json_rules import first_violation
 
 from sluice_storage.errors import StorageError
 
@@ -38,7 +38,7 @@ def _dumps(value: Any) -> str:
     try:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except ValueError as exc:
-        found = first_non_finite(value)
+        found = first_violation(value)
         if found is None:  # another ValueError (a circular reference, say)
             raise
         raise StorageError(f"cannot store this JSON value: {found.describe()}") from exc

@@ -5,18 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from sluice_config import Settings
 from sluice_config.clock import Clock, utc_now
-from sluice_http import refuse_non_finite_numbers
+from sluice_http import install_problem_handlers, problem_response
+from sluice_http.openapi import install_openapi
 from sluice_messaging.topics import Topics
 from sluice_storage import create_pool
+from sluice_storage.errors import InvalidCursorError
 from workflow_core.registry import Registry
 
 from sluice_api.context import ApiContext
 from sluice_api.engine import build_registry, engine_context, install_engine_handlers
 from sluice_api.metrics import ApiMetrics
-from sluice_api.problems import install_problem_handlers
 from sluice_api.routes import (
     audit,
     auth,
@@ -53,6 +55,10 @@ Authenticate with `Authorization: Bearer <token>` (`sluice tokens create`).
 Errors are `application/problem+json`; lists are `{items, nextCursor?}`."""
 
 
+async def _on_cursor(_: Request, exc: Exception) -> JSONResponse:
+    return problem_response(400, "INVALID_CURSOR", str(exc))
+
+
 def create_app(
     settings: Settings, *, registry: Registry | None = None, clock: Clock = utc_now
 ) -> FastAPI:
@@ -80,10 +86,10 @@ def create_app(
 
     app = FastAPI(
         title="Sluice API", version="1", description=DESCRIPTION, lifespan=lifespan,
-        dependencies=[Depends(refuse_non_finite_numbers)],  # every JSON body, every route
     )  # fmt: skip
     app.state.context = context
-    install_problem_handlers(app)
+    install_problem_handlers(app, {InvalidCursorError: _on_cursor})
+    install_openapi(app)
     install_engine_handlers(app)
     app.middleware("http")(context.metrics.middleware)
     for router in ROUTERS + HELPDESK_ROUTERS:  # help desk: clients ... outbound mail

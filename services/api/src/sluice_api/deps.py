@@ -13,12 +13,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sluice_http import ProblemError
 from sluice_storage import authenticate
 
 from sluice_api.context import ApiContext
-from sluice_api.problems import ProblemError
 from sluice_api.roles import Principal, Role, allows
 
 _bearer = HTTPBearer(auto_error=False, description="an API token from `sluice tokens create`")
@@ -58,14 +58,24 @@ def require(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
     return check
 
 
-Viewer = Annotated[Principal, Depends(require(Role.VIEW))]
-Manager = Annotated[Principal, Depends(require(Role.MANAGE))]
-Publisher = Annotated[Principal, Depends(require(Role.PUBLISH))]
-Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+# The role is declared as the bearer scheme's scope (OpenAPI 3.1 lets a non-OAuth
+# scheme list the roles it needs), so the document says who may call each route.
+Viewer = Annotated[Principal, Security(require(Role.VIEW), scopes=[Role.VIEW.value])]
+Manager = Annotated[Principal, Security(require(Role.MANAGE), scopes=[Role.MANAGE.value])]
+Publisher = Annotated[Principal, Security(require(Role.PUBLISH), scopes=[Role.PUBLISH.value])]
+Admin = Annotated[Principal, Security(require(Role.ADMIN), scopes=[Role.ADMIN.value])]
 
-CursorQuery = Annotated[str | None, Query(description="nextCursor of the previous page")]
+CursorQuery = Annotated[
+    str | None,
+    Query(
+        max_length=1000,
+        description="opaque: the nextCursor of the previous page of the same list and "
+        "filters; any other value is refused with 400 INVALID_CURSOR",
+    ),
+]
 LimitQuery = Annotated[
-    int | None, Query(ge=1, description="page size; default 50, values above 500 are clamped")
+    int | None,
+    Query(ge=1, description="page size; default 50, values above 500 are clamped"),
 ]
 
 RunIdPath = Annotated[uuid.UUID, Path(alias="runId")]

@@ -26,11 +26,9 @@ from sluice_engine import (
     WaitClosedError,
     load_plugins,
 )
+from sluice_http import ProblemError, ProblemItem, problem_response
 from sluice_messaging.topics import Topics
 from workflow_core.registry import Registry, create_registry
-
-from sluice_api.problems import ProblemError, problem_response
-from sluice_api.schemas.common import ProblemItem
 
 # (status, code) per engine error; anything else from the engine is a 500.
 _STATUS: dict[type[EngineError], tuple[int, str]] = {

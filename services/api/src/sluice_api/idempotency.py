@@ -16,10 +16,10 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Header
+from sluice_http import ProblemError
 from sluice_storage.http_idempotency import HttpIdempotencyRepository
 
 from sluice_api.context import ApiContext
-from sluice_api.problems import ProblemError
 from sluice_api.roles import Principal
 
 IdempotencyKeyHeader = Annotated[

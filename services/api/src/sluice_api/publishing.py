@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from sluice_http import ProblemError, not_found
 from sluice_storage import DefinitionRepository
 from sluice_storage.definition_index import DefinitionIndexRepository
 from workflow_core.definitions.diff import diff_steps
@@ -21,7 +22,6 @@ from workflow_core.registry import Registry
 from workflow_core.validation import WorkflowInfo, validate_definition
 
 from sluice_api.audit import audit
-from sluice_api.problems import ProblemError, not_found
 from sluice_api.roles import Principal
 from sluice_api.schemas.definitions import PublishErrorPublic, PublishResult
 

@@ -7,10 +7,10 @@ import uuid
 
 import asyncpg
 from sluice_engine import StartOptions, start_run
+from sluice_http import not_found
 from sluice_storage import RunRecord, RunRepository
 
 from sluice_api.context import ApiContext
-from sluice_api.problems import not_found
 from sluice_api.roles import Principal
 from sluice_api.schemas.runs import RunCreate
 

@@ -11,13 +11,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
+from sluice_http import ProblemError, ProblemItem
 from workflow_core.registry import Registry
 from workflow_core.typeflow import env_schema
 from workflow_core.validation import StepScope, TypeAnalysis, validate_with_types
 
-from sluice_api.problems import ProblemError
 from sluice_api.publishing import known_workflows
-from sluice_api.schemas.common import ProblemItem
 from sluice_api.schemas.definitions import PublishErrorPublic
 from sluice_api.schemas.type_analysis import StepScopePublic, TypeAnalysisResult
 

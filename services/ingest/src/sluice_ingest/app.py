@@ -11,17 +11,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from sluice_config import Settings
 from sluice_config.clock import Clock, utc_now
-from sluice_http import refuse_non_finite_numbers
+from sluice_http import install_problem_handlers
+from sluice_http.openapi import install_openapi
 from sluice_messaging.topics import Topics
 from sluice_storage import create_pool
 
 from sluice_ingest import emails, events_route, health, hooks
 from sluice_ingest.context import IngestContext
 from sluice_ingest.metrics import IngestMetrics
-from sluice_ingest.problems import install_problem_handlers
 
 ROUTERS = (emails.router, events_route.router, hooks.router, health.router)
 
@@ -49,10 +49,10 @@ def create_app(settings: Settings, *, context: IngestContext | None = None) -> F
 
     app = FastAPI(
         title="Sluice ingest", version="1", lifespan=lifespan,
-        dependencies=[Depends(refuse_non_finite_numbers)],  # every JSON body FastAPI parses
     )  # fmt: skip
     app.state.context = ctx
     install_problem_handlers(app)
+    install_openapi(app)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -7,10 +7,10 @@ its tenant comes only from the recipient mailbox.
 
 from __future__ import annotations
 
+from sluice_http import ProblemError
 from sluice_storage import authenticate
 
 from sluice_ingest.context import IngestContext
-from sluice_ingest.problems import ProblemError
 
 ROLES = ("workflow.view", "workflow.manage", "workflow.publish", "workflow.admin")  # nested
 NEEDED = "workflow.manage"

@@ -14,7 +14,7 @@ from typing import Any
 
 from jsonschema.validators import Draft202012Validator
 from sluice_mail import normalise_message_id
-from workflow_core.json_finite import NonFiniteNumberError, loads_finite
+from workflow_core.json_rules import JsonRuleError, loads_checked
 from workflow_core.registry.email_payload import EMAIL_PAYLOAD_SCHEMA
 
 from sluice_ingest.errors import InvalidEmailPayloadError
@@ -25,12 +25,12 @@ _VALIDATOR = Draft202012Validator(EMAIL_PAYLOAD_SCHEMA)
 def read_email_json(body: bytes, tenant_id: str, *, now: datetime) -> dict[str, Any]:
     """The normalised payload, or ``InvalidEmailPayloadError`` listing every problem."""
     try:
-        document = loads_finite(body)  # NaN/Infinity would fail later in jsonb
-    except NonFiniteNumberError as exc:
-        found = exc.found
+        document = loads_checked(body)  # NaN, NUL, ... would fail later in jsonb
+    except JsonRuleError as exc:
+        found = exc.violation
         detail = f"invalid email payload: {found.pointer}: {found.reason}"
         raise InvalidEmailPayloadError(detail, [(found.pointer, found.reason)]) from exc
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+    except ValueError as exc:  # JSONDecodeError is a ValueError
         raise InvalidEmailPayloadError(f"the body is not JSON: {exc}", [("", str(exc))]) from exc
     problems = [
         ("".join(f"/{part}" for part in error.absolute_path), error.message)

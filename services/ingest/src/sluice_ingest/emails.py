@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from sluice_helpdesk import MailboxRoute
+from sluice_http import ProblemError, ProblemItem, problem_response, sluice_router
 
 from sluice_ingest.auth import require_manager
 from sluice_ingest.context import IngestContext, get_context
@@ -24,10 +25,9 @@ from sluice_ingest.errors import (
     UnknownMailboxError,
 )
 from sluice_ingest.intake import EmailIntake, IntakeResult
-from sluice_ingest.problems import ProblemError, problem
 from sluice_ingest.recipients import explicit_recipient, header_recipients
 
-router = APIRouter(tags=["email intake"])
+router = sluice_router(tags=["email intake"])
 ContextDep = Annotated[IngestContext, Depends(get_context)]
 _BODY_DOC = {
     "requestBody": {
@@ -39,7 +39,22 @@ _BODY_DOC = {
     }
 }
 _ANSWER = "{emailId, status: accepted|duplicate|failed, reason?}"
-_ANSWER_DOC: dict[int | str, dict[str, Any]] = {202: {"description": _ANSWER}}
+_ANSWER_DOC: dict[int | str, dict[str, Any]] = {
+    202: {"description": _ANSWER},
+    400: {"description": "not RFC 822 at all: no header section (NOT_RFC822)"},
+    401: {"description": "JSON form: no bearer token, or an unknown, expired or revoked one"},
+    403: {"description": "JSON form: the token's role is below workflow.manage"},
+    404: {
+        "description": "no provider receives mail for the recipient (UNKNOWN_MAILBOX), "
+        "or the JSON form names another tenant's provider (UNKNOWN_PROVIDER)"
+    },
+    413: {"description": "over WF_MAX_EMAIL_BYTES (EMAIL_TOO_LARGE)"},
+    415: {"description": "neither message/rfc822 nor application/json"},
+    422: {
+        "description": "JSON form: not the email payload schema, or it breaks the input "
+        "rule (INVALID_PAYLOAD, errors[] name each place)"
+    },
+}
 
 
 @router.post(
@@ -72,8 +87,8 @@ async def post_email(
 def refusal(refused: IntakeError) -> JSONResponse:
     """The problem document of a refused message (404, 413, 400, 422)."""
     items = refused.problems if isinstance(refused, InvalidEmailPayloadError) else []
-    errors = [{"pointer": pointer, "message": message} for pointer, message in items]
-    return problem(refused.http_status, refused.code, refused.message, errors)
+    errors = [ProblemItem(pointer=pointer, message=message) for pointer, message in items]
+    return problem_response(refused.http_status, refused.code, refused.message, errors)
 
 
 async def read_capped(

@@ -17,9 +17,10 @@ import uuid
 from typing import Annotated, Any, Literal
 
 import asyncpg
-from fastapi import APIRouter, Depends, Header
+from fastapi import Depends, Header
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
+from sluice_http import ProblemError, sluice_router
 from sluice_messaging import EVENT_TYPE, new_envelope
 from sluice_messaging.events import EventSubmission
 from sluice_storage import enqueue
@@ -27,9 +28,8 @@ from sluice_storage.http_idempotency import HttpIdempotencyRepository
 
 from sluice_ingest.auth import require_manager
 from sluice_ingest.context import IngestContext, get_context
-from sluice_ingest.problems import ProblemError
 
-router = APIRouter(tags=["events"])
+router = sluice_router(tags=["events"])
 SCOPE = "ingest-events"
 _EVENT_ID_NAMESPACE = uuid.UUID("0d6d3c9e-3a53-4b0f-9b7e-6e7f5f0c8a21")
 

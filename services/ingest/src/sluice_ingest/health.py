@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sluice_http import ProblemError, sluice_router
 
-from sluice_ingest.problems import ProblemError
-
-router = APIRouter(tags=["health"])
+router = sluice_router(tags=["health"])
 # A probe must answer well inside a Kubernetes probe timeout (1 s default).
 READY_TIMEOUT_S = 0.8
 

@@ -14,9 +14,10 @@ import json
 from collections.abc import AsyncIterator, Iterable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
+from sluice_http import sluice_router
 from sluice_storage import AuditEntry, AuditFilter, AuditRepository
 
 from sluice_api.context import ApiContext
@@ -24,7 +25,7 @@ from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Viewer
 from sluice_api.schemas.audit import AuditEventPublic
 from sluice_api.schemas.common import Page
 
-router = APIRouter(prefix="/audit-events", tags=["audit"])
+router = sluice_router(prefix="/audit-events", tags=["audit"])
 CSV_COLUMNS = (
     "auditId",
     "at",

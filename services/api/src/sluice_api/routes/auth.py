@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from pydantic import Field
+from sluice_http import sluice_router
 
 from sluice_api.deps import PrincipalDep
 from sluice_api.roles import Role, allows
 from sluice_api.schemas.common import WireModel
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = sluice_router(prefix="/auth", tags=["auth"])
 
 
 class WhoAmI(WireModel):

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from sluice_http import Problem, ProblemError, not_found, sluice_router
 from sluice_storage import DeadLetterRecord, DeadLetterRepository
 from sluice_storage.requeue import enqueue_raw
 
 from sluice_api.audit import audit
 from sluice_api.deps import Admin, ContextDep, CursorQuery, LetterIdPath, LimitQuery, Viewer
-from sluice_api.problems import ProblemError, not_found
-from sluice_api.schemas.common import OperatorRequest, Page, Problem
+from sluice_api.schemas.common import OperatorRequest, Page
 from sluice_api.schemas.dead_letters import DeadLetterPublic
 
-router = APIRouter(prefix="/dead-letters", tags=["dead letters"])
+router = sluice_router(prefix="/dead-letters", tags=["dead letters"])
 
 
 def letter_public(letter: DeadLetterRecord) -> DeadLetterPublic:

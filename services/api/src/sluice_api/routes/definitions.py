@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Query, Response
+from fastapi import Body, Header, Path, Query, Response
+from sluice_http import Problem, ProblemError, ProblemItem, not_found, sluice_router
 from sluice_storage import DefinitionRecord, DefinitionRepository, DefinitionVersionRecord
 from workflow_core.definitions import parse_path
 from workflow_core.definitions.diff import diff_steps
@@ -20,9 +21,8 @@ from sluice_api.deps import (
     Publisher,
     Viewer,
 )
-from sluice_api.problems import ProblemError, not_found
 from sluice_api.publishing import draft_hash, publish_draft
-from sluice_api.schemas.common import Page, Problem, ProblemItem
+from sluice_api.schemas.common import Page
 from sluice_api.schemas.definitions import (
     DefinitionPublic,
     DefinitionVersionPublic,
@@ -31,9 +31,16 @@ from sluice_api.schemas.definitions import (
 from sluice_api.schemas.type_analysis import StepScopePublic
 from sluice_api.type_analysis import analyse_document, scope_public
 
-router = APIRouter(prefix="/workflow-definitions", tags=["definitions"])
+router = sluice_router(prefix="/workflow-definitions", tags=["definitions"])
 DRAFT = "draft"
-VersionPath = Annotated[str, Path(description='"draft" or a published version number')]
+# At most 9 digits: every such number fits PostgreSQL's integer column.
+VersionPath = Annotated[
+    str,
+    Path(
+        pattern="^(draft|[1-9][0-9]{0,8})$",
+        description='"draft", or a published version number (1 to 999999999)',
+    ),
+]
 DraftBody = Annotated[
     dict[str, Any], Body(description="the SPEC 3 document; checked only when publishing")
 ]
@@ -64,7 +71,7 @@ def if_match_holds(if_match: str, current: str) -> bool:
 def parse_version(raw: str) -> str | int:
     if raw == DRAFT:
         return DRAFT
-    if raw.isdigit() and int(raw) >= 1:
+    if raw.isascii() and raw.isdigit() and int(raw) >= 1:
         return int(raw)
     raise ProblemError(
         422, "VALIDATION_FAILED", f'version must be "draft" or a number >= 1, not {raw!r}'

@@ -7,18 +7,19 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from sluice_engine import route_event
+from sluice_http import Problem, sluice_router
 from sluice_storage import EventFilter, EventRepository, NewEvent
 from workflow_core.redaction import redact
 
 from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Manager, Viewer
 from sluice_api.idempotency import IdempotencyKeyHeader, idempotent
-from sluice_api.schemas.common import Page, Problem
+from sluice_api.schemas.common import Page
 from sluice_api.schemas.events import EventCreate, EventPublic, EventRouted
 from sluice_api.views_events import event_public
 
-router = APIRouter(prefix="/workflow/events", tags=["events"])
+router = sluice_router(prefix="/workflow/events", tags=["events"])
 
 
 def _secret_refs_masked(value: Any) -> Any:

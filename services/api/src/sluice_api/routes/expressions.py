@@ -8,7 +8,7 @@ author is asking about, not a failed request.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from sluice_http import sluice_router
 from workflow_core.expressions import ExpressionError, compile_expression
 
 from sluice_api.deps import ContextDep, Viewer
@@ -18,7 +18,7 @@ from sluice_api.schemas.expressions import (
     ExpressionPreviewResult,
 )
 
-router = APIRouter(prefix="/workflow/expressions", tags=["expressions"])
+router = sluice_router(prefix="/workflow/expressions", tags=["expressions"])
 
 
 @router.post(

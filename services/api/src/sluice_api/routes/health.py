@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
-from fastapi import APIRouter, Response
+from fastapi import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sluice_http import Problem, ProblemError, sluice_router
 
 from sluice_api.deps import ContextDep
-from sluice_api.problems import ProblemError
-from sluice_api.schemas.common import Problem, WireModel
+from sluice_api.schemas.common import WireModel
 
-router = APIRouter(tags=["health"])
+router = sluice_router(tags=["health"])
 # A probe must answer well inside a Kubernetes probe timeout (1 s default).
 READY_TIMEOUT_S = 0.8
 

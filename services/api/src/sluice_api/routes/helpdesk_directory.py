@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from sluice_helpdesk import ClientRepository, ContactRepository, DuplicateContactError
 from sluice_helpdesk.listing import clients_page, contacts_page
+from sluice_http import Problem, ProblemError, ProblemItem, sluice_router
 
 from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Manager, Viewer
-from sluice_api.problems import ProblemError
 from sluice_api.routes.helpdesk_schemas import (
     ClientCreate,
     ClientPublic,
@@ -19,9 +19,9 @@ from sluice_api.routes.helpdesk_schemas import (
     client_public,
     contact_public,
 )
-from sluice_api.schemas.common import Page, Problem, ProblemItem
+from sluice_api.schemas.common import Page
 
-router = APIRouter(tags=["help desk"])
+router = sluice_router(tags=["help desk"])
 
 
 @router.get("/clients", summary="List clients (oldest first)")

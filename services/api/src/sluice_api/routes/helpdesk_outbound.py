@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from sluice_helpdesk.listing import outbound_page
+from sluice_http import sluice_router
 
 from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Viewer
 from sluice_api.routes.helpdesk_schemas import OutboundEmailPublic, outbound_public
 from sluice_api.schemas.common import Page
 
-router = APIRouter(prefix="/outbound-emails", tags=["help desk"])
+router = sluice_router(prefix="/outbound-emails", tags=["help desk"])
 OutboundStatus = Literal["pending", "sent", "failed", "suppressed"]
 
 

@@ -8,21 +8,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 from sluice_helpdesk import MailboxTakenError, ProviderRepository
 from sluice_helpdesk.listing import providers_page
+from sluice_http import Problem, ProblemError, not_found, sluice_router
 
 from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Manager, Viewer
-from sluice_api.problems import ProblemError, not_found
 from sluice_api.routes.helpdesk_schemas import (
     PROVIDER_ID_PATTERN,
     ProviderPublic,
     ProviderUpdate,
     provider_public,
 )
-from sluice_api.schemas.common import Page, Problem
+from sluice_api.schemas.common import Page
 
-router = APIRouter(prefix="/email-providers", tags=["help desk"])
+router = sluice_router(prefix="/email-providers", tags=["help desk"])
 ProviderIdPath = Annotated[str, Path(alias="providerId", pattern=PROVIDER_ID_PATTERN)]
 
 

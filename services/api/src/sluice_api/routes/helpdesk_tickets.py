@@ -8,7 +8,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 import asyncpg
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 from sluice_helpdesk import TicketRepository
 from sluice_helpdesk.listing import (
     attachment_content,
@@ -17,9 +17,9 @@ from sluice_helpdesk.listing import (
     ticket_runs,
     tickets_page,
 )
+from sluice_http import not_found, sluice_router
 
 from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Viewer
-from sluice_api.problems import not_found
 from sluice_api.routes.helpdesk_schemas import (
     AttachmentPublic,
     CommentPublic,
@@ -31,7 +31,7 @@ from sluice_api.routes.helpdesk_schemas import (
 )
 from sluice_api.schemas.common import Page
 
-router = APIRouter(prefix="/tickets", tags=["help desk"])
+router = sluice_router(prefix="/tickets", tags=["help desk"])
 TicketIdPath = Annotated[uuid.UUID, Path(alias="ticketId")]
 AttachmentIdPath = Annotated[uuid.UUID, Path(alias="attachmentId")]
 

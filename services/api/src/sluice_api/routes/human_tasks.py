@@ -11,21 +11,21 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import Body, Query
 from sluice_engine import cancel_inbox_task, complete_human_task, is_inbox_task
 from sluice_engine import cancel_task as cancel_run_task
+from sluice_http import Problem, ProblemError, ProblemItem, not_found, sluice_router
 from sluice_storage.human_tasks import ACTIVE_STATUSES, HumanTaskRecord, HumanTaskRepository
 from workflow_core.json_schema import violations
 
 from sluice_api.audit import audit
 from sluice_api.context import ApiContext
 from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Manager, TaskIdPath, Viewer
-from sluice_api.problems import ProblemError, not_found
 from sluice_api.roles import Principal
-from sluice_api.schemas.common import Page, Problem, ProblemItem
+from sluice_api.schemas.common import Page
 from sluice_api.schemas.human_tasks import HumanTaskPublic, TaskStatus
 
-router = APIRouter(prefix="/human-tasks", tags=["human tasks"])
+router = sluice_router(prefix="/human-tasks", tags=["human tasks"])
 _CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": Problem, "description": "the task is not open"}
 }

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import Path
+from sluice_http import not_found, sluice_router
 from workflow_core.expressions.allowlist import ALLOWED_FUNCTIONS
 from workflow_core.expressions.rewrite import HELPER_NAMES
 
 from sluice_api.deps import ContextDep, Viewer
-from sluice_api.problems import not_found
 from sluice_api.schemas.common import Page
 from sluice_api.schemas.registry import ActionPublic, FunctionPublic, NodeTypePublic, SchemaPublic
 
-router = APIRouter(prefix="/workflow/registry", tags=["registry"])
+router = sluice_router(prefix="/workflow/registry", tags=["registry"])
 
 
 @router.get("/nodes", summary="Node types with config schemas and UI metadata")

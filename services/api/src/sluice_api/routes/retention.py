@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import Path
+from sluice_http import Problem, not_found, sluice_router
 from sluice_storage import RunRepository
 from sluice_storage.retention import TENANT_DEFAULT, RetentionPolicy, RetentionRepository
 
 from sluice_api.audit import audit
 from sluice_api.deps import Admin, ContextDep, RunIdPath, Viewer
-from sluice_api.problems import not_found
-from sluice_api.schemas.common import OperatorRequest, Problem
+from sluice_api.schemas.common import OperatorRequest
 from sluice_api.schemas.retention import (
     LegalHoldPublic,
     RetentionPoliciesPublic,
@@ -24,7 +24,7 @@ from sluice_api.schemas.retention import (
     RetentionPolicyPut,
 )
 
-router = APIRouter(tags=["retention"])
+router = sluice_router(tags=["retention"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "no such run (or policy)"}
 }

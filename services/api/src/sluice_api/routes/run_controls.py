@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
 from sluice_engine import Cancel, OperatorControl, Replay, Resume, Retry, control_run
+from sluice_http import Problem, sluice_router
 
 from sluice_api.audit import audit
 from sluice_api.context import ApiContext
 from sluice_api.deps import Admin, ContextDep, RunIdPath
 from sluice_api.roles import Principal
 from sluice_api.run_start import load_run
-from sluice_api.schemas.common import OperatorRequest, Problem
+from sluice_api.schemas.common import OperatorRequest
 from sluice_api.schemas.runs import (
     CancelRequest,
     ReplayRequest,
@@ -29,7 +29,7 @@ from sluice_api.schemas.runs import (
 )
 from sluice_api.views import run_public
 
-router = APIRouter(prefix="/workflow-runs/{runId}", tags=["run controls"])
+router = sluice_router(prefix="/workflow-runs/{runId}", tags=["run controls"])
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "no such run"},
     409: {"model": Problem, "description": "the run's status does not allow this"},

@@ -7,14 +7,13 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import asyncpg
-from fastapi import APIRouter
+from sluice_http import not_found, sluice_router
 from sluice_storage import DefinitionRepository, RunRepository, WaitRepository
 from sluice_storage.history import RunHistoryRepository
 from sluice_storage.pagination import Page as StoredPage
 
 from sluice_api.context import ApiContext
 from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, RunIdPath, Viewer
-from sluice_api.problems import not_found
 from sluice_api.redaction import RunRedactor
 from sluice_api.schemas.common import Page
 from sluice_api.schemas.events import EventPublic
@@ -36,7 +35,7 @@ from sluice_api.views import (
 )
 from sluice_api.views_events import event_public
 
-router = APIRouter(prefix="/workflow-runs/{runId}", tags=["run history"])
+router = sluice_router(prefix="/workflow-runs/{runId}", tags=["run history"])
 R = TypeVar("R")
 P = TypeVar("P")
 

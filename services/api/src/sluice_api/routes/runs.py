@@ -7,16 +7,16 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from sluice_engine import StartOptions
+from sluice_http import Problem, not_found, sluice_router
 from sluice_storage import RunFilter, RunRepository
 from sluice_storage.run_summary import RunSummaryRepository
 
 from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Manager, RunIdPath, Viewer
 from sluice_api.idempotency import IdempotencyKeyHeader, idempotent
-from sluice_api.problems import not_found
 from sluice_api.run_start import start
-from sluice_api.schemas.common import Page, Problem
+from sluice_api.schemas.common import INT_MAX, Page
 from sluice_api.schemas.runs import (
     RunCreate,
     RunPublic,
@@ -31,13 +31,13 @@ from sluice_api.schemas.runs import (
 )
 from sluice_api.views import run_public
 
-router = APIRouter(prefix="/workflow-runs", tags=["runs"])
+router = sluice_router(prefix="/workflow-runs", tags=["runs"])
 FromQuery = Annotated[
     datetime | None, Query(alias="from", description="runs started at or after (ISO 8601)")
 ]
 ToQuery = Annotated[datetime | None, Query(alias="to", description="runs started before")]
 WorkflowQuery = Annotated[uuid.UUID | None, Query(alias="workflowId")]
-VersionQuery = Annotated[int | None, Query(ge=1)]
+VersionQuery = Annotated[int | None, Query(ge=1, le=INT_MAX)]
 TriggerQuery = Annotated[
     list[RunTrigger] | None, Query(description="repeatable: api, event (by its trigger), child")
 ]

@@ -7,14 +7,13 @@ analysis publishing runs.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from sluice_http import Problem, sluice_router
 
 from sluice_api.deps import ContextDep, Viewer
-from sluice_api.schemas.common import Problem
 from sluice_api.schemas.type_analysis import TypeAnalysisRequest, TypeAnalysisResult
 from sluice_api.type_analysis import analyse_document
 
-router = APIRouter(prefix="/workflow", tags=["type analysis"])
+router = sluice_router(prefix="/workflow", tags=["type analysis"])
 
 
 @router.post(

@@ -1,4 +1,4 @@
-"""Shared wire shapes: the camelCase base, lists, problems, operator bodies."""
+"""Shared wire shapes: the camelCase base, lists, operator bodies (problems: ``sluice_http``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 T = TypeVar("T")
+INT_MAX = 2**31 - 1  # PostgreSQL integer: version numbers, and the largest page size asked for
 
 
 class WireModel(BaseModel):
@@ -16,22 +17,6 @@ class WireModel(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel, validate_by_name=True, validate_by_alias=True
     )
-
-
-class ProblemItem(WireModel):
-    pointer: str = Field(description="JSON pointer into the request body (or /query/<name>)")
-    message: str
-
-
-class Problem(WireModel):
-    """``application/problem+json`` (RFC 9457) with Sluice's stable ``code``."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    errors: list[ProblemItem] | None = None
 
 
 class Page(WireModel, Generic[T]):

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
-from sluice_api.schemas.common import OperatorRequest, WireModel
+from sluice_api.schemas.common import INT_MAX, OperatorRequest, WireModel
 
 
 class RunStatusName(StrEnum):
@@ -42,7 +42,9 @@ class SummaryBucketSize(StrEnum):
 
 class RunCreate(WireModel):
     workflow_id: uuid.UUID
-    version: int | None = Field(default=None, ge=1, description="default: latest published")
+    version: int | None = Field(
+        default=None, ge=1, le=INT_MAX, description="default: latest published"
+    )
     payload: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -170,7 +172,9 @@ class RetryRequest(OperatorRequest):
 
 
 class ReplayRequest(OperatorRequest):
-    version: int | None = Field(default=None, ge=1, description="default: the run's version")
+    version: int | None = Field(
+        default=None, ge=1, le=INT_MAX, description="default: the run's version"
+    )
     payload: dict[str, Any] | None = Field(default=None, description="default: the run's payload")
 
 

@@ -1,29 +1,29 @@
-"""Every error as ``application/problem+json`` (SPEC 13, RFC 9457).
+"""Every HTTP error as ``application/problem+json`` (SPEC 13, RFC 9457): the one
+module for the API and ingest.
 
-Routes raise ``ProblemError`` (or a subclass); the handlers below turn it, and
-everything FastAPI or Starlette raises on their own (404/405 routing, request
-validation, an unexpected exception), into one body shape:
+Routes raise ``ProblemError``; the handlers below turn it, and everything
+FastAPI or Starlette raise on their own (404/405 routing, request validation,
+a body over the size limit, an unexpected exception), into one body shape:
 ``{type, title, status, detail, code, errors?: [{pointer, message}]}``.
 
 Pointers of request-validation errors point into the JSON body (``/payload/x``);
-errors in query, path or header parameters are reported as
-``/query/<name>``, ``/path/<name>`` or ``/header/<name>``.
+errors in query, path or header parameters read ``/query/<name>``,
+``/path/<name>`` or ``/header/<name>``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sluice_storage.errors import InvalidCursorError
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from sluice_api.schemas.common import Problem, ProblemItem
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://sluice.dev/problems/"
 
 # Codes for errors raised by the framework itself (no route chose them).
-_STATUS_CODES = {
+STATUS_CODES = {
     400: "BAD_REQUEST",
     401: "UNAUTHENTICATED",
     403: "FORBIDDEN",
@@ -46,6 +46,29 @@ _STATUS_CODES = {
 }
 
 
+class ProblemItem(BaseModel):
+    """One located error."""
+
+    pointer: str = Field(
+        description="JSON pointer into the request body, or /query/<name>, /path/<name>, "
+        "/header/<name>; empty for the body as a whole"
+    )
+    message: str
+
+
+class Problem(BaseModel):
+    """``application/problem+json`` (RFC 9457) with Sluice's stable ``code``."""
+
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True)
+
+    type: str = Field(description="https://sluice.dev/problems/<code in kebab case>")
+    title: str = Field(description="the HTTP status phrase")
+    status: int = Field(ge=400, le=599)
+    detail: str = Field(description="what is wrong, for a person")
+    code: str = Field(pattern="^[A-Z][A-Z0-9_]*$", description="stable, for programs")
+    errors: list[ProblemItem] | None = Field(default=None, description="located errors, if any")
+
+
 class ProblemError(Exception):
     """Raise to answer with a problem document."""
 
@@ -56,7 +79,7 @@ class ProblemError(Exception):
         detail: str,
         *,
         errors: Sequence[ProblemItem] = (),
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -90,18 +113,19 @@ def problem_response(
         body.model_dump(mode="json", by_alias=True, exclude_none=True),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
-        headers=headers,
+        headers=dict(headers) if headers else None,
     )
 
 
-def _pointer(loc: Sequence[int | str]) -> str:
+def pointer(loc: Sequence[int | str]) -> str:
+    """``("body", "payload", "a/b")`` -> ``/payload/a~1b``; ``("query", "x")`` -> ``/query/x``."""
     where, *rest = [str(part).replace("~", "~0").replace("/", "~1") for part in loc] or [""]
     prefix = "" if where == "body" else "/" + where
     return prefix + "".join("/" + part for part in rest)
 
 
 def validation_items(errors: Sequence[Any]) -> list[ProblemItem]:
-    return [ProblemItem(pointer=_pointer(e.get("loc", ())), message=e["msg"]) for e in errors]
+    return [ProblemItem(pointer=pointer(e.get("loc", ())), message=e["msg"]) for e in errors]
 
 
 async def _on_problem(_: Request, exc: Exception) -> JSONResponse:
@@ -111,7 +135,7 @@ async def _on_problem(_: Request, exc: Exception) -> JSONResponse:
 
 async def _on_http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = _STATUS_CODES.get(exc.status_code, "HTTP_ERROR")
+    code = STATUS_CODES.get(exc.status_code, "HTTP_ERROR")
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     return problem_response(exc.status_code, code, detail, headers=exc.headers)
 
@@ -125,19 +149,22 @@ async def _on_validation(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(422, "VALIDATION_FAILED", detail, items)
 
 
-async def _on_cursor(_: Request, exc: Exception) -> JSONResponse:
-    return problem_response(400, "INVALID_CURSOR", str(exc))
-
-
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     # The detail stays generic: internals (SQL, paths) are for the log, not the client.
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(500, "INTERNAL_ERROR", "an unexpected error occurred; it was logged")
 
 
-def install_problem_handlers(app: FastAPI) -> None:
+Handler = Callable[[Request, Exception], Awaitable[JSONResponse]]
+
+
+def install_problem_handlers(
+    app: FastAPI, extra: Mapping[type[Exception], Handler] | None = None
+) -> None:
+    """The handlers above, plus ``extra`` (a service's own errors: cursors, the engine's)."""
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)
-    app.add_exception_handler(InvalidCursorError, _on_cursor)
+    for kind, handler in (extra or {}).items():
+        app.add_exception_handler(kind, handler)
     app.add_exception_handler(Exception, _on_unexpected)
