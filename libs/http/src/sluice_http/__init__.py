@@ -1,6 +1,7 @@
 """HTTP pieces shared by Sluice's FastAPI services (API and ingest): problems, the
 route class that applies the input rule and declares problems, the OpenAPI finish."""
 
+from sluice_http.openapi import link
 from sluice_http.problems import (
     PROBLEM_MEDIA_TYPE,
     Problem,
@@ -22,6 +23,7 @@ __all__ = [
     "SluiceRoute",
     "install_problem_handlers",
     "is_json_media",
+    "link",
     "not_found",
     "problem_response",
     "sluice_router",

@@ -29,6 +29,13 @@ EVENT_TYPE = "event"
 M = TypeVar("M", bound=BaseModel)
 
 
+def _string_or_number(schema: dict[str, Any]) -> None:
+    """The correlation key's schema says what ``_key_as_string`` accepts."""
+    longest = schema.pop("maxLength")
+    del schema["type"]
+    schema["anyOf"] = [{"type": "string", "maxLength": longest}, {"type": "number"}]
+
+
 class EventBody(BaseModel):
     """The event itself; also the body of an ``event`` envelope."""
 
@@ -36,7 +43,9 @@ class EventBody(BaseModel):
 
     event_name: str = Field(min_length=1, max_length=200)
     correlation_key: str = Field(
-        max_length=1000, description="a string or a number (used as a string)"
+        max_length=1000,
+        description="a string or a number (used as a string)",
+        json_schema_extra=_string_or_number,
     )
     payload: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=500)

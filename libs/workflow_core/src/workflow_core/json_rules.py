@@ -185,6 +185,41 @@ def _walk(value: Any, *, text: bool = True, depth: bool = True) -> JsonViolation
     return None
 
 
+REPLACEMENT = "\ufffd"
+
+
+def scrub_text(text: str) -> str:
+    """``text`` with U+0000 and lone surrogates replaced by U+FFFD (what a text column holds)."""
+    return text if _BAD_TEXT.search(text) is None else _BAD_TEXT.sub(REPLACEMENT, text)
+
+
+def scrub_value(value: Any, path: JsonPath = ()) -> tuple[Any, list[JsonPath]]:
+    """A copy of ``value`` with every string and key scrubbed, and the paths that changed.
+
+    For data that must be kept rather than refused (an email's text parts): the
+    bad characters become U+FFFD and the caller marks the paths.
+    """
+    if isinstance(value, str):
+        clean = scrub_text(value)
+        return clean, ([] if clean == value else [path])
+    changed: list[JsonPath] = []
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            clean_key = scrub_text(key) if isinstance(key, str) else key
+            out[clean_key], inner = scrub_value(item, (*path, clean_key))
+            changed += inner if clean_key == key else [(*path, clean_key)]
+        return out, changed
+    if isinstance(value, list | tuple):
+        items = []
+        for index, item in enumerate(value):
+            clean_item, inner = scrub_value(item, (*path, index))
+            items.append(clean_item)
+            changed += inner
+        return items, changed
+    return value, changed
+
+
 def first_violation(value: Any) -> JsonViolation | None:
     """The first value breaking the rule in a value built in code, or None."""
     return _walk(value)

@@ -23,6 +23,7 @@ until it commits, then see it: exactly one ``accepted``, the others
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,13 +39,23 @@ from sluice_helpdesk import (
     ProviderRepository,
     route_mailbox,
 )
+from sluice_mail import synthetic_message_id
 from sluice_messaging.topics import Topics
 from sluice_storage import enqueue, transaction
+from workflow_core.json_rules import scrub_text, scrub_value
 
 from sluice_ingest.classify import Verdict, check_rfc822, classify
 from sluice_ingest.email_event import email_event, email_payload, event_key
 from sluice_ingest.errors import UnknownMailboxError, UnknownProviderError
 
+log = logging.getLogger(__name__)
+# The database is away (or refuses connections): the only reasons intake answers
+# "try again later" (SMTP 451); everything else about a message is answered for good.
+DATABASE_DOWN = (
+    OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError, asyncpg.CrashShutdownError,
+)  # fmt: skip
 Status = Literal["accepted", "duplicate", "failed"]
 
 
@@ -118,13 +129,27 @@ class EmailIntake:
         check_rfc822(raw, self.max_bytes)
 
     async def accept_raw(self, route: MailboxRoute, raw: bytes) -> IntakeResult:
-        """Refuse (raises ``IntakeError``) or store one RFC 822 message for this mailbox."""
+        """Refuse (raises ``IntakeError``) or store one RFC 822 message for this mailbox.
+
+        Never lost to a byte: if anything but the database fails on the way (a bug
+        in parsing or building the payload), the message is still stored, ``failed``
+        with the error named, and answered as such; only ``DATABASE_DOWN`` errors
+        propagate (SMTP answers those 451, so the sender retries).
+        """
         verdict = classify(raw, self.max_bytes)
         stored = StoredEmail(
-            raw, verdict.message_id, verdict.status, verdict.reason, verdict.subject,
+            raw, scrub_text(verdict.message_id), verdict.status, verdict.reason, verdict.subject,
             verdict.from_address, _raw_submission(verdict, route),
         )  # fmt: skip
-        return await self._store(route, stored)
+        try:
+            return await self._store(route, stored)
+        except DATABASE_DOWN:
+            raise
+        except Exception as exc:
+            log.exception("intake of %s failed; storing it as failed", verdict.message_id)
+            reason = f"intake could not process this message ({type(exc).__name__}); kept as is"
+            kept = StoredEmail(raw, synthetic_message_id(raw), "failed", reason)
+            return await self._store(route, kept)
 
     async def accept_payload(
         self, route: MailboxRoute, payload: dict[str, Any], body: bytes
@@ -147,7 +172,7 @@ class EmailIntake:
             repo = InboundEmailRepository(conn, route.tenant_id)
             email, created = await repo.record(
                 route.provider_id, stored.message_id, stored.raw, status=stored.status,
-                reason=stored.reason, subject=_clip(stored.subject),
+                reason=_clip(stored.reason), subject=_clip(stored.subject),
                 from_address=_clip(stored.from_address),
             )  # fmt: skip
             if not created:
@@ -189,7 +214,7 @@ def _raw_submission(verdict: Verdict, route: MailboxRoute) -> Submission | None:
     )
 
     def make_payload(ids: list[str], now: datetime) -> dict[str, Any]:
-        return email_payload(parsed, route.tenant_id, route.provider_id, ids, now=now)
+        return kept_as_text(email_payload(parsed, route.tenant_id, route.provider_id, ids, now=now))
 
     return Submission(attachments, make_payload)
 
@@ -204,4 +229,20 @@ def _duplicate(route: MailboxRoute, email: InboundEmail) -> IntakeResult:
 
 def _clip(value: str | None) -> str | None:
     """Subject and sender are list columns for people; the raw message keeps them whole."""
-    return value[:998] if value is not None else None
+    return scrub_text(value[:998]) if value is not None else None
+
+
+def kept_as_text(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with U+0000 and lone surrogates replaced by U+FFFD, marked.
+
+    Mail is never refused for a byte (a NUL in a body or header, a surrogate from a
+    broken encoding): the raw bytes are stored unchanged, and the text the workflow
+    sees has each such character replaced, its JSON pointers listed in
+    ``emailData.textReplaced`` (absent when nothing was replaced).
+    """
+    clean, changed = scrub_value(payload)
+    if changed:
+        clean["emailData"]["textReplaced"] = [
+            "".join(f"/{part}" for part in path) for path in changed
+        ]
+    return dict(clean)

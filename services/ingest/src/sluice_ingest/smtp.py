@@ -9,8 +9,10 @@ so it shares the asyncpg pool with the HTTP app. Replies:
 - DATA: each accepted recipient's mailbox goes through the one intake
   (``EmailIntake.accept_raw``) once per distinct (tenant, provider): ``250``
   naming each outcome (accepted, duplicate or failed, all stored), the
-  intake's refusal code for a body that is not RFC 822, and ``451 4.3.0`` when
-  storage fails (the sending MTA retries; deduplication absorbs the repeat).
+  intake's refusal code for a body that is not RFC 822, and ``451 4.3.0`` only
+  when the database is away (the sending MTA retries; deduplication absorbs the
+  repeat). A message is never refused for its bytes: a NUL, invalid UTF-8 or an
+  unknown charset is stored (raw bytes unchanged) and runs the workflow.
 Line endings: SMTP carries CRLF; the stored message and the parser get LF.
 """
 
@@ -61,7 +63,7 @@ class IntakeHandler:
         except IntakeError as refused:
             self.context.metrics.emails.labels("smtp", refused.code).inc()
             return f"{refused.smtp_reply} {refused.message}"
-        except Exception:
+        except Exception:  # DATABASE_DOWN: intake stores anything else as failed
             log.exception("storing a message from %s failed", envelope.mail_from)
             return "451 4.3.0 temporary failure storing the message, try again later"
         summary = "; ".join(f"{r.status} {r.email_id}" for r in results)

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Body, Header, Path, Query, Response
-from sluice_http import Problem, ProblemError, ProblemItem, not_found, sluice_router
+from sluice_http import Problem, ProblemError, ProblemItem, link, not_found, sluice_router
 from sluice_storage import DefinitionRecord, DefinitionRepository, DefinitionVersionRecord
 from workflow_core.definitions import parse_path
 from workflow_core.definitions.diff import diff_steps
@@ -135,7 +135,17 @@ async def list_definitions(
 
 @router.post(
     "", status_code=201, summary="Create a draft",
-    responses={409: {"model": Problem, "description": "the id is taken"}},
+    responses={
+        201: {"description": "the draft", "links": {
+            "GetDraft": link("get", "/workflow-definitions/{id}/{version}",
+                             id="$response.body#/id", version="draft"),
+            "UpdateDraft": link("put", "/workflow-definitions/{id}/{version}",
+                                id="$response.body#/id", version="draft"),
+            "Publish": link("post", "/workflow-definitions/{id}/{version}/publish",
+                            id="$response.body#/id", version="draft"),
+        }},
+        409: {"description": "the id is taken"},
+    },
 )  # fmt: skip
 async def create_definition(
     ctx: ContextDep, who: Manager, body: DraftBody, response: Response

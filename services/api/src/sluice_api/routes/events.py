@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Query, Response
 from sluice_engine import route_event
-from sluice_http import Problem, sluice_router
+from sluice_http import sluice_router
 from sluice_storage import EventFilter, EventRepository, NewEvent
 from workflow_core.redaction import redact
 
 from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Manager, Viewer
 from sluice_api.idempotency import IdempotencyKeyHeader, idempotent
-from sluice_api.schemas.common import Page
+from sluice_api.schemas.common import Instant, Page
 from sluice_api.schemas.events import EventCreate, EventPublic, EventRouted
 from sluice_api.views_events import event_public
 
@@ -37,11 +36,9 @@ async def list_events(
         bool | None, Query(description="true: resumed a wait; false: kept unmatched")
     ] = None,
     received_from: Annotated[
-        datetime | None, Query(alias="from", description="received at or after (ISO 8601)")
+        Instant | None, Query(alias="from", description="received at or after (ISO 8601)")
     ] = None,
-    received_to: Annotated[
-        datetime | None, Query(alias="to", description="received before")
-    ] = None,
+    received_to: Annotated[Instant | None, Query(alias="to", description="received before")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = None,
 ) -> Page[EventPublic]:
@@ -58,7 +55,13 @@ async def list_events(
 
 @router.post(
     "", status_code=201, summary="Submit an event; it is routed before the response",
-    responses={422: {"model": Problem, "description": "malformed event or key reuse"}},
+    responses={
+        200: {"model": EventRouted,
+              "description": "a repeat of an earlier idempotencyKey: nothing new, its first ids"},
+        201: {"description": "routed: the runs it started, the wait it resolved"},
+        422: {"description": "malformed event, or an Idempotency-Key header reused with "
+              "another body (IDEMPOTENCY_KEY_REUSED)"},
+    },
 )  # fmt: skip
 async def submit_event(
     ctx: ContextDep,

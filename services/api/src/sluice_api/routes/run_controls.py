@@ -78,8 +78,8 @@ async def resume_run(
 
 @router.post(
     "/retry",
-    summary="Restart a FAILED run at its failed step (not supported yet: 501)",
-    responses={**_RESPONSES, 501: {"model": Problem, "description": "not supported yet"}},
+    summary="Restart a FAILED run at its failed step (same version and keys)",
+    responses=_RESPONSES,
 )
 async def retry_run(
     ctx: ContextDep, who: Admin, run_id: RunIdPath, body: RetryRequest

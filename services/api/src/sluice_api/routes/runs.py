@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Query, Response
 from sluice_engine import StartOptions
-from sluice_http import Problem, not_found, sluice_router
+from sluice_http import Problem, link, not_found, sluice_router
 from sluice_storage import RunFilter, RunRepository
 from sluice_storage.run_summary import RunSummaryRepository
 
 from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Manager, RunIdPath, Viewer
 from sluice_api.idempotency import IdempotencyKeyHeader, idempotent
 from sluice_api.run_start import start
-from sluice_api.schemas.common import INT_MAX, Page
+from sluice_api.schemas.common import INT_MAX, Instant, Page
 from sluice_api.schemas.runs import (
     RunCreate,
     RunPublic,
@@ -32,10 +31,21 @@ from sluice_api.schemas.runs import (
 from sluice_api.views import run_public
 
 router = sluice_router(prefix="/workflow-runs", tags=["runs"])
+_RUN = "/workflow-runs/{runId}"
+RUN_LINKS = {
+    name: link(method, _RUN + tail, runId="$response.body#/runId")
+    for name, method, tail in [
+        ("GetRun", "get", ""), ("Steps", "get", "/steps"), ("Timeline", "get", "/timeline"),
+        ("Snapshots", "get", "/snapshots"), ("Invocations", "get", "/invocations"),
+        ("Waits", "get", "/waits"), ("Logs", "get", "/logs"), ("Events", "get", "/events"),
+        ("Cancel", "post", "/cancel"), ("Resume", "post", "/resume"),
+        ("Retry", "post", "/retry"), ("Replay", "post", "/replay"),
+    ]
+}  # fmt: skip
 FromQuery = Annotated[
-    datetime | None, Query(alias="from", description="runs started at or after (ISO 8601)")
+    Instant | None, Query(alias="from", description="runs started at or after (ISO 8601)")
 ]
-ToQuery = Annotated[datetime | None, Query(alias="to", description="runs started before")]
+ToQuery = Annotated[Instant | None, Query(alias="to", description="runs started before")]
 WorkflowQuery = Annotated[uuid.UUID | None, Query(alias="workflowId")]
 VersionQuery = Annotated[int | None, Query(ge=1, le=INT_MAX)]
 TriggerQuery = Annotated[
@@ -134,6 +144,7 @@ async def get_run(ctx: ContextDep, who: Viewer, run_id: RunIdPath) -> RunPublic:
 @router.post(
     "", status_code=201, summary="Start a run of a published version",
     responses={
+        201: {"description": "the run", "links": RUN_LINKS},
         404: {"model": Problem, "description": "no such definition or version"},
         422: {"model": Problem, "description": "invalid payload or idempotency key reuse"},
     },
