@@ -8,7 +8,7 @@ export UV_NATIVE_TLS ?= 1
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help setup ui ui-types ui-types-check dev test test-fast lint format typecheck chaos bench clean deploy-tools deploy-check
+.PHONY: help setup ui ui-types ui-types-check dev test test-fast lint format typecheck chaos contract bench clean deploy-tools deploy-check
 
 help: ## List the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-13s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ deploy-check: deploy-tools ## Images, compose file, Helm chart: lint, render, va
 
 chaos: setup ## The full chaos suites (kill -9 at random moments)
 	WF_CHAOS_FULL=1 $(RUN) pytest tests/chaos -m chaos $(PYTEST_ARGS)
+
+contract: setup ## The full API contract test: schemathesis (all checks, coverage phase) on the live API and ingest
+	WF_CONTRACT_FULL=1 $(RUN) pytest tests/contract -s $(PYTEST_ARGS)
 
 bench: setup ## Benchmarks; figures printed and written to bench/results/
 	$(RUN) python -m bench

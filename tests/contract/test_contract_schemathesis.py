@@ -53,6 +53,7 @@ def summary(report: dict[str, Any]) -> str:
                        "failures": failures}, indent=1) + "\n" + report["log"]  # fmt: skip
 
 
+@pytest.mark.timeout(3600 if FULL else 600)  # the bounded sample: ~80 s on a loaded machine
 @pytest.mark.parametrize("service", ["api", "ingest"])
 def test_schemathesis_finds_no_failure(
     contract_target: Target, service: str, tmp_path: Path

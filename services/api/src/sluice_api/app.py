@@ -17,6 +17,7 @@ from sluice_storage.errors import InvalidCursorError
 from workflow_core.registry import Registry
 
 from sluice_api.context import ApiContext
+from sluice_api.docs_page import docs_router
 from sluice_api.engine import build_registry, engine_context, install_engine_handlers
 from sluice_api.metrics import ApiMetrics
 from sluice_api.routes import (
@@ -51,8 +52,15 @@ ROUTERS = (  # run_updates before runs: /workflow-runs/updates is not a {runId}
 )  # fmt: skip
 DESCRIPTION = """Definitions, runs, events, human tasks and dead letters of one tenant.
 
-Authenticate with `Authorization: Bearer <token>` (`sluice tokens create`).
-Errors are `application/problem+json`; lists are `{items, nextCursor?}`."""
+Authenticate with `Authorization: Bearer <token>` (`sluice tokens create`); each
+operation's `security` names the least role it needs (roles nest: view < manage <
+publish < admin). Errors are `application/problem+json`; lists are `{items,
+nextCursor?}` and a cursor is opaque (a foreign one is 400 `INVALID_CURSOR`).
+
+Input rules on every request (422 `VALIDATION_FAILED` naming the place otherwise):
+JSON is UTF-8; text (strings, keys, query, path and header values) holds no U+0000
+and no lone surrogate; numbers are finite; integers have at most 4300 digits (kept
+exactly up to that); a body is at most 64 arrays/objects deep and 4 MiB (413)."""
 
 
 async def _on_cursor(_: Request, exc: Exception) -> JSONResponse:
@@ -86,6 +94,7 @@ def create_app(
 
     app = FastAPI(
         title="Sluice API", version="1", description=DESCRIPTION, lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # /docs is docs_page: Swagger UI from the package, no CDN
     )  # fmt: skip
     app.state.context = context
     install_problem_handlers(app, {InvalidCursorError: _on_cursor})
@@ -94,5 +103,6 @@ def create_app(
     app.middleware("http")(context.metrics.middleware)
     for router in ROUTERS + HELPDESK_ROUTERS:  # help desk: clients ... outbound mail
         app.include_router(router)
+    app.include_router(docs_router())
     app.include_router(ui_router(settings.ui_dir))  # the web UI at /ui/, / redirects there
     return app
