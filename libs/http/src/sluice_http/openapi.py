@@ -3,17 +3,20 @@
 FastAPI's document plus:
 
 - the ``Problem`` schema every error response of a ``SluiceRoute`` refers to;
-- the input rules where a schema can say them: every free string of a request
-  (body, query, path, header) gets ``pattern: ^[^\\u0000]*$``, every open
-  object ``propertyNames`` with the same pattern, and a free value (``{}``:
-  a payload, a definition) becomes ``JsonValue``, the recursive schema of JSON
-  within the rules. Response schemas are left as they are (nothing stored can
-  hold U+0000), so generated client types do not change;
+- the input rules where a schema can say them without changing generated
+  client types: every free string of a request (body, query, path, header)
+  gets ``pattern: ^[^\\u0000]*$``, every open object ``propertyNames`` with the
+  same pattern. Response schemas are left as they are (nothing stored can hold
+  U+0000). A free value (``{}``: a payload, a draft) stays free: a recursive
+  JSON-value schema would say more, but turns the UI's ``unknown`` into a union
+  its typed code cannot pass; the rule for what such a value may hold is in
+  ``info.description``;
 - ``Allow`` on a 405 lists the methods the document has for that path
   (``allowed_methods``).
 
 Not expressible in JSON Schema, hence in ``info.description`` and the API
-README: lone surrogates, nesting past 64 levels, integers past 4300 digits.
+README: U+0000 inside free values, lone surrogates, nesting past 64 levels,
+integers past 4300 digits.
 """
 
 from __future__ import annotations
@@ -30,24 +33,6 @@ from sluice_http.problems import Problem, problem_response
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 NO_NUL = "^[^\\u0000]*$"
-JSON_VALUE_REF = "#/components/schemas/JsonValue"
-JSON_VALUE = {
-    "description": "Any JSON value within the input rules: text without U+0000 or lone "
-    "surrogates, at most 64 levels deep, integers of at most 4300 digits, finite numbers.",
-    "anyOf": [
-        {"type": "null"},
-        {"type": "boolean"},
-        {"type": "number"},
-        {"type": "string", "pattern": NO_NUL},
-        {"type": "array", "items": {"$ref": JSON_VALUE_REF}},
-        {
-            "type": "object",
-            "propertyNames": {"pattern": NO_NUL},
-            "additionalProperties": {"$ref": JSON_VALUE_REF},
-        },
-    ],
-}
-_SHAPE_KEYS = {"type", "$ref", "anyOf", "allOf", "oneOf", "enum", "const", "not", "properties"}
 _METHODS = ("get", "put", "post", "delete", "patch")
 
 
@@ -92,10 +77,6 @@ def _apply_rules(schema: dict[str, Any]) -> None:
         schema["pattern"] = NO_NUL
     if schema.get("type") == "object" and schema.get("additionalProperties") is not False:
         schema.setdefault("propertyNames", {"pattern": NO_NUL})
-        if schema.get("additionalProperties", True) is True:  # absent means any value
-            schema["additionalProperties"] = {"$ref": JSON_VALUE_REF}
-    if not _SHAPE_KEYS & schema.keys():  # a free value: Any in the model
-        schema["$ref"] = JSON_VALUE_REF
     for inner in _subschemas(schema):
         _apply_rules(inner)
 
@@ -138,7 +119,6 @@ def apply_input_rules(document: dict[str, Any]) -> None:
             for media_type, media in op.get("requestBody", {}).get("content", {}).items():
                 if "json" in media_type and "schema" in media:
                     _apply_rules(media["schema"])
-    schemas["JsonValue"] = JSON_VALUE
 
 
 def _path_regex(template: str) -> re.Pattern[str]:

@@ -248,6 +248,8 @@ StepPathQuery = Annotated[
     str,
     Query(
         alias="stepPath",
+        # the grammar of workflow_core.definitions.paths.parse_path
+        pattern=r"^root(\.((then|else|try|catch|body)\.)?steps\[[0-9]+\])*$",
         description="the step, as in publish errors",
         examples=["root.steps[1].try.steps[3]"],
     ),

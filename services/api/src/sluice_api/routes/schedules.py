@@ -11,16 +11,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
+from sluice_http import not_found, sluice_router
 from sluice_storage.schedules import ScheduleRecord, ScheduleRepository, TickRecord
 from workflow_core.definitions import ScheduleTrigger
 from workflow_core.schedules import parse_schedule
 
 from sluice_api.deps import ContextDep, DefinitionIdPath, Viewer
-from sluice_api.problems import not_found
 from sluice_api.schemas.schedules import SchedulePublic, TickPublic
 
-router = APIRouter(prefix="/workflow-schedules", tags=["schedules"])
+router = sluice_router(prefix="/workflow-schedules", tags=["schedules"])
 CountQuery = Annotated[int, Query(ge=1, le=100, description="how many next fire times")]
 
 

@@ -42,8 +42,8 @@ class SummaryBucketSize(StrEnum):
 
 class RunCreate(WireModel):
     workflow_id: uuid.UUID
-    version: int | None = Field(
-        default=None, ge=1, le=INT_MAX, description="default: latest published"
+    version: int | None = Field(  # strict: true is not version 1
+        default=None, ge=1, le=INT_MAX, strict=True, description="default: latest published"
     )
     payload: dict[str, Any] = Field(default_factory=dict)
 
@@ -172,8 +172,8 @@ class RetryRequest(OperatorRequest):
 
 
 class ReplayRequest(OperatorRequest):
-    version: int | None = Field(
-        default=None, ge=1, le=INT_MAX, description="default: the run's version"
+    version: int | None = Field(  # strict: true is not version 1
+        default=None, ge=1, le=INT_MAX, strict=True, description="default: the run's version"
     )
     payload: dict[str, Any] | None = Field(default=None, description="default: the run's payload")
 
