@@ -23,22 +23,22 @@ import hashlib
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import Depends, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
+from sluice_http import ProblemError, ProblemItem, problem_response, sluice_router
 from sluice_messaging import EVENT_TYPE, new_envelope
 from sluice_storage import DefinitionRepository, enqueue
 from sluice_storage.webhooks import HookRecord, WebhookRepository, find_hook, webhook_event_name
-from workflow_core.json_finite import NonFiniteNumberError, loads_finite
+from workflow_core.json_rules import JsonRuleError, loads_checked
 from workflow_core.json_schema import violations
 
 from sluice_ingest.context import IngestContext, get_context
 from sluice_ingest.emails import read_capped
-from sluice_ingest.problems import ProblemError, problem
 from sluice_ingest.signatures import DELIVERY_HEADER, SIGNATURE_HEADER, SignatureError, verify
 
-router = APIRouter(tags=["webhooks"])
+router = sluice_router(tags=["webhooks"])
 _EVENT_ID_NAMESPACE = uuid.UUID("5d0f3f4e-6b1c-4c8e-9a57-2f1e7c3b9d10")
 MAX_DELIVERY_ID = 200
 
@@ -57,7 +57,12 @@ class _TooLargeError(Exception):
 
 @router.post(
     "/hooks/{hookId}", status_code=202, summary="A signed webhook delivery (no token)",
-    responses={401: {}, 404: {}, 413: {}, 422: {}},
+    responses={
+        401: {"description": "the signature is missing, wrong or outside the tolerance window"},
+        404: {"description": "no webhook has this hookId"},
+        413: {"description": "the body is over the webhook size limit"},
+        422: {"description": "the body is not a JSON object matching the trigger's schema"},
+    },
 )  # fmt: skip
 async def deliver(
     request: Request,
@@ -96,19 +101,20 @@ async def _payload(
     ctx: IngestContext, hook: HookRecord, body: bytes
 ) -> tuple[dict[str, Any], JSONResponse | None]:
     try:
-        payload = loads_finite(body)
-    except NonFiniteNumberError as error:
-        return {}, problem(422, "INVALID_PAYLOAD", str(error))
+        payload = loads_checked(body)
+    except JsonRuleError as error:
+        item = ProblemItem(pointer=error.violation.pointer, message=error.violation.reason)
+        return {}, problem_response(422, "INVALID_PAYLOAD", str(error), [item])
     except ValueError:
-        return {}, problem(422, "INVALID_PAYLOAD", "the body is not JSON")
+        return {}, problem_response(422, "INVALID_PAYLOAD", "the body is not JSON")
     if not isinstance(payload, dict):
-        return {}, problem(422, "INVALID_PAYLOAD", "the body must be a JSON object")
+        return {}, problem_response(422, "INVALID_PAYLOAD", "the body must be a JSON object")
     schema = await _schema(ctx, hook)
     found = violations(schema, payload) if schema is not None else []
     if found:
-        errors = [{"pointer": v.pointer, "message": v.message} for v in found[:50]]
+        errors = [ProblemItem(pointer=v.pointer, message=v.message) for v in found[:50]]
         detail = f"the delivery does not match the webhook's schema ({len(found)} errors)"
-        return {}, problem(422, "INVALID_PAYLOAD", detail, errors)
+        return {}, problem_response(422, "INVALID_PAYLOAD", detail, errors)
     return payload, None
 
 

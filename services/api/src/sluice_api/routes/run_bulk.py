@@ -10,12 +10,11 @@ are per run: use the single route).
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from sluice_engine import EngineError
+from sluice_http import ProblemError, sluice_router
 
 from sluice_api.deps import Admin, ContextDep
 from sluice_api.engine import engine_problem
-from sluice_api.problems import ProblemError
 from sluice_api.routes.run_controls import apply_control
 from sluice_api.schemas.common import OperatorRequest
 from sluice_api.schemas.runs import (
@@ -28,7 +27,7 @@ from sluice_api.schemas.runs import (
     RetryRequest,
 )
 
-router = APIRouter(prefix="/workflow-runs", tags=["run controls"])
+router = sluice_router(prefix="/workflow-runs", tags=["run controls"])
 BODIES: dict[BulkAction, type[OperatorRequest]] = {
     BulkAction.CANCEL: CancelRequest, BulkAction.RESUME: ResumeRequest,
     BulkAction.RETRY: RetryRequest,

@@ -17,16 +17,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import Depends, Header, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
+from sluice_http import Problem, ProblemError, sluice_router
 
 from sluice_api.deps import ContextDep, Viewer
 from sluice_api.live import Position, PositionError, RunUpdateHub, format_position, parse_position
-from sluice_api.problems import ProblemError
-from sluice_api.schemas.common import Problem
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/workflow-runs", tags=["runs"])
+router = sluice_router(prefix="/workflow-runs", tags=["runs"])
 RECONNECT_MS = 2000
 DESCRIPTION = """Server-sent events (`text/event-stream`) of this tenant's runs, or of one
 run with `runId`. Events:

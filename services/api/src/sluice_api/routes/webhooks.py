@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
 from pydantic import Field
+from sluice_http import not_found, sluice_router
 from sluice_storage.webhooks import WebhookRepository
 
 from sluice_api.deps import Admin, ContextDep, DefinitionIdPath
-from sluice_api.problems import not_found
 from sluice_api.schemas.common import WireModel
 
-router = APIRouter(prefix="/workflow-webhooks", tags=["webhooks"])
+router = sluice_router(prefix="/workflow-webhooks", tags=["webhooks"])
 
 
 class WebhookPublic(WireModel):
