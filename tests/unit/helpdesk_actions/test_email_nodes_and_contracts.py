@@ -56,17 +56,17 @@ def _call(action_id: str, args: dict[str, Any]) -> ActionCall:
 
 def test_plugin_registers_eleven_actions_and_two_node_types_by_default() -> None:
     registry, handlers = create_registry(), ActionHandlers()
-    assert load_plugins("", registry, handlers) == ["helpdesk"]
-    assert {spec.action_id for spec in registry.actions.all()} == SPEC_ACTIONS
+    assert load_plugins("", registry, handlers) == ["helpdesk", "http"]
+    assert {spec.action_id for spec in registry.actions.all()} == SPEC_ACTIONS | {"http.request"}
     assert {"email.parseBody", "email.renderCommentBlocks"} <= {
         n.type_name for n in registry.node_types.all()
     }
-    assert len(handlers.entries) == 11
+    assert len(handlers.entries) == 12  # the eleven email actions and http.request
 
 
 def test_plugin_named_in_wf_plugins_too_loads_once() -> None:
     registry = create_registry()
-    assert load_plugins("helpdesk", registry, ActionHandlers()) == ["helpdesk"]
+    assert load_plugins("helpdesk", registry, ActionHandlers()) == ["helpdesk", "http"]
 
 
 def test_action_contracts_have_version_1_and_right_side_effect_flags() -> None:

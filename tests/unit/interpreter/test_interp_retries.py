@@ -144,3 +144,14 @@ def test_never_retried_categories_ignore_retry_on() -> None:
     for category in (ErrorCategory.VALIDATION, ErrorCategory.EXPRESSION, ErrorCategory.TIMEOUT):
         assert not should_retry(policy, step_error(category, "X", "m"), 1)
     assert should_retry(policy, step_error(ErrorCategory.TRANSIENT, "X", "m"), 1)
+
+
+@pytest.mark.parametrize(("asked_ms", "waited_s"), [(30_000, 30), (500, 5)])
+def test_retry_waits_at_least_what_the_failure_asked_for(asked_ms: int, waited_s: int) -> None:
+    """An action's ``retryAfterMs`` (HTTP Retry-After) lengthens the backoff, never shortens it."""
+    step = call(retry={"maxAttempts": 2, "backoffMs": 5000, "jitter": False})
+    asked = {"retryAfterMs": asked_ms}
+    driver = run([step], REGISTRY, scripted({"work": lambda r: fail(r, data=asked)}))
+    first = driver.history[1].transition
+    wait = next(e for e in first.effects if isinstance(e, RegisterWait))
+    assert wait.due_at == driver.history[1].command.now + timedelta(seconds=waited_s)

@@ -161,3 +161,12 @@ def test_envelope_without_meta_is_still_redacted() -> None:
     assert redact_envelope({"vars": {"c": {"secretRef": "s", "k": "v"}}}) == {
         "vars": {"c": {"secretRef": "s", "k": MASK}}
     }
+
+
+def test_scrub_removes_resolved_values_from_strings_and_keeps_the_rest() -> None:
+    from workflow_core.redaction import scrub
+
+    value = {"auth": "Bearer tok-12345", "exact": "tok-12345", "n": 7, "k": "ok"}
+    assert scrub(value, ["tok-12345"]) == {"auth": "Bearer ***", "exact": "***", "n": 7, "k": "ok"}
+    assert scrub(value, []) == value
+    assert scrub(value, []) is not value

@@ -90,6 +90,21 @@ class Settings(BaseSettings):
 
     plugins: str = ""
 
+    # Secrets (SPEC 15, sluice_secrets): values named by {"secretRef": ...} in action args.
+    # The key(s) of the per-tenant encrypted table: Fernet keys (urlsafe base64 of 32
+    # bytes, `sluice secrets new-key`), comma-separated, the first encrypts and every
+    # one decrypts, so a new key goes first and the old one stays until
+    # `sluice secrets rotate` has re-encrypted the table. None: the table provider is off.
+    secrets_key: SecretStr | None = None
+    # Mounted files (a Kubernetes Secret volume per tenant): <dir>/<tenant>/<name>.
+    secrets_dir: Path | None = None
+    # Environment variables: WF_SECRET_<TENANT>__<NAME> (upper case, "-" -> "_").
+    secrets_env_prefix: str = "WF_SECRET_"
+    # The http.request action's SSRF guard refuses private, loopback, link-local, CGNAT and
+    # metadata addresses; a tenant listed here may reach these networks (JSON:
+    # {"tenant": ["10.20.0.0/16", "127.0.0.1/32"]}).
+    http_allow_networks: dict[str, list[str]] = Field(default_factory=dict)
+
     # Run engine (interpreter, executor, scheduler).
     executor_apart: bool = False  # true: the action executor runs as its own process (:8004)
     executor_concurrency: int = Field(default=64, ge=1)  # handlers in flight per executor

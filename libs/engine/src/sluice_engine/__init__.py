@@ -46,6 +46,7 @@ from sluice_engine.handlers import (
     ActionFn,
     ActionHandlers,
     ActionMode,
+    ActionServices,
     mode_of,
 )
 from sluice_engine.messages import command_message, command_of, new_command_id, request_of
@@ -62,6 +63,7 @@ __all__ = [
     "ActionFn",
     "ActionHandlers",
     "ActionMode",
+    "ActionServices",
     "Applied",
     "Cancel",
     "CommandRejectedError",

@@ -10,7 +10,7 @@ from workflow_core.interpreter.context import DEFAULT_LIMITS, RunLimits
 from workflow_core.registry import Registry
 
 from sluice_engine.definitions import DefinitionCache
-from sluice_engine.handlers import ActionHandlers
+from sluice_engine.handlers import ActionHandlers, ActionServices
 
 
 @dataclass
@@ -32,3 +32,5 @@ class EngineContext:
     # Handlers of pure actions to run inline while advancing (None: all go to the
     # executor). The interpreter sets it; any process holding the handlers may.
     inline_handlers: ActionHandlers | None = None
+    # Secrets and network policy handed to every handler (ActionCall.services).
+    action_services: ActionServices = field(default_factory=ActionServices)

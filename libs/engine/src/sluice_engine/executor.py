@@ -24,10 +24,12 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
+from pydantic import JsonValue
 from sluice_storage import enqueue_many, transaction
 from workflow_core.errors import ErrorCategory
 from workflow_core.interpreter.commands import ActionFailure, CompleteAction
 from workflow_core.interpreter.effects import RequestAction
+from workflow_core.interpreter.retries import RETRY_AFTER_KEY
 
 from sluice_engine.context import EngineContext
 from sluice_engine.handlers import (
@@ -41,7 +43,7 @@ from sluice_engine.handlers import (
 from sluice_engine.invocations import Answer, Claim, claim, complete
 from sluice_engine.jobs import Job, finish, postpone
 from sluice_engine.messages import answer_id, command_message
-from sluice_engine.transient import is_transient
+from sluice_engine.transient import RetryLaterError, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +72,26 @@ def classify(exc: BaseException) -> ActionFailure:
         )  # fmt: skip
     if is_transient(exc):
         return ActionFailure(
-            category=ErrorCategory.TRANSIENT, name=type(exc).__name__,
-            message=str(exc) or type(exc).__name__, retryable=True,
+            category=ErrorCategory.TRANSIENT, name=_transient_name(exc),
+            message=str(exc) or type(exc).__name__, retryable=True, data=_transient_data(exc),
         )  # fmt: skip
     return ActionFailure(
         category=ErrorCategory.ACTION, name="HANDLER_CRASHED",
         message=f"{type(exc).__name__}: {exc}", retryable=False,
     )  # fmt: skip
+
+
+def _transient_name(exc: BaseException) -> str:
+    return exc.name if isinstance(exc, RetryLaterError) else type(exc).__name__
+
+
+def _transient_data(exc: BaseException) -> dict[str, JsonValue]:
+    if not isinstance(exc, RetryLaterError):
+        return {}
+    data = dict(exc.data)
+    if exc.retry_after is not None:
+        data[RETRY_AFTER_KEY] = max(0, round(exc.retry_after.total_seconds() * 1000))
+    return data
 
 
 @dataclass(frozen=True)
@@ -105,7 +120,7 @@ class Work:
         return ActionCall(
             tenant_id=self.job.tenant_id, run_id=str(self.job.run_id), step_id=r.step_id,
             action_id=r.action_id, version=r.version, idempotency_key=r.idempotency_key,
-            attempt=r.attempt, args=r.args, conn=conn,
+            attempt=r.attempt, args=r.args, conn=conn, services=self.ctx.action_services,
         )  # fmt: skip
 
     async def claim(self, conn: asyncpg.Connection) -> Claim:

@@ -16,8 +16,23 @@ from typing import Any
 
 import asyncpg
 from pydantic import JsonValue
+from sluice_secrets import SecretResolver
 from workflow_core.errors import RegistryError
 from workflow_core.registry import StepFailedError
+
+
+@dataclass(frozen=True)
+class ActionServices:
+    """What a handler may use besides its args, built once per process from the settings.
+
+    - ``secrets``: the ``secretRef`` resolver (SPEC 15); handlers resolve right before
+      use and keep the values out of what they return (``sluice_secrets``).
+    - ``private_networks``: per tenant, the CIDRs its outbound calls may reach although
+      the SSRF guard refuses private addresses (``WF_HTTP_ALLOW_NETWORKS``).
+    """
+
+    secrets: SecretResolver = field(default_factory=SecretResolver)
+    private_networks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -33,6 +48,7 @@ class ActionCall:
     attempt: int
     args: Mapping[str, JsonValue]
     conn: asyncpg.Connection | None = None  # only for transactional handlers
+    services: ActionServices = field(default_factory=ActionServices)
 
 
 ActionFn = Callable[[ActionCall], Awaitable[JsonValue]]

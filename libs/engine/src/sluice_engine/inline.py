@@ -53,7 +53,7 @@ async def run_inline(
     entry = ctx.inline_handlers.get(request.action_id, request.version)
     assert entry is not None
     started = ctx.clock()
-    output, failure = await _call(conn, entry, tenant_id, run_id, request)
+    output, failure = await _call(conn, ctx, entry, tenant_id, run_id, request)
     finished = ctx.clock()
     error = failure.model_dump(mode="json", by_alias=True) if failure else None
     await record_inline(conn, tenant_id, run_id, request, output=output, error=error,
@@ -65,15 +65,15 @@ async def run_inline(
 
 
 async def _call(
-    conn: asyncpg.Connection, entry: HandlerEntry, tenant_id: str, run_id: str,
-    request: RequestAction,
+    conn: asyncpg.Connection, ctx: EngineContext, entry: HandlerEntry, tenant_id: str,
+    run_id: str, request: RequestAction,
 ) -> tuple[Any, ActionFailure | None]:  # fmt: skip
     def call(connection: asyncpg.Connection | None) -> ActionCall:
         return ActionCall(
             tenant_id=tenant_id, run_id=run_id, step_id=request.step_id,
             action_id=request.action_id, version=request.version,
             idempotency_key=request.idempotency_key, attempt=request.attempt,
-            args=request.args, conn=connection,
+            args=request.args, conn=connection, services=ctx.action_services,
         )  # fmt: skip
 
     try:

@@ -6,9 +6,10 @@ function receives the (unfrozen) Registry and the ActionHandlers table and
 registers into both; the caller freezes them afterwards.
 
 Built-in plugins (``BUILTIN_PLUGINS``: the help-desk email node types and
-actions of the reference workflow) are loaded first in every service whenever
-their entry point is installed, so the reference workflow works out of the box
-without any ``WF_PLUGINS``; naming one in ``WF_PLUGINS`` too loads it once.
+actions of the reference workflow, the ``http.request`` action) are loaded
+first in every service whenever their entry point is installed, so the
+reference workflow works out of the box without any ``WF_PLUGINS``; naming
+one in ``WF_PLUGINS`` too loads it once.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sluice_engine.errors import PluginError
 from sluice_engine.handlers import ActionHandlers
 
 ENTRY_POINT_GROUP = "sluice.plugins"
-BUILTIN_PLUGINS = ("helpdesk",)
+BUILTIN_PLUGINS = ("helpdesk", "http")
 Plugin = Callable[[Registry, ActionHandlers], None]
 
 

@@ -24,12 +24,19 @@ from typing import Any
 
 import asyncpg
 from sluice_config import Settings
-from sluice_engine import ActionHandlers, EngineContext, ExecutorConfig, load_plugins
+from sluice_engine import (
+    ActionHandlers,
+    ActionServices,
+    EngineContext,
+    ExecutorConfig,
+    load_plugins,
+)
 from sluice_engine.relay import OutboxRelay
 from sluice_messaging.dlq import DeadLetterPublisher, SourceRecord
 from sluice_messaging.producer import create_producer
 from sluice_messaging.security import kafka_client_options
 from sluice_messaging.topics import Topics
+from sluice_secrets import build_resolver
 from sluice_storage import PgDeadLetterSink, create_pool
 from workflow_core.registry import create_registry
 
@@ -145,6 +152,14 @@ class RuntimeStoppingError(RuntimeError):
     """The service is stopping: nothing may start its runtime any more."""
 
 
+def action_services(settings: Settings, pool: asyncpg.Pool) -> ActionServices:
+    """Secrets (SPEC 15) and the tenants' private networks, for every handler."""
+    return ActionServices(
+        secrets=build_resolver(settings, pool),
+        private_networks={t: tuple(n) for t, n in settings.http_allow_networks.items()},
+    )
+
+
 @dataclass
 class Service:
     """The interpreter (or executor) process before and after its runtime starts."""
@@ -192,13 +207,14 @@ class Service:
         load_plugins(settings.plugins, registry, self.handlers)
         registry.freeze()
         self.handlers.freeze()
+        pool = await create_pool(settings, max_size=POOL_SIZE, lean_release=True)
         engine = EngineContext(
             registry=registry,
             topics=self.topics,
             notify_outbox=settings.outbox_notify,
             inline_handlers=self.handlers,  # pure actions run inside the advance
+            action_services=action_services(settings, pool),
         )
-        pool = await create_pool(settings, max_size=POOL_SIZE, lean_release=True)
         # Letters go one at a time (each awaits its ack): lingering would only delay them.
         dlq = DeadLetterPublisher(
             lambda: create_producer(bootstrap, linger_ms=0, **security), self.topics.dlq,

@@ -39,6 +39,7 @@ def fail_step(
             seed=ctx.state.seed,
             node_path=active.node_path,
             loop=active.loop_indexes,
+            error=error,
         )
         _park_for_retry(ctx, active.step_id, active.node_path, delay)
         return

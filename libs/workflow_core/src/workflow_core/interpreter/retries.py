@@ -17,6 +17,10 @@ from workflow_core.interpreter.failures import NEVER_RETRIED, StepError
 from workflow_core.interpreter.ids import loop_key, unit_interval
 
 JITTER_LOW, JITTER_HIGH = 0.8, 1.2
+# ``error.data`` key by which an action asks for a minimum delay (HTTP Retry-After): the
+# retry comes after max(backoff, retryAfterMs). It travels in the CompleteAction command,
+# so a replay computes the same delay.
+RETRY_AFTER_KEY = "retryAfterMs"
 
 
 def choose_policy(*candidates: RetryPolicy | None) -> RetryPolicy | None:
@@ -35,9 +39,26 @@ def should_retry(policy: RetryPolicy | None, error: StepError, attempt: int) -> 
 
 
 def retry_delay(
+    policy: RetryPolicy,
+    attempt: int,
+    *,
+    seed: int,
+    node_path: str,
+    loop: Sequence[int],
+    error: StepError | None = None,
+) -> timedelta:
+    """Delay after failed attempt ``attempt``: capped exponential backoff, seeded jitter;
+    never shorter than the ``retryAfterMs`` the failure asked for."""
+    backoff = _backoff(policy, attempt, seed=seed, node_path=node_path, loop=loop)
+    asked = error.data.get(RETRY_AFTER_KEY) if error is not None else None
+    if isinstance(asked, int) and not isinstance(asked, bool) and asked > 0:
+        return max(backoff, timedelta(milliseconds=asked))
+    return backoff
+
+
+def _backoff(
     policy: RetryPolicy, attempt: int, *, seed: int, node_path: str, loop: Sequence[int]
 ) -> timedelta:
-    """Delay after failed attempt ``attempt``: capped exponential backoff, seeded jitter."""
     base = policy.backoff_ms * policy.backoff_multiplier ** (attempt - 1)
     if policy.max_delay_ms is not None:
         base = min(base, policy.max_delay_ms)

@@ -3,6 +3,7 @@
 - ``redact(value, pointers=..., sensitive_pointers=...)``: mask pointers,
   ``secretRef`` siblings and sensitive fields, then scrub the masked values
   from every other string.
+- ``scrub(value, texts)``: rule 4 alone, for values a service resolved (secrets).
 - ``redact_envelope(envelope, payload_schema=...)``: the above with the
   envelope's own ``meta.redactions`` and the payload schema's ``x-sensitive``.
 - ``sensitive_pointers_from_schema(schema, instance)``: where a schema's
@@ -20,7 +21,7 @@ from workflow_core.redaction.cap import (
     truncation_marker,
 )
 from workflow_core.redaction.envelope import envelope_redactions, redact_envelope
-from workflow_core.redaction.mask import MASK, MIN_SUBSTRING, SECRET_REF, redact
+from workflow_core.redaction.mask import MASK, MIN_SUBSTRING, SECRET_REF, redact, scrub
 from workflow_core.redaction.pointers import format_pointer, parse_pointer
 from workflow_core.redaction.sensitive import SENSITIVE_KEY, sensitive_pointers_from_schema
 
@@ -38,6 +39,7 @@ __all__ = [
     "parse_pointer",
     "redact",
     "redact_envelope",
+    "scrub",
     "sensitive_pointers_from_schema",
     "truncation_marker",
 ]

@@ -66,6 +66,18 @@ def redact(
     return result
 
 
+def scrub(value: JsonValue, texts: Iterable[str], *, mask: str = MASK) -> JsonValue:
+    """Rule 4 alone: every text in ``texts`` scrubbed from ``value`` (a copy), by the
+    same limits as ``redact``. For values a service knows but the run never held (the
+    secrets an action resolved), kept out of the action's output and error."""
+    secrets = _Secrets(mask, texts)
+    if not secrets.whole:
+        copied: JsonValue = json.loads(json.dumps(value))
+        return copied
+    result: JsonValue = _rebuild(value, (), set(), secrets)
+    return result
+
+
 def _masked_leaves(value: Any, masked: set[Path]) -> list[Any]:
     """The scalar leaves of every value rules 1-3 mask, read from the original."""
     leaves: list[Any] = []
