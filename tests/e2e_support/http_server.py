@@ -2,7 +2,8 @@
 
 Routes script their failures: ``/flaky/{key}?fail=N`` answers 500 N times per key
 then 200; ``/limited/{key}`` 429 once with Retry-After; ``/slow`` sleeps;
-``/big`` sends more than the cap; ``/echo`` returns what it received; ``/redirect``
+``/big`` sends more than the cap; ``/echo`` returns what it received (with
+``?status=N``); ``/redirect``
 points wherever ``to`` says. Every request is recorded (method, path, headers, body).
 """
 
@@ -63,7 +64,8 @@ class LocalServer:
         got = await self.record(request)
         body = {"method": got.method, "query": dict(got.query), "headers": got.headers,
                 "body": got.body.decode()}  # fmt: skip
-        return web.json_response(body, headers={"X-Echo": "yes"})
+        status = int(request.query.get("status", "200"))
+        return web.json_response(body, status=status, headers={"X-Echo": "yes"})
 
     async def flaky(self, request: web.Request) -> web.Response:
         await self.record(request)
