@@ -49,6 +49,8 @@ class Services:
     def env(self, name: str) -> dict[str, str]:
         _module, _args, port_var = MODULES[name]
         self.ports.setdefault(name, free_port())
+        if name == "ingest":  # its SMTP listener too: 2525 may be another stack's
+            self.extra_env.setdefault("WF_SMTP_LISTEN_PORT", str(free_port()))
         return {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]),
