@@ -29,6 +29,16 @@ async def test_wrong_method_is_a_405_problem(admin: httpx.AsyncClient) -> None:
     assert_problem(await admin.delete("/workflow-definitions"), 405, "METHOD_NOT_ALLOWED")
 
 
+async def test_405_allow_lists_the_literal_path_not_a_template_it_also_fits(
+    admin: httpx.AsyncClient,
+) -> None:
+    """``/workflow-runs/bulk`` is a path of its own (POST), not ``/workflow-runs/{runId}``
+    (GET): a client told "Allow: GET" there would get a 422 (found by schemathesis)."""
+    response = await admin.options("/workflow-runs/bulk")
+    assert_problem(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == "POST"
+
+
 async def test_invalid_request_is_a_422_problem_with_pointers(admin: httpx.AsyncClient) -> None:
     response = await admin.post("/workflow/events", json={"correlationKey": True, "payload": 3})
     body = assert_problem(response, 422, "VALIDATION_FAILED")

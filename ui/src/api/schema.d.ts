@@ -5463,9 +5463,9 @@ export interface operations {
                 target?: string | null;
                 /** @description the token's subject */
                 actor?: string | null;
-                /** @description at or after */
+                /** @description at or after (RFC 3339) */
                 from?: string | null;
-                /** @description before */
+                /** @description before (RFC 3339) */
                 to?: string | null;
                 /** @description opaque: the nextCursor of the previous page of the same list and filters; any other value is refused with 400 INVALID_CURSOR */
                 cursor?: string | null;
@@ -5544,9 +5544,9 @@ export interface operations {
                 target?: string | null;
                 /** @description the token's subject */
                 actor?: string | null;
-                /** @description at or after */
+                /** @description at or after (RFC 3339) */
                 from?: string | null;
-                /** @description before */
+                /** @description before (RFC 3339) */
                 to?: string | null;
             };
             header?: never;

@@ -129,11 +129,17 @@ def _path_regex(template: str) -> re.Pattern[str]:
 
 
 def allowed_methods(document: dict[str, Any], path: str) -> list[str]:
-    """The methods ``document`` declares for a concrete ``path`` (HEAD with GET)."""
-    found: set[str] = set()
-    for template, item in document.get("paths", {}).items():
-        if _path_regex(template).match(path):
-            found |= {m.upper() for m in _METHODS if m in item}
+    """The methods ``document`` declares for a concrete ``path`` (HEAD with GET).
+
+    A path the document names literally is that path alone, as OpenAPI matches
+    concrete paths before templated ones: ``/workflow-runs/bulk`` is not also
+    ``/workflow-runs/{runId}``.
+    """
+    paths: dict[str, Any] = document.get("paths", {})
+    matching = [paths[path]] if path in paths else [
+        item for template, item in paths.items() if _path_regex(template).match(path)
+    ]  # fmt: skip
+    found = {m.upper() for item in matching for m in _METHODS if m in item}
     if "GET" in found:
         found.add("HEAD")
     return sorted(found)

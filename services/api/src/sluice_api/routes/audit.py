@@ -16,14 +16,13 @@ from typing import Annotated, Literal
 
 from fastapi import Query
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime
 from sluice_http import sluice_router
 from sluice_storage import AuditEntry, AuditFilter, AuditRepository
 
 from sluice_api.context import ApiContext
 from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Viewer
 from sluice_api.schemas.audit import AuditEventPublic
-from sluice_api.schemas.common import Page
+from sluice_api.schemas.common import Instant, Page
 
 router = sluice_router(prefix="/audit-events", tags=["audit"])
 CSV_COLUMNS = (
@@ -47,8 +46,8 @@ ActionQuery = Annotated[
 ]
 TargetQuery = Annotated[str | None, Query(max_length=200, description="the id acted on")]
 ActorQuery = Annotated[str | None, Query(max_length=200, description="the token's subject")]
-FromQuery = Annotated[AwareDatetime | None, Query(alias="from", description="at or after")]
-ToQuery = Annotated[AwareDatetime | None, Query(alias="to", description="before")]
+FromQuery = Annotated[Instant | None, Query(alias="from", description="at or after (RFC 3339)")]
+ToQuery = Annotated[Instant | None, Query(alias="to", description="before (RFC 3339)")]
 
 
 def audit_public(entry: AuditEntry) -> AuditEventPublic:
