@@ -11,6 +11,7 @@ from workflow_core.registry import Registry
 
 from sluice_engine.definitions import DefinitionCache
 from sluice_engine.handlers import ActionHandlers, ActionServices
+from sluice_engine.run_metrics import RunMetrics
 
 
 @dataclass
@@ -34,3 +35,5 @@ class EngineContext:
     inline_handlers: ActionHandlers | None = None
     # Secrets and network policy handed to every handler (ActionCall.services).
     action_services: ActionServices = field(default_factory=ActionServices)
+    # Run, step and action metrics of committed work (None: not counted here).
+    metrics: RunMetrics | None = None

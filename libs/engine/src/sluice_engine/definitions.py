@@ -40,6 +40,10 @@ class DefinitionCache:
             self._items.popitem(last=False)
         return loaded
 
+    def cached(self, tenant_id: str, workflow_id: str, version: int) -> LoadedVersion | None:
+        """A version already loaded (no I/O), else ``None``."""
+        return self._items.get((tenant_id, workflow_id, version))
+
     async def load(
         self, conn: asyncpg.Connection, tenant_id: str, workflow_id: str, version: int | None
     ) -> LoadedVersion:

@@ -10,13 +10,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import asyncpg
-from sluice_storage import RunWrites
+from sluice_storage import RunWrites, after_commit
 from workflow_core.interpreter.commands import CancelRun, ChildRunFinished
 from workflow_core.interpreter.effects import (
     AppendLog,
+    AttemptStatus,
     CancelChildRun,
     Effect,
     FinishRun,
@@ -27,6 +29,7 @@ from workflow_core.interpreter.effects import (
     StartChildRun,
     WriteSnapshot,
 )
+from workflow_core.interpreter.program import program_for
 from workflow_core.interpreter.state import RunState, RunStatus
 
 from sluice_engine.context import EngineContext
@@ -36,6 +39,7 @@ from sluice_engine.messages import (
     answer_id,
     command_message,
 )
+from sluice_engine.run_metrics import RunMetrics
 from sluice_engine.waits import register_wait, release_wait
 
 ChildStarter = Callable[[asyncpg.Connection, RunWrites, StartChildRun, datetime], Awaitable[None]]
@@ -54,6 +58,8 @@ async def persist_effects(
     for effect in effects:
         if isinstance(effect, RecordStepAttempt):
             record_step(writes, run_id, effect)
+            if ctx.metrics is not None:
+                _observe_step(ctx.metrics, ctx, writes.tenant_id, state, effect)
         elif isinstance(effect, WriteSnapshot):
             record_snapshot(writes, run_id, effect)
         elif isinstance(effect, AppendLog):
@@ -94,6 +100,20 @@ def _finished(
             error=error,
         )
         writes.message(command_message(ctx.topics, writes.tenant_id, state.parent_run_id, done))
+
+
+def _observe_step(
+    metrics: RunMetrics, ctx: EngineContext, tenant_id: str, state: RunState, e: RecordStepAttempt
+) -> None:
+    """A finished attempt's duration, and a retry's start, once committed."""
+    loaded = ctx.definitions.cached(tenant_id, state.workflow_id, state.workflow_version)
+    step = program_for(loaded.definition, ctx.registry).steps.get(e.node_path) if loaded else None
+    node_type = step.type if step is not None else "unknown"
+    if e.duration_ms is not None:
+        observe = partial(metrics.step_finished, node_type, e.status.value, e.duration_ms / 1000)
+        after_commit(observe)
+    elif e.status is AttemptStatus.STARTED and e.attempt > 1:
+        after_commit(partial(metrics.step_retried, tenant_id, state.workflow_id, node_type))
 
 
 def run_error(state: RunState, effects: list[Effect]) -> dict[str, Any] | None:

@@ -136,7 +136,7 @@ class Work:
         answer = self.answer(output=output, error=failure)
         return await complete(conn, self.job.tenant_id, claimed, self.config.owner,
                               self.ctx.clock(), answer, output=output, error=error,
-                              notify=self.ctx.notify_outbox)  # fmt: skip
+                              notify=self.ctx.notify_outbox, metrics=self.ctx.metrics)  # fmt: skip
 
 
 async def execute_job(

@@ -174,7 +174,7 @@ async def _run_fresh(conn: asyncpg.Connection, ready: Ready) -> None:
         done.append(FreshSuccess(work.job.tenant_id, str(work.job.run_id), work.request,
                                  output, duration, work.answer(output=output)))  # fmt: skip
     if not await record_fresh_many(conn, done, config.owner, started, ctx.clock(),
-                                   notify=ctx.notify_outbox):  # fmt: skip
+                                   notify=ctx.notify_outbox, metrics=ctx.metrics):  # fmt: skip
         raise _NotFreshError("an invocation of this chunk exists already")
 
 
@@ -198,6 +198,6 @@ async def _run_group(conn: asyncpg.Connection, ready: Ready) -> list[str]:
         done.append(Success(work.job.tenant_id, claimed, output, work.answer(output=output)))
         outcomes.append("succeeded")
     if done and not await complete_many(conn, done, config.owner, ctx.clock(),
-                                        notify=ctx.notify_outbox):  # fmt: skip
+                                        notify=ctx.notify_outbox, metrics=ctx.metrics):  # fmt: skip
         raise LostLeaseError
     return outcomes

@@ -57,7 +57,7 @@ async def run_inline(
     finished = ctx.clock()
     error = failure.model_dump(mode="json", by_alias=True) if failure else None
     await record_inline(conn, tenant_id, run_id, request, output=output, error=error,
-                        started=started, finished=finished)  # fmt: skip
+                        started=started, finished=finished, metrics=ctx.metrics)  # fmt: skip
     return CompleteAction(
         command_id=answer_id("complete", request.request_id), now=now,
         request_id=request.request_id, output=output, error=failure,

@@ -20,6 +20,9 @@ The writers, by mode of execution (``sluice_engine.executor``, ``executor_batch`
 - a pure action run inline while its run advances: ``record_inline`` (upsert of
   the outcome; the answer is applied to the run in memory, no outbox row).
 
+Each writer reports the outcome it committed to ``RunMetrics`` (when given) after the
+commit (``sluice_storage.after_commit``): one place counts every action, by any mode.
+
 Reads for the API live with the other history reads (``sluice_storage.history``).
 """
 
@@ -30,12 +33,16 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import asyncpg
+from sluice_storage import after_commit
 from sluice_storage.outbox import NOTIFY_CHANNEL
 from workflow_core.interpreter.effects import RequestAction
 from workflow_core.interpreter.ids import derived_id
+
+from sluice_engine.run_metrics import RunMetrics
 
 INVOCATION_COLUMNS = """invocation_id, status, attempt, lease_owner, lease_expires_at, output,
     error, started_at"""
@@ -50,6 +57,15 @@ class Claim:
     started_at: datetime
     output: Any = None
     busy_until: datetime | None = None
+    action_id: str = ""  # for the metrics' label
+
+
+def _observe(
+    metrics: RunMetrics | None, action_id: str, duration_ms: int, error: dict[str, Any] | None
+) -> None:
+    if metrics is not None:
+        category = str(error.get("category")) if error else None
+        after_commit(partial(metrics.action_finished, action_id, duration_ms / 1000, category))
 
 
 def invocation_id(tenant_id: str, request: RequestAction) -> uuid.UUID:
@@ -79,7 +95,7 @@ async def claim(
         uuid.UUID(run_id), request.step_id, owner, now + lease, request.args, now,
     )  # fmt: skip
     if inserted is not None:
-        return Claim("run", inv_id, now)
+        return Claim("run", inv_id, now, action_id=request.action_id)
     row = await conn.fetchrow(
         f"""SELECT {INVOCATION_COLUMNS} FROM action_invocations
             WHERE tenant_id = $1 AND action_id = $2 AND action_version = $3
@@ -112,7 +128,7 @@ async def _existing(
            WHERE tenant_id = $1 AND invocation_id = $2""",
         tenant_id, inv_id, owner, now + lease, request.args, now,
     )  # fmt: skip
-    return Claim("run", inv_id, now)
+    return Claim("run", inv_id, now, action_id=request.action_id)
 
 
 COMPLETE = f"""
@@ -156,6 +172,7 @@ async def complete(
     output: Any = None,
     error: dict[str, Any] | None = None,
     notify: bool = True,
+    metrics: RunMetrics | None = None,
 ) -> bool:
     """STARTED -> SUCCEEDED/FAILED if ``owner`` still holds it, the answer's outbox row and
     the job DONE, in one round trip.
@@ -168,6 +185,8 @@ async def complete(
         output, error, now, duration, answer.topic, answer.key, answer.payload, answer.job_id,
         notify,
     )  # fmt: skip
+    if row["won"]:
+        _observe(metrics, claimed.action_id, duration, error)
     return bool(row["won"])
 
 
@@ -282,7 +301,10 @@ async def claim_many(
         [_json(w.request.args) for w in wanted], owner, now + lease, now,
     )  # fmt: skip
     fresh = {row["invocation_id"] for row in inserted}
-    return [Claim("run", inv_id, now) if inv_id in fresh else None for inv_id in ids]
+    return [
+        Claim("run", inv_id, now, action_id=w.request.action_id) if inv_id in fresh else None
+        for inv_id, w in zip(ids, wanted, strict=True)
+    ]
 
 
 @dataclass(frozen=True)
@@ -313,6 +335,7 @@ async def record_fresh_many(
     now: datetime,
     *,
     notify: bool = True,
+    metrics: RunMetrics | None = None,
 ) -> bool:
     """Insert SUCCEEDED invocations and their answers in one statement; False (the
     caller rolls back) when any invocation existed already."""
@@ -326,7 +349,10 @@ async def record_fresh_many(
         [d.answer.topic for d in done], [d.answer.key for d in done],
         [_json(d.answer.payload) for d in done], owner, started, now, notify,
     )  # fmt: skip
-    return bool(row["won"] == len(done))
+    won = bool(row["won"] == len(done))
+    for d in done if won else ():
+        _observe(metrics, d.request.action_id, d.duration_ms, None)
+    return won
 
 
 async def complete_many(
@@ -336,19 +362,23 @@ async def complete_many(
     now: datetime,
     *,
     notify: bool = True,
+    metrics: RunMetrics | None = None,
 ) -> bool:
     """``invocations.complete`` for several successes in one statement (their jobs
     DONE); False (caller rolls back) unless ``owner`` still held every one of them."""
+    durations = [max(0, round((now - d.claimed.started_at).total_seconds() * 1000)) for d in done]
     args: list[Any] = [
         [d.tenant_id for d in done], [d.claimed.invocation_id for d in done],
-        [_json(d.output) for d in done],
-        [max(0, round((now - d.claimed.started_at).total_seconds() * 1000)) for d in done],
+        [_json(d.output) for d in done], durations,
         [d.answer.topic for d in done], [d.answer.key for d in done],
         [_json(d.answer.payload) for d in done], now, owner, notify,
         [d.answer.job_id for d in done],
     ]  # fmt: skip
     row = await conn.fetchrow(COMPLETE_MANY, *args)
-    return bool(row["won"] == len(done))
+    won = bool(row["won"] == len(done))
+    for d, duration in zip(done, durations, strict=True) if won else ():
+        _observe(metrics, d.claimed.action_id, duration, None)
+    return won
 
 
 RECORD_INLINE = """
@@ -372,6 +402,7 @@ async def record_inline(
     error: dict[str, Any] | None,
     started: datetime,
     finished: datetime,
+    metrics: RunMetrics | None = None,
 ) -> None:
     """A pure action's outcome, run inline while its run advances (an upsert: a retry
     of the step under the same key overwrites the failed attempt)."""
@@ -382,3 +413,4 @@ async def record_inline(
         "FAILED" if error else "SUCCEEDED", request.attempt, request.args, output, error,
         started, finished, duration,
     )  # fmt: skip
+    _observe(metrics, request.action_id, duration, error)

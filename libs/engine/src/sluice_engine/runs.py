@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -23,6 +24,7 @@ from sluice_storage import (
     RunRepository,
     RunUpdate,
     RunWrites,
+    after_commit,
     record_command,
 )
 from sluice_storage import lock_and_record as storage_lock_and_record
@@ -126,6 +128,8 @@ async def start_with(
     )  # fmt: skip
     # Inserted (with StartRun recorded as applied) by the flush, in its first state.
     writes.create(run, uuid.UUID(command.command_id))
+    if ctx.metrics is not None:
+        after_commit(partial(ctx.metrics.run_started, tenant_id, workflow_id))
     return await _persist(conn, ctx, writes, new_record(tenant_id, run), transition, now)
 
 
@@ -220,6 +224,10 @@ async def _persist(
         final=state.status.final,
     )
     writes.save(record.run_id, record.seq, update)
+    if ctx.metrics is not None and update.final and record.status != update.status:
+        took = (now - record.started_at).total_seconds()
+        done = partial(ctx.metrics.run_completed, writes.tenant_id, str(record.workflow_id))
+        after_commit(partial(done, update.status, took))
     if ctx.publish_run_updates and update.status != record.status:
         writes.message(status_update(ctx, writes.tenant_id, record, update))
     return Applied(str(record.run_id), "applied", state.status.value)

@@ -2,13 +2,20 @@
 
 Every connection gets JSON codecs so ``jsonb``/``json`` columns read and
 write plain Python objects (dicts, lists, numbers, strings, None).
+
+``after_commit`` defers a callback until the enclosing ``transaction`` has
+committed, and drops it when the transaction rolls back: counters of committed
+work (runs started and ended, steps, actions) count each thing once, although a
+batch that fails is rolled back and applied again one command at a time.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import asyncpg
@@ -17,6 +24,7 @@ from workflow_core.json_rules import first_violation
 
 from sluice_storage.errors import StorageError
 
+log = logging.getLogger(__name__)
 Connection = asyncpg.Connection
 Pool = asyncpg.Pool
 
@@ -99,8 +107,34 @@ async def create_pool(
     return pool
 
 
+_committed: ContextVar[list[Callable[[], None]] | None] = ContextVar(
+    "sluice_after_commit", default=None
+)
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the enclosing ``transaction`` commits; never if it rolls back.
+
+    Outside a ``transaction`` (a test's own connection) the callback is dropped:
+    only work this helper committed is ever reported.
+    """
+    pending = _committed.get()
+    if pending is not None:
+        pending.append(callback)
+
+
 @asynccontextmanager
 async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     """A pooled connection inside one transaction: commit on success, roll back on error."""
-    async with pool.acquire() as conn, conn.transaction():
-        yield conn
+    pending: list[Callable[[], None]] = []
+    token = _committed.set(pending)
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            yield conn
+    finally:
+        _committed.reset(token)
+    for callback in pending:  # only reached after the commit
+        try:
+            callback()
+        except Exception:  # an observer's bug must not fail committed work
+            log.exception("after-commit callback failed")

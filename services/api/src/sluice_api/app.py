@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sluice_config import Settings
 from sluice_config.clock import Clock, utc_now
+from sluice_engine.run_metrics import RunMetrics
 from sluice_http import install_problem_handlers, problem_response
 from sluice_http.openapi import install_openapi
 from sluice_messaging.topics import Topics
@@ -73,13 +74,14 @@ def create_app(
     """The app for ``settings``; the pool opens and closes with the app's lifespan."""
     registry = registry or build_registry(settings)
     topics = Topics.from_prefix(settings.topic_prefix)
+    metrics = ApiMetrics()
     context = ApiContext(
         settings=settings,
         registry=registry,
         clock=clock,
-        metrics=ApiMetrics(),
+        metrics=metrics,
         topics=topics,
-        engine=engine_context(registry, topics, clock),
+        engine=engine_context(registry, topics, clock, RunMetrics(metrics.registry)),
     )
 
     @asynccontextmanager

@@ -26,6 +26,7 @@ from sluice_engine import (
     WaitClosedError,
     load_plugins,
 )
+from sluice_engine.run_metrics import RunMetrics
 from sluice_http import ProblemError, ProblemItem, problem_response
 from sluice_messaging.topics import Topics
 from workflow_core.registry import Registry, create_registry
@@ -53,8 +54,10 @@ def build_registry(settings: Settings) -> Registry:
     return registry.freeze()
 
 
-def engine_context(registry: Registry, topics: Topics, clock: Clock) -> EngineContext:
-    return EngineContext(registry=registry, topics=topics, clock=clock)
+def engine_context(
+    registry: Registry, topics: Topics, clock: Clock, metrics: RunMetrics | None = None
+) -> EngineContext:
+    return EngineContext(registry=registry, topics=topics, clock=clock, metrics=metrics)
 
 
 def _items(exc: EngineError) -> list[ProblemItem]:

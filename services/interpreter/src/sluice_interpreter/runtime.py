@@ -32,6 +32,7 @@ from sluice_engine import (
     load_plugins,
 )
 from sluice_engine.relay import OutboxRelay
+from sluice_engine.run_metrics import RunMetrics
 from sluice_messaging.dlq import DeadLetterPublisher, SourceRecord
 from sluice_messaging.producer import create_producer
 from sluice_messaging.security import kafka_client_options
@@ -214,6 +215,7 @@ class Service:
             notify_outbox=settings.outbox_notify,
             inline_handlers=self.handlers,  # pure actions run inside the advance
             action_services=action_services(settings, pool),
+            metrics=RunMetrics(self.metrics.registry),
         )
         # Letters go one at a time (each awaits its ack): lingering would only delay them.
         dlq = DeadLetterPublisher(

@@ -36,6 +36,7 @@ from sluice_engine import (
     load_plugins,
     start_run,
 )
+from sluice_engine.run_metrics import RunMetrics
 from sluice_messaging.topics import Topics
 from sluice_storage import transaction
 from sluice_storage.schedules import ScheduleRecord, ScheduleRepository, claim_due_schedules
@@ -184,7 +185,10 @@ class ScheduleTriggers:
         registry = create_registry()
         load_plugins(settings.plugins, registry, ActionHandlers())
         topics = Topics.from_prefix(settings.topic_prefix)
-        return cls(pool, EngineContext(registry=registry.freeze(), topics=topics), metrics)
+        engine = EngineContext(
+            registry=registry.freeze(), topics=topics, metrics=RunMetrics(metrics)
+        )
+        return cls(pool, engine, metrics)
 
     async def fire_once(self, clock: Callable[[], datetime]) -> RoundResult:
         total = RoundResult()

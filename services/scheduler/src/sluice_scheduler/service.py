@@ -8,7 +8,11 @@ every ``MAINTENANCE_EVERY_S``. Outbound help-desk mail (acknowledgements) is
 delivered here too, polled like the timers: the scheduler is the service that
 already claims due rows with SKIP LOCKED on a clock, it runs no Faust agents a
 slow SMTP relay could stall, and several replicas share the work safely
-(``sluice_helpdesk.sender``).
+(``sluice_helpdesk.sender``). Every ``BACKLOG_EVERY_S`` it refreshes the backlog
+gauges (open waits by kind, stuck runs, stale leases, outbox backlog and age,
+consumer lag of the interpreter and executor groups): what is waiting is a
+property of the database and the broker, not of one worker, so the service
+that already polls them on a clock reports it.
 """
 
 from __future__ import annotations
@@ -33,14 +37,22 @@ from sluice_engine.timers import (
 )
 from sluice_engine.transient import TRANSIENT_ERRORS
 from sluice_helpdesk.sender import send_due, smtp_delivery
+from sluice_messaging.lag import read_consumer_lag
+from sluice_messaging.security import kafka_client_options
 from sluice_messaging.topics import Topics
 from sluice_storage import create_pool, transaction
+from sluice_storage.backlog import read_backlog
 from sluice_storage.retention import PurgeSettings, purge_expired
 
 from sluice_scheduler.schedule_triggers import ScheduleTriggers
 
 log = logging.getLogger(__name__)
 MAINTENANCE_EVERY_S = 5.0
+BACKLOG_EVERY_S = 15.0  # a Prometheus scrape interval
+# The wait kinds as the metrics name them (SPEC's words; the table's in the keys).
+WAIT_KINDS = {"event": "event", "timer": "timer", "human_task": "task", "retry": "retry",
+              "child_run": "child"}  # fmt: skip
+CONSUMER_ROLES = ("interpreter", "executor")  # the Faust apps' groups: prefix + role
 # A probe's "the database does not answer" (any database error counts).
 UNAVAILABLE = (OSError, asyncpg.InterfaceError, asyncpg.PostgresError)
 
@@ -78,6 +90,29 @@ class SchedulerMetrics:
             "Last timer poll",
             registry=self.registry,
         )
+        self.waits_open = Gauge(
+            "sluice_waits_open", "Open waits by kind (all tenants)", ["kind"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.runs_stuck = Gauge(
+            "sluice_runs_stuck", "RUNNING runs with no progress for WF_REDRIVE_AFTER_S",
+            registry=self.registry,
+        )  # fmt: skip
+        self.leases_stale = Gauge(
+            "sluice_leases_stale", "Action invocations and jobs whose lease ran out",
+            registry=self.registry,
+        )  # fmt: skip
+        self.outbox_backlog = Gauge(
+            "sluice_outbox_backlog", "Outbox rows not yet published", registry=self.registry
+        )
+        self.outbox_age = Gauge(
+            "sluice_outbox_age_seconds", "Age of the oldest unpublished outbox row",
+            registry=self.registry,
+        )  # fmt: skip
+        self.consumer_lag = Gauge(
+            "sluice_consumer_lag", "Messages not yet committed by a consumer group, per topic",
+            ["group", "topic"], registry=self.registry,
+        )  # fmt: skip
 
 
 @dataclass
@@ -134,6 +169,27 @@ class Scheduler:
         self.metrics.mail_sent.inc(sent)
         self.metrics.mail_failed.inc(failed)
 
+    async def observe_backlog_once(self) -> None:
+        stuck_after = timedelta(seconds=self.settings.redrive_after_s)
+        async with self.pool.acquire() as conn:
+            backlog = await read_backlog(conn, utc_now(), stuck_after)
+        for kind, shown in WAIT_KINDS.items():
+            self.metrics.waits_open.labels(shown).set(backlog.waits_open.get(kind, 0))
+        self.metrics.runs_stuck.set(backlog.runs_stuck)
+        self.metrics.leases_stale.set(backlog.leases_stale)
+        self.metrics.outbox_backlog.set(backlog.outbox_unsent)
+        self.metrics.outbox_age.set(backlog.outbox_age_s)
+        await self._observe_lag()
+
+    async def _observe_lag(self) -> None:
+        servers = self.settings.kafka_bootstrap_servers
+        if not servers:  # a scheduler without Kafka settings reports no lag
+            return
+        groups = [self.settings.topic_prefix + role for role in CONSUMER_ROLES]
+        lag = await read_consumer_lag(servers, groups, **kafka_client_options(self.settings))
+        for (group, topic), behind in lag.items():
+            self.metrics.consumer_lag.labels(group, topic).set(behind)
+
     async def purge_once(self) -> None:
         settings = PurgeSettings(
             default_days=self.settings.retention_days, batch=self.settings.retention_batch
@@ -172,6 +228,7 @@ class Scheduler:
             self._loop(self.send_mail_once, self.settings.scheduler_poll_s, "mail"),
             self._loop(self.purge_once, self.settings.retention_interval_s, "retention"),
             self._loop(self.fire_schedules_once, self.settings.scheduler_poll_s, "schedules"),
+            self._loop(self.observe_backlog_once, BACKLOG_EVERY_S, "backlog"),
         )
 
     async def fire_schedules_once(self) -> None:
