@@ -19,13 +19,12 @@ from sluice_scheduler.service import Scheduler
 from sluice_storage import upgrade
 
 pytestmark = pytest.mark.integration
-LONG_AGO = datetime.now(UTC) - timedelta(hours=2)
 
 
-async def _seed(dsn: str) -> None:
+async def _seed(dsn: str, now: datetime) -> None:
+    long_ago = now - timedelta(hours=2)
     conn = await asyncpg.connect(dsn)
     try:
-        now = datetime.now(UTC)
         for kind, status in [("event", "OPEN"), ("event", "OPEN"), ("timer", "OPEN"),
                              ("human_task", "OPEN"), ("retry", "OPEN"), ("event", "RESOLVED"),
                              ("timer", "FIRED")]:  # fmt: skip
@@ -34,22 +33,22 @@ async def _seed(dsn: str) -> None:
                    VALUES ('t1', $1, $2, $3, $4, $5)""",
                 uuid.uuid4(), uuid.uuid4(), kind, status, now,
             )  # fmt: skip
-        for status, progress in [("RUNNING", LONG_AGO), ("RUNNING", now), ("WAITING", LONG_AGO)]:
+        for status, progress in [("RUNNING", long_ago), ("RUNNING", now), ("WAITING", long_ago)]:
             await conn.execute(
                 """INSERT INTO workflow_runs (tenant_id, run_id, workflow_id, workflow_version,
                        status, started_at, updated_at, last_progress_at)
                    VALUES ('t1', $1, $2, 1, $3, $4, $4, $4)""",
                 uuid.uuid4(), uuid.uuid4(), status, progress,
             )  # fmt: skip
-        for lease_expires in (LONG_AGO, now + timedelta(minutes=5)):
+        for lease_expires in (long_ago, now + timedelta(minutes=5)):
             await conn.execute(
                 """INSERT INTO action_invocations (tenant_id, invocation_id, action_id,
                        action_version, idempotency_key, status, lease_owner, lease_expires_at,
                        started_at)
                    VALUES ('t1', $1, 'a.b', 1, $2, 'STARTED', 'x', $3, $4)""",
-                uuid.uuid4(), uuid.uuid4().hex, lease_expires, LONG_AGO,
+                uuid.uuid4(), uuid.uuid4().hex, lease_expires, long_ago,
             )  # fmt: skip
-        for created, sent in [(LONG_AGO, None), (now, None), (LONG_AGO, now)]:
+        for created, sent in [(long_ago, None), (now, None), (long_ago, now)]:
             await conn.execute(
                 """INSERT INTO outbox (tenant_id, topic, payload, created_at, sent_at)
                    VALUES ('t1', 'x', '{}'::jsonb, $1, $2)""",
@@ -79,7 +78,7 @@ async def test_backlog_gauges_count_live_rows_and_the_consumer_lag(
 ) -> None:  # fmt: skip
     dsn = await fresh_database()
     await upgrade(dsn)
-    await _seed(dsn)
+    await _seed(dsn, datetime.now(UTC))
     partition = TopicPartition(topics.run_commands, 0)
     for _ in range(5):
         await producer.send_and_wait(topics.run_commands, b"{}", key=b"k", partition=0)
