@@ -1,10 +1,13 @@
-"""A run uses canary secrets of all three providers through http.request; afterwards no
+"""Runs use canary secrets of all three providers through http.request; afterwards no
 table (every column, cast to text), no service log, no Kafka message and no metrics page
 holds any of them (SPEC 15: values never stored, logged or published).
 
-The real services run as subprocesses (interpreter with its executor, scheduler for the
-retry timer) on this module's own database and topics; the HTTP server is an aiohttp
-server on 127.0.0.1, allowed for this tenant by WF_HTTP_ALLOW_NETWORKS.
+The real services run as subprocesses (API, interpreter with its executor, scheduler for
+the retry timer) on this module's own database and topics; the table secret is stored
+through the API (``PUT /secrets/crm``, audited), a webhook trigger's signing secret is made
+by a publish through the API (sealed at rest) and is a canary too; the HTTP server is an
+aiohttp server on 127.0.0.1, allowed for this tenant by WF_HTTP_ALLOW_NETWORKS. The first
+test runs ``examples/http_chat_notification.json`` against it.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from e2e_support.fixtures import E2E_PARTITIONS
@@ -25,8 +30,8 @@ from e2e_support.http_server import LocalServer, serving
 from e2e_support.services import Services
 from sluice_engine import ActionHandlers, EngineContext, StartOptions, load_plugins, start_run
 from sluice_messaging.topics import Topics
-from sluice_secrets import SecretCipher, TenantSecretRepository, new_key
-from sluice_storage import transaction
+from sluice_secrets import new_key
+from sluice_storage import TokenRepository, transaction
 from workflow_core.registry import create_registry
 
 pytestmark = pytest.mark.integration
@@ -34,6 +39,7 @@ pytestmark = pytest.mark.integration
 TENANT = f"canary-{uuid.uuid4().hex[:8]}"
 CANARIES = {p: f"canary-{p}-{uuid.uuid4().hex}" for p in ("env", "file", "table")}
 KEY = new_key()
+EXAMPLES = Path(__file__).parents[2] / "examples"
 
 
 @pytest.fixture(scope="module")
@@ -48,15 +54,62 @@ async def running(
         "WF_SECRETS_KEY": KEY, "WF_SECRETS_DIR": str(secrets_dir), env_name: CANARIES["env"],
         "WF_HTTP_ALLOW_NETWORKS": json.dumps({TENANT: ["127.0.0.1/32"]}),
     })  # fmt: skip
-    async with e2e_pool.acquire() as conn:
-        await TenantSecretRepository(conn, TENANT).put(
-            SecretCipher(KEY), "crm", CANARIES["table"], description="CRM API key",
-            by="e2e", now=datetime.now(UTC),
-        )  # fmt: skip
+    await services_factory.start("api")
     await services_factory.start("interpreter")
     await services_factory.start("scheduler")  # the retry timer
+    async with api_client(services_factory, e2e_pool) as api:
+        put = await api.put("/secrets/crm", json={
+            "value": CANARIES["table"], "description": "CRM API key", "reason": "e2e"})  # fmt: skip
+        assert put.status_code == 201, put.text
+        CANARIES["webhook"] = await webhook_secret(api)
     yield services_factory
     services_factory.stop_all()
+
+
+@asynccontextmanager
+async def api_client(services: Services, pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
+    async with transaction(pool) as conn:
+        issued = await TokenRepository(conn, TENANT).create(
+            subject="e2e-admin", role="workflow.admin", now=datetime.now(UTC)
+        )
+    base = f"http://127.0.0.1:{services.ports['api']}"
+    headers = {"Authorization": f"Bearer {issued.token}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=10) as client:
+        yield client
+
+
+async def webhook_secret(api: httpx.AsyncClient) -> str:
+    """Publish the webhook example through the API; its signing secret (sealed at rest)."""
+    document = json.loads((EXAMPLES / "webhook_monitoring_alert.json").read_text())
+    document.pop("id")
+    created = await api.post("/workflow-definitions", json=document)
+    assert created.status_code == 201, created.text
+    workflow_id = created.json()["id"]
+    published = await api.post(f"/workflow-definitions/{workflow_id}/draft/publish")
+    assert published.json()["ok"] is True, published.text
+    hook = await api.get(f"/workflow-webhooks/{workflow_id}")
+    assert hook.status_code == 200, hook.text
+    secret: str = hook.json()["secret"]
+    return secret
+
+
+async def test_the_http_example_posts_to_the_chat_with_its_bearer_token(
+    running: Services, e2e_pool: asyncpg.Pool, e2e_topics: Topics
+) -> None:
+    document = json.loads((EXAMPLES / "http_chat_notification.json").read_text())
+    async with serving() as server:
+        args = document["steps"][0]["config"]["args"]
+        args["url"] = server.url("/echo")  # the example's chat API, played by the local server
+        workflow_id = await publish(e2e_pool, TENANT, document)
+        payload = {"ticketNumber": "TIC-000042", "title": "Printer on fire"}
+        run_id = await start_run_with_builtins(e2e_pool, e2e_topics, workflow_id, payload)
+        run = await wait_status(e2e_pool, TENANT, run_id, ("SUCCEEDED", "FAILED"), running, 60)
+    assert run["status"] == "SUCCEEDED", run["error"]
+    assert run["state"] == "POSTED_TO_CHAT"
+    got = server.received[0]
+    assert got.headers["Authorization"] == f"Bearer {CANARIES['env']}"
+    assert json.loads(got.body)["text"] == "New ticket TIC-000042: Printer on fire"
+    assert run["run_state"]["envelope"]["vars"]["chat"]["status"] == 200
 
 
 def definition(server: LocalServer) -> dict[str, Any]:
@@ -82,7 +135,7 @@ async def test_no_table_log_or_message_holds_a_secret_after_a_run_used_it(
 ) -> None:
     async with serving() as server:
         workflow_id = await publish(e2e_pool, TENANT, definition(server))
-        run_id = await start_run_with_builtins(e2e_pool, e2e_topics, workflow_id)
+        run_id = await start_run_with_builtins(e2e_pool, e2e_topics, workflow_id, {})
         run = await wait_status(e2e_pool, TENANT, run_id, ("SUCCEEDED", "FAILED"), running, 60)
     assert run["status"] == "SUCCEEDED", run["error"]
     env = run["run_state"]["envelope"]
@@ -114,12 +167,14 @@ async def test_no_table_log_or_message_holds_a_secret_after_a_run_used_it(
     assert not [p for p, c in CANARIES.items() if c in metrics]
 
 
-async def start_run_with_builtins(pool: asyncpg.Pool, topics: Topics, workflow_id: str) -> str:
+async def start_run_with_builtins(
+    pool: asyncpg.Pool, topics: Topics, workflow_id: str, payload: dict[str, Any]
+) -> str:
     registry = create_registry()
     load_plugins("", registry, ActionHandlers())  # http.request is a built-in plugin
     engine = EngineContext(registry=registry.freeze(), topics=topics)
     async with transaction(pool) as conn:
-        applied = await start_run(conn, engine, TENANT, workflow_id, {}, StartOptions())
+        applied = await start_run(conn, engine, TENANT, workflow_id, payload, StartOptions())
     return applied.run_id
 
 

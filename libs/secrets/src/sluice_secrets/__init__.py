@@ -19,7 +19,13 @@ from sluice_secrets.refs import (
     parse_ref,
     ref_problem,
 )
-from sluice_secrets.resolver import Resolved, SecretResolver, build_resolver, cipher_from
+from sluice_secrets.resolver import (
+    Resolved,
+    SecretResolver,
+    build_resolver,
+    cipher_from,
+    optional_cipher,
+)
 from sluice_secrets.table import (
     SecretMeta,
     TableProvider,
@@ -49,6 +55,7 @@ __all__ = [
     "env_name",
     "iter_refs",
     "new_key",
+    "optional_cipher",
     "parse_ref",
     "ref_problem",
     "rotate_all",

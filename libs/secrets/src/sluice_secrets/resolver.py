@@ -102,6 +102,11 @@ def build_resolver(settings: Settings, pool: asyncpg.Pool | None) -> SecretResol
     return SecretResolver(providers)
 
 
+def optional_cipher(settings: Settings) -> SecretCipher | None:
+    """The cipher when ``WF_SECRETS_KEY`` is set (webhook secrets are sealed with it)."""
+    return cipher_from(settings) if settings.secrets_key is not None else None
+
+
 def cipher_from(settings: Settings) -> SecretCipher:
     if settings.secrets_key is None:
         raise SecretNotFoundError("WF_SECRETS_KEY is not set: the secrets table is off")

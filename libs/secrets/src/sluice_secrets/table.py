@@ -13,6 +13,7 @@ from datetime import datetime
 
 import asyncpg
 from sluice_storage.tenancy import TenantScoped
+from sluice_storage.webhooks import reseal_hooks
 
 from sluice_secrets.cipher import SecretCipher
 from sluice_secrets.refs import NAME_RE, InvalidSecretRefError
@@ -118,8 +119,9 @@ async def rotate_all(
     batch: int = 500,
 ) -> int:  # fmt: skip
     """Re-encrypt every row (of one tenant, or all) under the first key of
-    ``WF_SECRETS_KEY``; the count. Each batch commits on its own when called outside a
-    transaction, so a long rotation never holds the whole table."""
+    ``WF_SECRETS_KEY``, and the sealed webhook secrets; the count.
+    Each batch commits on its own when called outside a transaction, so a long
+    rotation never holds the whole table."""
     done, after = 0, ("", "")
     while True:
         rows = await conn.fetch(
@@ -129,7 +131,7 @@ async def rotate_all(
             after[0], after[1], tenant_id, batch,
         )  # fmt: skip
         if not rows:
-            return done
+            return done + await reseal_hooks(conn, cipher.rotate, tenant_id=tenant_id)
         await conn.executemany(
             "UPDATE tenant_secrets SET ciphertext = $3 WHERE tenant_id = $1 AND name = $2",
             [(r["tenant_id"], r["name"], cipher.rotate(bytes(r["ciphertext"]))) for r in rows],

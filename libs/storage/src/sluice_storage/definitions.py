@@ -13,7 +13,7 @@ from sluice_storage.errors import StorageError
 from sluice_storage.pagination import Keyset, Page, fetch_page
 from sluice_storage.schedules import ScheduleRepository
 from sluice_storage.tenancy import TenantScoped
-from sluice_storage.webhooks import WebhookRepository, has_webhook, webhook_event_name
+from sluice_storage.webhooks import Sealer, WebhookRepository, has_webhook, webhook_event_name
 
 DEF_COLUMNS = """tenant_id, workflow_id, name, draft, latest_version, latest_trigger_event,
     created_at, updated_at"""
@@ -116,11 +116,13 @@ class DefinitionRepository(TenantScoped):
         payload_schema: dict[str, Any] | None,
         published_by: str,
         now: datetime,
+        webhook_sealer: Sealer | None = None,
     ) -> DefinitionVersionRecord:
         """Store the next version number; the definition row lock serialises publishers.
 
         A schedule trigger's row follows the new version (``schedules``), as does a
-        webhook's (``webhooks``; its deliveries become ``webhook:<workflow id>`` events).
+        webhook's (``webhooks``; its deliveries become ``webhook:<workflow id>`` events;
+        a new hook's secret is sealed by ``webhook_sealer`` when given).
         """
         current = await self.get(workflow_id, lock=True)
         if current is None:
@@ -150,7 +152,9 @@ class DefinitionRepository(TenantScoped):
         await ScheduleRepository(self.conn, self.tenant_id).sync(
             workflow_id, version, definition, now
         )
-        await WebhookRepository(self.conn, self.tenant_id).sync(workflow_id, definition, now)
+        await WebhookRepository(self.conn, self.tenant_id, webhook_sealer).sync(
+            workflow_id, definition, now
+        )
         return _version(row)
 
     async def get_version(

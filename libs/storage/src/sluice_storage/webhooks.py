@@ -7,21 +7,62 @@ them, a version without the trigger removes them. Ingest finds a hook by id
 alone (``find_hook``, the one global lookup) and records each accepted
 delivery (``record_delivery``), whose keys give idempotency and replay
 protection.
+
+Secrets at rest: given a ``Sealer`` (``sluice_secrets.SecretCipher`` under
+``WF_SECRETS_KEY``), a new hook stores its secret only sealed (bound to
+``webhook:<hookId>`` of its tenant) and reads open it; without one, the plain
+column is used as before. ``seal_plaintext_hooks`` seals the plain ones (the API
+runs it at start-up when a key is set), ``reseal_hooks`` re-encrypts them under
+a rotated key. A sealed hook read without the key is a clear
+``SealedSecretError``, never a wrong secret.
 """
 
 from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import asyncpg
 
+from sluice_storage.errors import StorageError
 from sluice_storage.tenancy import TenantScoped
 
-HOOK_COLUMNS = "hook_id, tenant_id, workflow_id, secret, created_at"
+HOOK_COLUMNS = "hook_id, tenant_id, workflow_id, secret, secret_sealed, created_at"
+
+
+class Sealer(Protocol):
+    """Encryption bound to (tenant, name): what ``sluice_secrets.SecretCipher`` offers."""
+
+    def seal(self, tenant_id: str, name: str, value: str) -> bytes: ...
+
+    def open(self, tenant_id: str, name: str, token: bytes) -> str: ...
+
+
+class SealedSecretError(StorageError):
+    """A hook's secret is encrypted and this process has no ``WF_SECRETS_KEY``."""
+
+    code = "SEALED_SECRET"
+
+
+def sealed_name(hook_id: str) -> str:
+    return f"webhook:{hook_id}"
+
+
+def _record(row: asyncpg.Record, sealer: Sealer | None) -> HookRecord:
+    fields = dict(row)
+    sealed = fields.pop("secret_sealed")
+    if sealed is not None:
+        if sealer is None:
+            raise SealedSecretError(
+                f"webhook {fields['hook_id']}'s secret is encrypted: set WF_SECRETS_KEY"
+            )
+        fields["secret"] = sealer.open(fields["tenant_id"], sealed_name(fields["hook_id"]),
+                                       bytes(sealed))  # fmt: skip
+    return HookRecord(**fields)
 
 
 @dataclass(frozen=True)
@@ -47,6 +88,10 @@ def webhook_event_name(workflow_id: uuid.UUID) -> str:
 
 
 class WebhookRepository(TenantScoped):
+    def __init__(self, conn: asyncpg.Connection, tenant_id: str, sealer: Sealer | None = None):
+        super().__init__(conn, tenant_id)
+        self.sealer = sealer
+
     async def sync(self, workflow_id: uuid.UUID, definition: dict[str, Any], now: datetime) -> None:
         if not has_webhook(definition):
             await self.conn.execute(
@@ -56,11 +101,14 @@ class WebhookRepository(TenantScoped):
             )
             return
         # 128-bit hook id (unguessable URL), 256-bit secret (HMAC-SHA256 key size).
+        hook_id, secret = "hk_" + secrets.token_urlsafe(16), "whsec_" + secrets.token_urlsafe(32)
+        sealed = None
+        if self.sealer is not None:
+            sealed = self.sealer.seal(self.tenant_id, sealed_name(hook_id), secret)
         await self.conn.execute(
-            f"""INSERT INTO webhooks ({HOOK_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
+            f"""INSERT INTO webhooks ({HOOK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)
                 ON CONFLICT (tenant_id, workflow_id) DO NOTHING""",
-            "hk_" + secrets.token_urlsafe(16), self.tenant_id, workflow_id,
-            "whsec_" + secrets.token_urlsafe(32), now,
+            hook_id, self.tenant_id, workflow_id, None if sealed else secret, sealed, now,
         )  # fmt: skip
 
     async def get(self, workflow_id: uuid.UUID) -> HookRecord | None:
@@ -69,7 +117,7 @@ class WebhookRepository(TenantScoped):
             self.tenant_id,
             workflow_id,
         )
-        return HookRecord(**dict(row)) if row else None
+        return _record(row, self.sealer) if row else None
 
     async def record_delivery(
         self, hook_id: str, delivery_id: str, signature: str, event_id: uuid.UUID, now: datetime
@@ -99,7 +147,42 @@ class WebhookRepository(TenantScoped):
         return ("duplicate", again) if again is not None else ("replayed", None)
 
 
-async def find_hook(conn: asyncpg.Connection, hook_id: str) -> HookRecord | None:
+async def find_hook(
+    conn: asyncpg.Connection, hook_id: str, sealer: Sealer | None = None
+) -> HookRecord | None:
     """The hook behind ``POST /hooks/{hookId}`` (global: the tenant comes from it)."""
     row = await conn.fetchrow(f"SELECT {HOOK_COLUMNS} FROM webhooks WHERE hook_id = $1", hook_id)
-    return HookRecord(**dict(row)) if row else None
+    return _record(row, sealer) if row else None
+
+
+async def seal_plaintext_hooks(
+    conn: asyncpg.Connection, sealer: Sealer, *, tenant_id: str | None = None
+) -> int:
+    """Seal every hook secret still stored plain (hooks made before a key was set)."""
+    rows = await conn.fetch(
+        """SELECT hook_id, tenant_id, secret FROM webhooks
+           WHERE secret IS NOT NULL AND ($1::text IS NULL OR tenant_id = $1) FOR UPDATE""",
+        tenant_id,
+    )
+    await conn.executemany(
+        "UPDATE webhooks SET secret = NULL, secret_sealed = $2 WHERE hook_id = $1",
+        [(r["hook_id"], sealer.seal(r["tenant_id"], sealed_name(r["hook_id"]), r["secret"]))
+         for r in rows],
+    )  # fmt: skip
+    return len(rows)
+
+
+async def reseal_hooks(
+    conn: asyncpg.Connection, rotate: Callable[[bytes], bytes], *, tenant_id: str | None = None
+) -> int:
+    """Every sealed hook secret re-encrypted by ``rotate`` (MultiFernet.rotate: the first key)."""
+    rows = await conn.fetch(
+        """SELECT hook_id, secret_sealed FROM webhooks
+           WHERE secret_sealed IS NOT NULL AND ($1::text IS NULL OR tenant_id = $1) FOR UPDATE""",
+        tenant_id,
+    )
+    await conn.executemany(
+        "UPDATE webhooks SET secret_sealed = $2 WHERE hook_id = $1",
+        [(r["hook_id"], rotate(bytes(r["secret_sealed"]))) for r in rows],
+    )
+    return len(rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,8 +14,9 @@ from sluice_engine.run_metrics import RunMetrics
 from sluice_http import install_problem_handlers, problem_response
 from sluice_http.openapi import install_openapi
 from sluice_messaging.topics import Topics
-from sluice_storage import create_pool
+from sluice_storage import create_pool, transaction
 from sluice_storage.errors import InvalidCursorError
+from sluice_storage.webhooks import seal_plaintext_hooks
 from workflow_core.registry import Registry
 
 from sluice_api.context import ApiContext
@@ -37,6 +39,7 @@ from sluice_api.routes import (
     run_updates,
     runs,
     schedules,
+    secrets,
     type_analysis,
     webhooks,
 )
@@ -49,8 +52,9 @@ ROUTERS = (  # run_updates before runs: /workflow-runs/updates is not a {runId}
     run_controls.router, run_bulk.router, registry_routes.router, expressions.router,
     type_analysis.router, events.router, human_tasks.router, dead_letters.router,
     audit.router, retention.router, auth.router, health.router, schedules.router,
-    webhooks.router,
+    webhooks.router, secrets.router,
 )  # fmt: skip
+log = logging.getLogger(__name__)
 DESCRIPTION = """Definitions, runs, events, human tasks and dead letters of one tenant.
 
 Authenticate with `Authorization: Bearer <token>` (`sluice tokens create`); each
@@ -66,6 +70,16 @@ exactly up to that); a body is at most 64 arrays/objects deep and 4 MiB (413).""
 
 async def _on_cursor(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(400, "INVALID_CURSOR", str(exc))
+
+
+async def seal_legacy_hooks(context: ApiContext) -> None:
+    """Hooks made before WF_SECRETS_KEY was set keep a plain secret: seal them now."""
+    sealer = context.webhook_sealer
+    if sealer is not None and context.pool is not None:
+        async with transaction(context.pool) as conn:
+            sealed = await seal_plaintext_hooks(conn, sealer)
+        if sealed:
+            log.info("sealed %d webhook secrets stored in plain text", sealed)
 
 
 def create_app(
@@ -87,6 +101,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         context.pool = await create_pool(settings, lean_release=True)
+        await seal_legacy_hooks(context)
         try:
             yield
         finally:

@@ -11,6 +11,7 @@ from sluice_config import Settings
 from sluice_config.clock import Clock
 from sluice_engine import EngineContext, StartBatcher
 from sluice_messaging.topics import Topics
+from sluice_secrets import SecretCipher, optional_cipher
 from sluice_storage import transaction
 from workflow_core.registry import Registry
 
@@ -29,6 +30,11 @@ class ApiContext:
     pool: asyncpg.Pool | None = None
     _starts: StartBatcher | None = field(default=None, repr=False)
     _live: RunUpdateHub | None = field(default=None, repr=False)
+
+    @property
+    def webhook_sealer(self) -> SecretCipher | None:
+        """Seals new webhook secrets (and opens them) when WF_SECRETS_KEY is set."""
+        return optional_cipher(self.settings)
 
     def starts(self) -> StartBatcher:
         """Run starts without an Idempotency-Key: concurrent ones share a transaction."""

@@ -17,6 +17,7 @@ import asyncpg
 from sluice_http import ProblemError, not_found
 from sluice_storage import DefinitionRepository
 from sluice_storage.definition_index import DefinitionIndexRepository
+from sluice_storage.webhooks import Sealer
 from workflow_core.definitions.diff import diff_steps
 from workflow_core.registry import Registry
 from workflow_core.validation import WorkflowInfo, validate_definition
@@ -34,6 +35,7 @@ async def publish_draft(
     *,
     expected: str | int,
     now: datetime,
+    webhook_sealer: Sealer | None = None,
 ) -> PublishResult:
     repo = DefinitionRepository(conn, who.tenant_id)
     current = await repo.get(workflow_id, lock=True)
@@ -51,7 +53,7 @@ async def publish_draft(
     previous = await repo.get_version(workflow_id) if current.latest_version else None
     stored = await repo.publish(
         workflow_id, current.draft, payload_schema=_payload_schema(current.draft, registry),
-        published_by=who.subject, now=now,
+        published_by=who.subject, now=now, webhook_sealer=webhook_sealer,
     )  # fmt: skip
     details = {
         "version": stored.version, "draftHash": draft_hash(current.draft),

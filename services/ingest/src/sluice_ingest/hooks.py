@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 from sluice_http import ProblemError, ProblemItem, problem_response, sluice_router
 from sluice_messaging import EVENT_TYPE, new_envelope
+from sluice_secrets import optional_cipher
 from sluice_storage import DefinitionRepository, enqueue
 from sluice_storage.webhooks import HookRecord, WebhookRepository, find_hook, webhook_event_name
 from workflow_core.json_rules import JsonRuleError, loads_checked
@@ -70,7 +71,7 @@ async def deliver(
     hook_id: Annotated[str, Path(alias="hookId", max_length=100)],
 ) -> Any:
     async with ctx.tx() as conn:
-        hook = await find_hook(conn, hook_id)
+        hook = await find_hook(conn, hook_id, optional_cipher(ctx.settings))
     if hook is None:
         raise ProblemError(404, "UNKNOWN_HOOK", f"no webhook {hook_id!r}")
     try:

@@ -240,8 +240,9 @@ async def publish_definition(
     wanted = parse_version(version)
     async with ctx.tx() as conn:
         return await publish_draft(
-            conn, ctx.registry, who, workflow_id, expected=wanted, now=ctx.clock()
-        )
+            conn, ctx.registry, who, workflow_id, expected=wanted, now=ctx.clock(),
+            webhook_sealer=ctx.webhook_sealer,
+        )  # fmt: skip
 
 
 StepPathQuery = Annotated[

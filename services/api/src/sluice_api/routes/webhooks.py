@@ -32,7 +32,7 @@ class WebhookPublic(WireModel):
 @router.get("/{id}", summary="A webhook trigger's hook id and signing secret (admin)")
 async def get_webhook(ctx: ContextDep, who: Admin, workflow_id: DefinitionIdPath) -> WebhookPublic:
     async with ctx.tx() as conn:
-        hook = await WebhookRepository(conn, who.tenant_id).get(workflow_id)
+        hook = await WebhookRepository(conn, who.tenant_id, ctx.webhook_sealer).get(workflow_id)
     if hook is None:
         raise not_found("webhook of definition", workflow_id)
     return WebhookPublic(
