@@ -14,7 +14,8 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 def test_examples_validate_with_exit_code_0() -> None:
     result = CliRunner().invoke(cli, ["definitions", "validate", str(EXAMPLES)])
     assert result.exit_code == 0, result.output
-    assert "3 definitions checked, 0 with errors" in result.output
+    count = len(list(EXAMPLES.glob("*.json")))  # http.request's example too (built-in plugin)
+    assert f"{count} definitions checked, 0 with errors" in result.output
 
 
 def test_errors_are_located_and_exit_1(tmp_path: Path) -> None:
