@@ -159,30 +159,34 @@ async def seal_plaintext_hooks(
     conn: asyncpg.Connection, sealer: Sealer, *, tenant_id: str | None = None
 ) -> int:
     """Seal every hook secret still stored plain (hooks made before a key was set)."""
-    rows = await conn.fetch(
-        """SELECT hook_id, tenant_id, secret FROM webhooks
-           WHERE secret IS NOT NULL AND ($1::text IS NULL OR tenant_id = $1) FOR UPDATE""",
-        tenant_id,
-    )
-    await conn.executemany(
-        "UPDATE webhooks SET secret = NULL, secret_sealed = $2 WHERE hook_id = $1",
-        [(r["hook_id"], sealer.seal(r["tenant_id"], sealed_name(r["hook_id"]), r["secret"]))
-         for r in rows],
-    )  # fmt: skip
-    return len(rows)
+
+    def seal(row: asyncpg.Record) -> bytes:
+        return sealer.seal(row["tenant_id"], sealed_name(row["hook_id"]), row["value"])
+
+    return await _rewrite_secrets(conn, "secret", seal, tenant_id)
 
 
 async def reseal_hooks(
     conn: asyncpg.Connection, rotate: Callable[[bytes], bytes], *, tenant_id: str | None = None
 ) -> int:
     """Every sealed hook secret re-encrypted by ``rotate`` (MultiFernet.rotate: the first key)."""
+    return await _rewrite_secrets(conn, "secret_sealed", lambda r: rotate(bytes(r["value"])),
+                                  tenant_id)  # fmt: skip
+
+
+async def _rewrite_secrets(
+    conn: asyncpg.Connection, source: Literal["secret", "secret_sealed"],
+    sealed: Callable[[asyncpg.Record], bytes], tenant_id: str | None,
+) -> int:  # fmt: skip
+    """Every hook (of one tenant, or all) whose ``source`` is set gets ``sealed(row)`` as
+    its sealed secret and no plain one; the count."""
     rows = await conn.fetch(
-        """SELECT hook_id, secret_sealed FROM webhooks
-           WHERE secret_sealed IS NOT NULL AND ($1::text IS NULL OR tenant_id = $1) FOR UPDATE""",
+        f"""SELECT hook_id, tenant_id, {source} AS value FROM webhooks
+            WHERE {source} IS NOT NULL AND ($1::text IS NULL OR tenant_id = $1) FOR UPDATE""",
         tenant_id,
     )
     await conn.executemany(
-        "UPDATE webhooks SET secret_sealed = $2 WHERE hook_id = $1",
-        [(r["hook_id"], rotate(bytes(r["secret_sealed"]))) for r in rows],
+        "UPDATE webhooks SET secret = NULL, secret_sealed = $2 WHERE hook_id = $1",
+        [(r["hook_id"], sealed(r)) for r in rows],
     )
     return len(rows)
