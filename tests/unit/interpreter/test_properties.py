@@ -133,16 +133,20 @@ def blocks(children: st.SearchStrategy[list[Any]]) -> st.SearchStrategy[list[Any
             children,
         ),
         st.builds(
-            lambda items, body, mode: {
+            lambda items, body, mode, parallel: {
                 "type": "control.forEach",
                 "items": e(items),
                 "itemVar": "it",
                 "body": body,
                 "onItemError": mode,
+                **parallel,
             },
             st.sampled_from(["[1, 2]", "[]", "null", "[1, 2, 3]", "'x'"]),
             children,
             st.sampled_from(["fail", "continue"]),
+            st.sampled_from(
+                [{}, {"concurrency": 2}, {"concurrency": 3, "toleratedFailureCount": 1}]
+            ),
         ),
         st.builds(
             lambda t, c, cap: {"type": "control.tryCatch", "try": t, "catch": c, **cap},
@@ -210,10 +214,10 @@ def test_runs_end_final_or_parked_and_never_raise(steps: list[Any], seed: int) -
     state = driver.state
     assert state is not None
     if not state.status.final:
-        assert state.waits, state.status
+        assert state.open_waits(), state.status
         assert state.status.value == "WAITING"
     else:
-        assert state.waits == []
+        assert state.open_waits() == []
         assert state.pending_action is None
         _every_started_attempt_ends_once(driver)
 
@@ -268,8 +272,12 @@ def test_generated_pipelines_are_valid_definitions() -> None:
 
 def _every_started_attempt_ends_once(driver: Driver) -> None:
     open_: dict[tuple[str, str, int], int] = {}
+    started: set[tuple[str, str, int]] = set()
     for effect in driver.effects_of(RecordStepAttempt):
         key = (effect.node_path, json.dumps(effect.loop_indexes), effect.attempt)
+        if effect.status is AttemptStatus.STARTED:
+            assert key not in started, f"{key} started twice"
+            started.add(key)
         open_[key] = open_.get(key, 0) + (1 if effect.status is AttemptStatus.STARTED else -1)
     assert all(count == 0 for count in open_.values()), open_
 
@@ -294,7 +302,7 @@ def test_duplicates_are_no_ops_and_cancel_is_safe_anywhere(
         registry=REGISTRY,
     )
     assert canceled.state.status.final
-    assert canceled.state.waits == []
+    assert canceled.state.open_waits() == []
     assert canceled.state.pending_action is None
     for later in history[cut + 1 :]:
         after = advance(reference.definition, canceled.state, later.command, registry=REGISTRY)

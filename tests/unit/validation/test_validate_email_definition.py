@@ -246,7 +246,7 @@ def test_many_problems_are_all_reported_in_document_order() -> None:
     main["try"][2]["condition"] = expr("$random() > 0.5")  # sandbox
     new_ticket = main["try"][4]["else"]
     new_ticket[1]["config"]["actionId"] = "find_contact_by_emal"  # unknown action
-    new_ticket[8]["concurrency"] = 4  # warning
+    new_ticket[8].update(onItemError="continue", toleratedFailureCount=1)  # warning
     new_ticket[8]["body"][0]["id"] = "find-contact"  # duplicate id
     main["catch"][1]["config"]["args"]["subject"] = expr("payload.emailData.subject &")  # syntax
     broken["steps"].append(
@@ -262,7 +262,7 @@ def test_many_problems_are_all_reported_in_document_order() -> None:
         ("warning", "UNKNOWN_PAYLOAD_PATH", "root.steps[2].try.steps[0]"),
         ("error", "DISALLOWED_FUNCTION", "root.steps[2].try.steps[2]"),
         ("error", "UNKNOWN_ACTION", "root.steps[2].try.steps[4].else.steps[1]"),
-        ("warning", "CONCURRENCY_CAPPED", "root.steps[2].try.steps[4].else.steps[8]"),
+        ("warning", "TOLERANCE_IGNORED", "root.steps[2].try.steps[4].else.steps[8]"),
         ("error", "DUPLICATE_STEP_ID", "root.steps[2].try.steps[4].else.steps[8].body.steps[0]"),
         ("error", "INVALID_EXPR", "root.steps[2].catch.steps[1]"),
         ("error", "INVALID_ASSIGN_PATH", "root.steps[3]"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from validation_support import call, definition, email_registry, expr, found
 from workflow_core.validation import validate_definition
 
@@ -173,15 +174,42 @@ def test_every_duplicate_step_id_is_reported_across_the_tree() -> None:
     assert report.errors[2].message == "step id 'i' is already used at root.steps[1]"
 
 
-def test_for_each_concurrency_above_one_warns() -> None:
-    loop = {
+def _loop(**fields: Any) -> dict[str, Any]:
+    return {
         "id": "l",
         "type": "control.forEach",
         "items": expr("payload.emailData.to"),
         "itemVar": "r",
-        "concurrency": 5,
         "body": [],
+        **fields,
     }
-    report = _report(loop)
-    assert found(report) == [("warning", "CONCURRENCY_CAPPED", "root.steps[0]")]
+
+
+def test_for_each_parallel_up_to_one_hundred_is_clean() -> None:
+    report = _report(_loop(concurrency=100, toleratedFailureCount=2))
+    assert found(report) == []
+    assert report.ok
+
+
+@pytest.mark.parametrize(
+    ("fields", "fragment"),
+    [
+        ({"concurrency": 101}, "concurrency"),
+        ({"concurrency": 0}, "concurrency"),
+        ({"toleratedFailureCount": -1}, "toleratedFailureCount"),
+        ({"toleratedFailurePercentage": 100.5}, "toleratedFailurePercentage"),
+    ],
+)
+def test_for_each_bounds_are_located_errors(fields: dict[str, Any], fragment: str) -> None:
+    report = _report(_loop(**fields))
+    assert [(e.code, e.step_path) for e in report.errors] == [
+        ("INVALID_DEFINITION", "root.steps[0]")
+    ]
+    assert fragment in report.errors[0].message
+    assert not report.ok
+
+
+def test_for_each_tolerance_with_continue_warns_it_has_no_effect() -> None:
+    report = _report(_loop(onItemError="continue", toleratedFailurePercentage=10))
+    assert found(report) == [("warning", "TOLERANCE_IGNORED", "root.steps[0]")]
     assert report.ok

@@ -44,7 +44,8 @@ class PublishCode(StrEnum):
     READ_BEFORE_WRITE = "READ_BEFORE_WRITE"  # vars.x read where no path to here wrote it
     MAYBE_UNDEFINED = "MAYBE_UNDEFINED"  # vars.x written on some paths to here only
     TYPE_MISMATCH = "TYPE_MISMATCH"  # certainly the wrong kind of value
-    CONCURRENCY_CAPPED = "CONCURRENCY_CAPPED"
+    # Warning: toleratedFailure* on a forEach whose onItemError "continue" tolerates all.
+    TOLERANCE_IGNORED = "TOLERANCE_IGNORED"
     ON_ERROR_OVERRIDDEN = "ON_ERROR_OVERRIDDEN"
     # A schedule trigger's cron expression or time zone is not valid (at ``root``).
     INVALID_TRIGGER = "INVALID_TRIGGER"

@@ -21,6 +21,9 @@ CALL_WORKFLOW = "control.callWorkflow"
 RETURN = "control.return"
 CONTROL_TYPES = frozenset({IF, FOR_EACH, TRY_CATCH, CALL_WORKFLOW, RETURN})
 
+# Items of one parallel loop in flight at most: each holds a copy of the envelope.
+MAX_CONCURRENCY = 100
+
 StepId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")]
 VarName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
@@ -50,9 +53,11 @@ class ForEachStep(StepBase):
     type: Literal["control.forEach"]
     items: Expr
     item_var: VarName
-    concurrency: int = Field(default=1, ge=1)
+    concurrency: int = Field(default=1, ge=1, le=MAX_CONCURRENCY)
     body: list[Step]
     on_item_error: Literal["continue", "fail"] = "fail"
+    tolerated_failure_count: int | None = Field(default=None, ge=0)
+    tolerated_failure_percentage: float | None = Field(default=None, ge=0, le=100)
 
 
 class TryCatchStep(StepBase):

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from workflow_core.definitions import Definition
 from workflow_core.errors import SluiceError
+from workflow_core.interpreter import lanes
 from workflow_core.interpreter.commands import Command, CompleteAction, RetryRun, StartRun
 from workflow_core.interpreter.context import DEFAULT_LIMITS, Ctx, RunLimits
 from workflow_core.interpreter.drive import drive
@@ -59,11 +60,13 @@ def advance(
             if isinstance(command, RetryRun):
                 on_retry_run(ctx, command)
             else:
+                lanes.route(ctx, command)  # into the parallel item it answers, if any
                 HANDLERS[type(command)](ctx, command)
         except CommandRejectedError as refused:
             found = [v.as_dict() for v in refused.violations]
             return Transition(state=state, rejected=refused.message, violations=found)
     drive(ctx)
+    assert not ctx.entered, "every parallel item is swapped out between commands"
     return Transition(state=ctx.state, effects=ctx.effects)
 
 

@@ -18,7 +18,7 @@ from workflow_core.interpreter.envelope import (
 )
 from workflow_core.interpreter.ids import sequenced_id
 from workflow_core.interpreter.program import Program
-from workflow_core.interpreter.state import Frame, RunState
+from workflow_core.interpreter.state import Frame, Lane, RunState, RunStatus
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,17 @@ DEFAULT_LIMITS = RunLimits()
 
 
 @dataclass
+class Entered:
+    """A parallel loop's item swapped in (``lanes.enter``): where its loop's
+    coordinator frame is, the lane, and the cursor outside it."""
+
+    depth: int
+    lane: Lane
+    outer_envelope: Envelope
+    outer_status: RunStatus
+
+
+@dataclass
 class Ctx:
     program: Program
     state: RunState
@@ -44,6 +55,8 @@ class Ctx:
     limits: RunLimits
     effects: list[Effect] = field(default_factory=list)
     steps_started: int = 0
+    # The lanes swapped in, outermost first; empty between commands.
+    entered: list[Entered] = field(default_factory=list)
 
     @property
     def env(self) -> Envelope:

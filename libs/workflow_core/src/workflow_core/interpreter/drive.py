@@ -17,6 +17,7 @@ from workflow_core.definitions import (
     ReturnStep,
     TryCatchStep,
 )
+from workflow_core.interpreter import lanes
 from workflow_core.interpreter.blocks import (
     call_workflow,
     for_each,
@@ -33,9 +34,26 @@ from workflow_core.interpreter.state import RunStatus
 
 
 def drive(ctx: Ctx) -> None:
+    """Run the cursor until the run parks or ends.
+
+    Inside a parallel item, a parked item is swapped back out (``lanes.leave``)
+    and its loop goes on (``for_each.coordinate``): it starts the next items or
+    closes. A loop with nothing to start parks the cursor that reached it.
+    """
     state = ctx.state
-    while state.status is RunStatus.RUNNING and state.pending_action is None:
+    while not state.status.final:
+        if state.status is not RunStatus.RUNNING or state.pending_action is not None:
+            if lanes.leave(ctx):
+                continue
+            return
         frame = ctx.frame
+        if lanes.is_coordinator(frame):
+            if for_each.coordinate(ctx, frame):
+                continue
+            if lanes.leave(ctx):  # its items wait: so does the item it runs in
+                continue
+            lanes.settle(ctx)
+            return
         pipeline = ctx.program.pipeline(frame.block_path, frame.branch)
         if frame.index >= len(pipeline):
             finish_frame(ctx)

@@ -16,6 +16,7 @@ import copy
 from typing import Any
 
 from workflow_core.definitions import ForEachStep, TryCatchStep
+from workflow_core.interpreter import lanes
 from workflow_core.interpreter.attempts import block_ended, close_wait, end_attempt, write_snapshot
 from workflow_core.interpreter.context import Ctx, is_root
 from workflow_core.interpreter.effects import (
@@ -27,7 +28,7 @@ from workflow_core.interpreter.effects import (
     WaitOutcome,
 )
 from workflow_core.interpreter.failures import StepError
-from workflow_core.interpreter.state import FailurePoint, Frame, RunStatus
+from workflow_core.interpreter.state import FailurePoint, Frame, Lane, RunStatus
 
 
 def finish_frame(ctx: Ctx) -> None:
@@ -35,6 +36,9 @@ def finish_frame(ctx: Ctx) -> None:
     frame = ctx.frame
     if is_root(frame):
         finish_run(ctx, FinalStatus.SUCCEEDED)
+        return
+    if lanes.at_lane_root(ctx):  # a parallel item is done
+        lanes.end_lane(ctx)
         return
     step = ctx.program.steps[frame.block_path]
     if isinstance(step, ForEachStep) and next_item(ctx, frame, step):
@@ -44,9 +48,18 @@ def finish_frame(ctx: Ctx) -> None:
 
 
 def close_frame(ctx: Ctx, status: AttemptStatus, error: StepError | None = None) -> None:
-    """Pop the top frame and record its block's end."""
-    frame = ctx.state.frames.pop()
+    """Pop the top frame and record its block's end.
+
+    A parallel loop's coordinator first cancels its items still in flight, then
+    merges what the finished ones wrote, in item order.
+    """
+    frame = ctx.frame
     step = ctx.program.steps[frame.block_path]
+    if lanes.is_coordinator(frame) and isinstance(step, ForEachStep):
+        for lane in list(frame.lanes or []):
+            _cancel_lane(ctx, frame, lane)
+        ctx.env = lanes.merge_results(ctx.env, frame, errors_var(step))
+    ctx.state.frames.pop()
     if isinstance(step, ForEachStep):
         _restore_loop_vars(ctx, frame, step)
     if frame.branch == "catch" and status is AttemptStatus.SUCCEEDED:
@@ -70,37 +83,110 @@ def raise_error(ctx: Ctx, error: StepError, attempt: int = 1) -> None:
             ctx.state.failure = None  # caught: nothing to retry
             _enter_catch(ctx, frame, step, error)
             return
-        if isinstance(step, ForEachStep) and step.on_item_error == "continue":
-            ctx.state.failure = None
-            _record_item_error(ctx, frame, step, error)
-            return
+        if lanes.at_lane_root(ctx) and isinstance(step, ForEachStep):
+            if _item_failed(ctx, lanes.coordinator(ctx), step, error):
+                return
+            continue  # past tolerance: the loop closes FAILED, the error goes on
+        if isinstance(step, ForEachStep) and frame.branch == "body":
+            if _item_failed(ctx, frame, step, error):
+                return
         close_frame(ctx, AttemptStatus.FAILED, error)
+
+
+def tolerates(step: ForEachStep, failed: int, total: int) -> bool:
+    """Whether a loop goes on with ``failed`` of its ``total`` items failed.
+
+    ``onItemError: continue`` tolerates every failure. With ``fail`` (the
+    default) a loop tolerates ``toleratedFailureCount`` items and, when given,
+    ``toleratedFailurePercentage`` of its items; the first failure past either
+    threshold fails the loop (Step Functions' Map). Neither given: none.
+    """
+    if step.on_item_error == "continue":
+        return True
+    count, percentage = step.tolerated_failure_count, step.tolerated_failure_percentage
+    if count is None and percentage is None:
+        return False
+    within_count = count is None or failed <= count
+    within_percentage = percentage is None or failed * 100 <= percentage * total
+    return within_count and within_percentage
+
+
+def _item_failed(ctx: Ctx, loop: Frame, step: ForEachStep, error: StepError) -> bool:
+    """An item's error reached its loop: record it and go on if tolerated (True)."""
+    total = len(loop.items or [])
+    loop.failed_items += 1
+    tolerated = tolerates(step, loop.failed_items, total)
+    if tolerated:
+        ctx.state.failure = None
+    if lanes.at_lane_root(ctx):
+        lanes.end_lane(ctx, error.envelope_form() if tolerated else None)
+        return tolerated
+    if tolerated:
+        _record_item_error(ctx, loop, step, error)
+    return tolerated
 
 
 def remember_failure_point(ctx: Ctx, attempt: int) -> None:
     """Keep the cursor as it is before unwinding, so RetryRun can resume right here."""
     frames = [frame.model_copy(deep=True) for frame in ctx.state.frames]
-    ctx.state.failure = FailurePoint(frames=frames, attempt=attempt)
+    point = FailurePoint(frames=frames, attempt=attempt)
+    if ctx.entered:
+        point.outer_envelope = copy.deepcopy(ctx.entered[0].outer_envelope)
+        inner = [entry.outer_envelope for entry in ctx.entered[1:]] + [ctx.env]
+        point.lane_envelopes = [copy.deepcopy(envelope) for envelope in inner]
+    ctx.state.failure = point
 
 
 def finish_run(ctx: Ctx, status: FinalStatus, error: StepError | None = None) -> None:
-    """End the run: close open blocks and waits, snapshot, FinishRun."""
-    retry_due = any(w.kind is WaitKind.RETRY for w in ctx.state.waits)
-    if ctx.state.active is not None and not retry_due:
-        end_attempt(ctx, AttemptStatus.CANCELED)
-    ctx.state.active = None  # an attempt parked on a retry already ended RETRY_SCHEDULED
-    for wait in list(ctx.state.waits):
-        close_wait(ctx, wait, WaitOutcome.CANCELED)
-        if wait.kind is WaitKind.CHILD_RUN and wait.child_run_id:
-            ctx.emit(CancelChildRun(child_run_id=wait.child_run_id, reason="parent run ended"))
+    """End the run: close open blocks, waits and parallel items, snapshot, FinishRun.
+
+    Ended inside a parallel item (``control.return``, the step limit), the
+    item counts as finished (its writes are kept) and its loop's other items
+    are canceled as the loop closes.
+    """
     block_status = AttemptStatus(status.value)
-    while len(ctx.state.frames) > 1:
-        close_frame(ctx, block_status, error)
+    while ctx.entered:
+        close_cursor(ctx, block_status, error, keep=ctx.entered[-1].depth + 2)
+        lanes.end_lane(ctx)
+    close_cursor(ctx, block_status, error, keep=1)
     if error is not None:
         ctx.env["error"] = error.envelope_form()
     ctx.state.status = RunStatus(status.value)
     write_snapshot(ctx, ctx.state.node_path or "root", None)
     ctx.emit(FinishRun(status=status, at=ctx.now, error=error))
+
+
+def close_cursor(
+    ctx: Ctx, block_status: AttemptStatus, error: StepError | None, *, keep: int
+) -> None:
+    """Stop the cursor: its attempt CANCELED, its waits released, its action
+    abandoned, its frames above ``keep`` closed with ``block_status``."""
+    state = ctx.state
+    retry_due = any(w.kind is WaitKind.RETRY for w in state.waits)
+    if state.active is not None and not retry_due:
+        end_attempt(ctx, AttemptStatus.CANCELED)
+    state.active = None  # an attempt parked on a retry already ended RETRY_SCHEDULED
+    if state.pending_action is not None:
+        state.abandoned_request_id = state.pending_action.request_id
+        state.pending_action = None
+    for wait in list(state.waits):
+        close_wait(ctx, wait, WaitOutcome.CANCELED)
+        if wait.kind is WaitKind.CHILD_RUN and wait.child_run_id:
+            ctx.emit(CancelChildRun(child_run_id=wait.child_run_id, reason="parent run ended"))
+    while len(state.frames) > keep:
+        close_frame(ctx, block_status, error)
+
+
+def _cancel_lane(ctx: Ctx, loop: Frame, lane: Lane) -> None:
+    """Stop an item in flight: it leaves no writes and no result."""
+    lanes.enter(ctx, lane)
+    close_cursor(ctx, AttemptStatus.CANCELED, None, keep=ctx.entered[-1].depth + 2)
+    lanes.leave(ctx)
+    loop.lanes = [other for other in loop.lanes or [] if other is not lane]
+
+
+def errors_var(step: ForEachStep) -> str:
+    return step.item_var + "Errors"
 
 
 def next_item(ctx: Ctx, frame: Frame, step: ForEachStep) -> bool:
@@ -143,7 +229,7 @@ def _enter_catch(ctx: Ctx, frame: Frame, step: TryCatchStep, error: StepError) -
 
 def _record_item_error(ctx: Ctx, frame: Frame, step: ForEachStep, error: StepError) -> None:
     """``onItemError: continue``: append ``{index, error}`` and go on with the next item."""
-    variables, name = ctx.env["vars"], step.item_var + "Errors"
+    variables, name = ctx.env["vars"], errors_var(step)
     if not isinstance(variables.get(name), list):
         variables[name] = []
     variables[name].append({"index": frame.item_index, "error": error.envelope_form()})

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from workflow_core.definitions import CallWorkflowStep, NodeStep
+from workflow_core.interpreter import lanes
 from workflow_core.interpreter.attempts import close_wait, succeed_step
 from workflow_core.interpreter.blocks import call_workflow
 from workflow_core.interpreter.commands import (
@@ -120,10 +121,14 @@ def on_cancel(ctx: Ctx, command: CancelRun) -> None:
 
 
 def on_continue(ctx: Ctx, command: Continue) -> None:
-    """Re-drive: re-send a pending action request (the executor deduplicates it)."""
-    pending = ctx.state.pending_action
-    if ctx.state.status is RunStatus.RUNNING and pending is not None:
-        ctx.emit(pending)
+    """Re-drive: re-send pending action requests (the executor deduplicates them),
+    the run's own and those of its parallel items in flight, in item order."""
+    state = ctx.state
+    if state.status is not RunStatus.RUNNING:
+        return
+    pending = [state.pending_action] if state.pending_action else []
+    for request in [*pending, *lanes.pending_actions(state.frames)]:
+        ctx.emit(request)
 
 
 HANDLERS: dict[type[Any], Callable[[Ctx, Any], None]] = {

@@ -124,11 +124,13 @@ def _check_step(
     model = step.model
     if isinstance(model, NodeStep):
         check_node_step(step, model, ctx, f)
-    elif isinstance(model, ForEachStep) and model.concurrency > 1:
-        message = (
-            f"concurrency {model.concurrency} is accepted but currently capped at 1: "
-            "items run one at a time, in index order"
-        )
-        f.warning(PublishCode.CONCURRENCY_CAPPED, step.path, message, step.step_id)
+    elif isinstance(model, ForEachStep) and model.on_item_error == "continue":
+        tolerance = model.tolerated_failure_count, model.tolerated_failure_percentage
+        if tolerance != (None, None):
+            message = (
+                'onItemError "continue" tolerates every failed item: '
+                "toleratedFailureCount/toleratedFailurePercentage have no effect"
+            )
+            f.warning(PublishCode.TOLERANCE_IGNORED, step.path, message, step.step_id)
     elif isinstance(model, CallWorkflowStep):
         check_call(step, model, ctx, f)
