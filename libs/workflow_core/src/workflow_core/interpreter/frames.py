@@ -87,9 +87,9 @@ def raise_error(ctx: Ctx, error: StepError, attempt: int = 1) -> None:
             if _item_failed(ctx, lanes.coordinator(ctx), step, error):
                 return
             continue  # past tolerance: the loop closes FAILED, the error goes on
-        if isinstance(step, ForEachStep) and frame.branch == "body":
-            if _item_failed(ctx, frame, step, error):
-                return
+        in_item = frame.branch == "body" and isinstance(step, ForEachStep)
+        if in_item and isinstance(step, ForEachStep) and _item_failed(ctx, frame, step, error):
+            return
         close_frame(ctx, AttemptStatus.FAILED, error)
 
 

@@ -141,6 +141,30 @@ def merge_results(envelope: Envelope, loop: Frame, errors_var: str) -> Envelope:
     return merged
 
 
+def interrupt(lane: Lane) -> None:
+    """Forget what a canceled item was parked on (its waits were released, its
+    action abandoned), in it and in the items of its own parallel loops."""
+    lane.waits, lane.pending_action = [], None
+    for inner in _lanes_below(lane.frames):
+        inner.waits, inner.pending_action = [], None
+
+
+def stalled(ctx: Ctx, lane: Lane) -> bool:
+    """Nothing to do in this item until a command comes for it."""
+    if lane.pending_action is not None or lane.waits:
+        return True
+    top = lane.frames[-1] if lane.frames else None
+    return top is not None and is_coordinator(top) and loop_stalled(ctx, top)
+
+
+def loop_stalled(ctx: Ctx, loop: Frame) -> bool:
+    """A parallel loop that cannot start an item and whose items all wait."""
+    in_flight = loop.lanes or []
+    concurrency = getattr(ctx.program.steps[loop.block_path], "concurrency", 1)
+    full = len(in_flight) >= concurrency or loop.item_index >= len(loop.items or [])
+    return bool(in_flight) and full and all(stalled(ctx, lane) for lane in in_flight)
+
+
 def route(ctx: Ctx, command: Command) -> None:
     """Enter the lanes down to the cursor ``command`` answers (none: stay outside)."""
     match = _matcher(command)

@@ -10,14 +10,14 @@ The shell must accept a second ``FinishRun`` for the run.
 
 from __future__ import annotations
 
-from workflow_core.definitions import CallWorkflowStep, ForEachStep, NodeStep
-from workflow_core.interpreter.blocks import call_workflow
+from workflow_core.definitions import ForEachStep
+from workflow_core.interpreter import lanes
 from workflow_core.interpreter.commands import RetryRun
 from workflow_core.interpreter.context import Ctx
 from workflow_core.interpreter.drive import run_step
 from workflow_core.interpreter.frames import set_loop_vars
-from workflow_core.interpreter.nodes.dispatch import run_node
-from workflow_core.interpreter.state import RunStatus
+from workflow_core.interpreter.rerun import run_attempt
+from workflow_core.interpreter.state import FailurePoint, Lane, RunStatus
 
 
 def on_retry_run(ctx: Ctx, command: RetryRun) -> None:
@@ -26,19 +26,50 @@ def on_retry_run(ctx: Ctx, command: RetryRun) -> None:
         ctx.log("info", "retry ignored: only a failed run can be retried")
         return
     ctx.log("info", "run retried at its failed step", reason=command.reason)
-    _apply_edits(ctx, command)
     state.frames = [frame.model_copy(deep=True) for frame in failure.frames]
-    _restore_loops(ctx)
+    if failure.outer_envelope is None:
+        _apply_edits(ctx, command)
+        _restore_loops(ctx)
+    else:
+        _reenter_items(ctx, failure, command)
     ctx.env["error"] = None
     state.status, state.failure = RunStatus.RUNNING, None
     path = ctx.cursor_path()
-    step = ctx.program.steps[path]
-    if isinstance(step, NodeStep):
-        run_node(ctx, step, path, failure.attempt + 1)
-    elif isinstance(step, CallWorkflowStep):
-        call_workflow.run(ctx, step, path, failure.attempt + 1)
-    else:
-        run_step(ctx, step, path)
+    if not run_attempt(ctx, path, failure.attempt + 1):
+        run_step(ctx, ctx.program.steps[path], path)
+
+
+def _reenter_items(ctx: Ctx, failure: FailurePoint, command: RetryRun) -> None:
+    """The error started inside parallel items: put each loop on the way back
+    with its items as they were, and enter the items down to the failed step.
+
+    The other items the loop canceled keep their cursor and envelope; their
+    waits and actions were released, so each runs its interrupted step's next
+    attempt when its loop reaches it (``for_each.coordinate``).
+    """
+    state = ctx.state
+    rest = state.frames
+    envelopes = [failure.outer_envelope or {}, *failure.lane_envelopes]
+    state.frames, state.envelope = [], envelopes[0]
+    _apply_edits(ctx, command)
+    for envelope in envelopes[1:]:
+        depth = next(i for i, frame in enumerate(rest) if lanes.is_coordinator(frame))
+        state.frames.extend(rest[: depth + 1])
+        loop, rest = state.frames[-1], rest[depth + 1 :]
+        index = rest[0].item_index
+        for other in loop.lanes or []:
+            lanes.interrupt(other)
+        lane = Lane(item_index=index, frames=[], envelope=envelope)
+        loop.lanes = sorted(
+            [*(x for x in loop.lanes or [] if x.item_index != index), lane],
+            key=lambda x: x.item_index,
+        )
+        lanes.enter(ctx, lane)
+        _apply_edits(ctx, command)
+        step = ctx.program.steps[loop.block_path]
+        assert isinstance(step, ForEachStep)
+        set_loop_vars(ctx, step, (loop.items or [])[index], index)
+    state.frames.extend(rest)
 
 
 def _apply_edits(ctx: Ctx, command: RetryRun) -> None:

@@ -60,6 +60,7 @@ from workflow_core.interpreter.effects import AttemptStatus
 from workflow_core.interpreter.evaluation import evaluate
 from workflow_core.interpreter.failures import StepFailureError, validation_error
 from workflow_core.interpreter.frames import close_frame, loop_var_names, set_loop_vars
+from workflow_core.interpreter.rerun import run_attempt
 from workflow_core.interpreter.state import LANES, Frame, Lane
 
 
@@ -89,6 +90,10 @@ def coordinate(ctx: Ctx, loop: Frame) -> bool:
     step = ctx.program.steps[loop.block_path]
     assert isinstance(step, ForEachStep)
     items, in_flight = loop.items or [], loop.lanes or []
+    for lane in in_flight:
+        if not lanes.stalled(ctx, lane):
+            _resume_item(ctx, lane)
+            return True
     if len(in_flight) < step.concurrency and loop.item_index < len(items):
         _start_item(ctx, loop, step)
         return True
@@ -97,6 +102,15 @@ def coordinate(ctx: Ctx, loop: Frame) -> bool:
     close_frame(ctx, AttemptStatus.SUCCEEDED)
     ctx.frame.index += 1
     return True
+
+
+def _resume_item(ctx: Ctx, lane: Lane) -> None:
+    """Enter an item with work to do: after RetryRun, an item the failed loop had
+    canceled runs its interrupted step's next attempt (same idempotency key)."""
+    lanes.enter(ctx, lane)
+    active = ctx.state.active
+    if active is not None:
+        run_attempt(ctx, active.node_path, active.attempt + 1)
 
 
 def _start_item(ctx: Ctx, loop: Frame, step: ForEachStep) -> None:
