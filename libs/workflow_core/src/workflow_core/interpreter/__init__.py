@@ -66,6 +66,11 @@ Decisions where the SPEC is silent
   runs its next attempt with the same idempotency keys; a retried
   ``callWorkflow`` starts a new child (its id includes the attempt). Blocks the
   error had closed FAILED are re-entered without a new STARTED row.
+- ``control.forEach`` with ``concurrency`` > 1 runs its items as lanes (one
+  cursor per item in flight, swapped in by ``lanes.py``); items are isolated
+  and their writes merged in item order when the loop closes; tolerance
+  (``toleratedFailureCount``/``Percentage``) as in Step Functions' Map. See
+  ``blocks/for_each.py`` and the package README.
 """
 
 from workflow_core.interpreter.advance import NoRunError, Transition, advance
