@@ -119,6 +119,15 @@ def _flaky(request: RequestAction) -> Reply:
     return None  # "slow": still in flight when the run is canceled
 
 
+def _parallel_work(request: RequestAction) -> Reply:
+    n = request.args["n"]
+    if n == 2:
+        return fail(request, "TransientError") if request.attempt == 1 else complete(request, {})
+    if n == 3:
+        return fail(request, "ActionError", name="OUT_OF_STOCK")
+    return complete(request, {"n": n})
+
+
 def _cancel_then_late_result(driver: Driver) -> None:
     pending = driver.effects_of(RequestAction)[-1]
     driver.send(CancelRun(command_id="x", now=T0, reason="operator gave up"))
@@ -196,5 +205,12 @@ SCENARIOS = [
         stub_registry,
         scripted(),  # timers fire at their due time
         {"followUpAt": "2025-01-02T08:00:00+01:00", "reminderMinutes": [5, 30]},
+    ),
+    Scenario(
+        "parallel_items",
+        "parallel_items.json",
+        lambda: stub_registry(stub_action("work")),
+        scripted({"work": _parallel_work}, children=_items_child),
+        {"items": [{"n": n, "sku": f"S{n}"} for n in (1, 2, 3, 4, 5)]},
     ),
 ]
