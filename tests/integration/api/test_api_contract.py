@@ -27,7 +27,7 @@ def missing_problems(document: dict[str, Any]) -> list[str]:
     for method, path, op in operations(document):
         responses = op["responses"]
         params = op.get("parameters", [])
-        wanted = {"500"}
+        wanted = {"500", "503"}
         wanted |= {"422"} if params or "requestBody" in op else set()
         wanted |= {"404"} if any(p["in"] == "path" for p in params) else set()
         wanted |= {"400"} if any(p["name"] == "cursor" for p in params) else set()
@@ -39,6 +39,8 @@ def missing_problems(document: dict[str, Any]) -> list[str]:
         for code, response in responses.items():
             if code[0] in "45" and response.get("content") != {"application/problem+json": PROBLEM}:
                 gaps.append(f"{method} {path} {code}: not the problem+json schema")
+        if path != "/readyz" and "Retry-After" not in responses.get("503", {}).get("headers", {}):
+            gaps.append(f"{method} {path} 503: no Retry-After header")
     return gaps
 
 

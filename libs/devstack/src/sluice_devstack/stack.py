@@ -59,6 +59,15 @@ class StackOptions:
         )
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """How to start a child again (``sluice dev`` restarts one that died) and when
+    the new one serves."""
+
+    spawn: Callable[[], ChildProcess]
+    ready: Callable[[ChildProcess], Awaitable[None]]
+
+
 @dataclass
 class RunningStack:
     """What ``start_stack`` started; ``stop()`` stops it (idempotent)."""
@@ -68,11 +77,33 @@ class RunningStack:
     lock: StackLock
     children: list[ChildProcess] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    recipes: dict[str, Recipe] = field(default_factory=dict)
 
-    def adopt(self, child: ChildProcess) -> None:
-        """Track another child (a service): stopped first, cleaned up after a crash."""
+    def adopt(self, child: ChildProcess, recipe: Recipe | None = None) -> None:
+        """Track another child (a service): stopped first, cleaned up after a crash;
+        with ``recipe`` it can be started again (``respawn``)."""
         self.children.append(child)
         self.lock.record(child)
+        if recipe is not None:
+            self.recipes[child.name] = recipe
+
+    def child(self, name: str) -> ChildProcess:
+        return next(child for child in self.children if child.name == name)
+
+    def respawn(self, name: str) -> ChildProcess:
+        """Start ``name`` again in its old place (order kept: stopped in the same turn).
+        What is left of the old one's process group (a dead postmaster's backends,
+        still holding its shared memory) is killed first."""
+        index = next(i for i, child in enumerate(self.children) if child.name == name)
+        self.children[index].stop(timeout_s=0)
+        child = self.recipes[name].spawn()
+        self.children[index] = child
+        self.lock.record(child)
+        return child
+
+    async def ready(self, name: str) -> None:
+        """Return once ``name`` serves again (a StartupError when it does not)."""
+        await self.recipes[name].ready(self.child(name))
 
     def stop(self, timeout_s: float = 20.0) -> dict[str, int | None]:
         """Stop every child, newest first; their exit codes by name."""
@@ -123,12 +154,14 @@ def _check_ports(options: StackOptions) -> None:
 
 async def _postgres(options: StackOptions, stack: RunningStack) -> None:
     child = await _spawn_postgres(options, stack)
-    await _postgres_ready(options, child, stack)
+    await _postgres_ready(options, child)
+    stack.database_url = postgres.dsn(options.host, options.postgres_port, options.database)
 
 
 async def _kafka(options: StackOptions, stack: RunningStack, echo: Echo) -> None:
     child = await _spawn_kafka(options, stack, echo)
-    await _kafka_ready(options, child, stack)
+    await kafka.wait_ready(child, _listen(options), options.ready_timeout_s)
+    stack.kafka_bootstrap_servers = _listen(options).bootstrap
 
 
 async def _spawn_postgres(options: StackOptions, stack: RunningStack) -> ChildProcess:
@@ -136,15 +169,17 @@ async def _spawn_postgres(options: StackOptions, stack: RunningStack) -> ChildPr
     user = postgres_files.run_as_user()
     await asyncio.to_thread(postgres_files.prepare, layout, user)  # initdb: ~1 s, first run only
     child = postgres.start(layout, options.host, options.postgres_port, user)
-    stack.adopt(child)
+    stack.adopt(child, Recipe(
+        lambda: postgres.start(layout, options.host, options.postgres_port, user),
+        lambda again: _postgres_ready(options, again),
+    ))  # fmt: skip
     return child
 
 
-async def _postgres_ready(options: StackOptions, child: ChildProcess, stack: RunningStack) -> None:
+async def _postgres_ready(options: StackOptions, child: ChildProcess) -> None:
     host, port = options.host, options.postgres_port
     await postgres.wait_ready(child, host, port, options.ready_timeout_s)
     await postgres.create_database(postgres.dsn(host, port, "postgres"), options.database)
-    stack.database_url = postgres.dsn(host, port, options.database)
 
 
 async def _spawn_kafka(options: StackOptions, stack: RunningStack, echo: Echo) -> ChildProcess:
@@ -154,14 +189,11 @@ async def _spawn_kafka(options: StackOptions, stack: RunningStack, echo: Echo) -
     # Formatting runs two short JVMs (~1 s) the first time only.
     await asyncio.to_thread(kafka.prepare, layout, _listen(options), java, libs)
     child = kafka.start(layout, java, libs)
-    stack.adopt(child)
+    stack.adopt(child, Recipe(
+        lambda: kafka.start(layout, java, libs),
+        lambda again: kafka.wait_ready(again, _listen(options), options.ready_timeout_s),
+    ))  # fmt: skip
     return child
-
-
-async def _kafka_ready(options: StackOptions, child: ChildProcess, stack: RunningStack) -> None:
-    listen = _listen(options)
-    await kafka.wait_ready(child, listen, options.ready_timeout_s)
-    stack.kafka_bootstrap_servers = listen.bootstrap
 
 
 def _listen(options: StackOptions) -> kafka.KafkaListen:

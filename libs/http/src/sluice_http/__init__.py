@@ -10,6 +10,7 @@ from sluice_http.problems import (
     install_problem_handlers,
     not_found,
     problem_response,
+    unavailable,
     validation_items,
 )
 from sluice_http.routing import MAX_BODY_BYTES, SluiceRoute, is_json_media, sluice_router
@@ -27,5 +28,6 @@ __all__ = [
     "not_found",
     "problem_response",
     "sluice_router",
+    "unavailable",
     "validation_items",
 ]

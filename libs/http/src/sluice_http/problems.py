@@ -9,6 +9,14 @@ a body over the size limit, an unexpected exception), into one body shape:
 Pointers of request-validation errors point into the JSON body (``/payload/x``);
 errors in query, path or header parameters read ``/query/<name>``,
 ``/path/<name>`` or ``/header/<name>``.
+
+Transient trouble is not a bug: an error that ``sluice_engine.transient`` (the
+one rule) calls transient, raised by a route or found behind whatever wrapped it,
+answers ``503 UNAVAILABLE`` with ``Retry-After`` and a detail naming the
+dependency (PostgreSQL or Kafka), never 500. A request that failed so wrote
+nothing (its transaction rolled back); one whose COMMIT was cut off may have
+been done, which the ``Idempotency-Key`` of run starts and events makes safe
+to retry.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+from sluice_engine.transient import TRANSIENT_ERRORS, dependency_of, transient_cause
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -44,6 +53,10 @@ STATUS_CODES = {
     500: "INTERNAL_ERROR",
     503: "UNAVAILABLE",
 }
+# A PostgreSQL restart takes 1-3 s here (a fast shutdown and start, or crash
+# recovery after kill -9), a dropped connection is replaced on the next acquire:
+# 2 s is one or two tries for a client, not a stampede every few milliseconds.
+RETRY_AFTER_S = 2
 
 
 class ProblemItem(BaseModel):
@@ -149,7 +162,27 @@ async def _on_validation(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(422, "VALIDATION_FAILED", detail, items)
 
 
+def unavailable(cause: BaseException, dependency: str | None = None) -> ProblemError:
+    """503 for a transient ``cause``: which dependency is away, and when to retry."""
+    dependency = dependency or dependency_of(cause) or "PostgreSQL or Kafka"
+    detail = (
+        f"{dependency} is unreachable for the moment ({type(cause).__name__}); "
+        f"retry after {RETRY_AFTER_S} s"
+    )
+    headers = {"Retry-After": str(RETRY_AFTER_S)}
+    return ProblemError(503, "UNAVAILABLE", detail, headers=headers)
+
+
+async def _on_transient(request: Request, exc: Exception) -> JSONResponse:
+    problem = unavailable(exc)
+    log.warning("%s %s: %s: %r", request.method, request.url.path, problem.detail, exc)
+    return await _on_problem(request, problem)
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    cause = transient_cause(exc)  # wrapped: an error raised from one, an exception group
+    if isinstance(cause, Exception):
+        return await _on_transient(request, cause)
     # The detail stays generic: internals (SQL, paths) are for the log, not the client.
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(500, "INTERNAL_ERROR", "an unexpected error occurred; it was logged")
@@ -162,6 +195,8 @@ def install_problem_handlers(
     app: FastAPI, extra: Mapping[type[Exception], Handler] | None = None
 ) -> None:
     """The handlers above, plus ``extra`` (a service's own errors: cursors, the engine's)."""
+    for kind in TRANSIENT_ERRORS:  # by class: answered here, not re-raised as a 500 is
+        app.add_exception_handler(kind, _on_transient)
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)

@@ -15,8 +15,10 @@ declared on a ``sluice_router(...)`` (an ``APIRouter`` with this route class):
    ``Problem`` schema under ``application/problem+json``: 401 and 403 when it
    needs a token (the role is the bearer scheme's scope, ``Security(...,
    scopes=[role])``), 404 when it has path parameters, 400 for a ``cursor``,
-   413 with a JSON body, 422 whenever it takes input, and 500. A route's own
-   ``responses={409: {"description": ...}}`` get the same schema.
+   413 with a JSON body, 422 whenever it takes input, 500, and 503 with its
+   ``Retry-After`` header (PostgreSQL or Kafka unreachable for the moment,
+   ``problems.unavailable``). A route's own ``responses={409: {"description":
+   ...}}`` get the same schema.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from fastapi.routing import APIRoute
 from fastapi.security.base import SecurityBase
 from workflow_core.json_rules import text_reason, violation_in_json
 
-from sluice_http.problems import PROBLEM_MEDIA_TYPE, ProblemError
+from sluice_http.problems import PROBLEM_MEDIA_TYPE, RETRY_AFTER_S, ProblemError
 
 # 4 MiB: a definition of a few hundred steps is ~200 KB and an event or run payload
 # is meant to be a document, not a file (attachments travel as references); Kafka's
@@ -39,6 +41,13 @@ from sluice_http.problems import PROBLEM_MEDIA_TYPE, ProblemError
 MAX_BODY_BYTES = 4 * 1024 * 1024
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_REF}}
+UNAVAILABLE = "PostgreSQL or Kafka is unreachable for the moment (UNAVAILABLE); retry after "
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": f"seconds to wait before retrying ({RETRY_AFTER_S})",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
 
 
 def is_json_media(content_type: str | None) -> bool:
@@ -80,6 +89,7 @@ def _declared_problems(route: APIRoute) -> dict[int, str]:
     if route.body_field is not None or path or query or headers:
         found[422] = "the request breaks its schema or the input rule; errors[] name each place"
     found[500] = "an unexpected error (logged; the detail says nothing more)"
+    found[503] = UNAVAILABLE + "Retry-After seconds"
     return found
 
 
@@ -136,6 +146,8 @@ class SluiceRoute(APIRoute):
         for code, description in _declared_problems(self).items():
             if code not in self.responses and str(code) not in self.responses:
                 self.responses[code] = {"description": description, "content": PROBLEM_CONTENT}
+                if code == 503:
+                    self.responses[code]["headers"] = RETRY_AFTER
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -7,7 +7,7 @@ import asyncio
 import asyncpg
 from fastapi import Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sluice_http import ProblemError, sluice_router
+from sluice_http import Problem, ProblemError, sluice_router
 
 router = sluice_router(tags=["health"])
 # A probe must answer well inside a Kubernetes probe timeout (1 s default).
@@ -19,7 +19,10 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: the database answers")
+@router.get(
+    "/readyz", summary="Readiness: the database answers",
+    responses={503: {"model": Problem, "description": "not ready"}},
+)  # fmt: skip
 async def readyz(request: Request) -> dict[str, str]:
     try:
         async with asyncio.timeout(READY_TIMEOUT_S), request.app.state.context.tx() as conn:

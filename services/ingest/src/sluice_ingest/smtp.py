@@ -9,10 +9,12 @@ so it shares the asyncpg pool with the HTTP app. Replies:
 - DATA: each accepted recipient's mailbox goes through the one intake
   (``EmailIntake.accept_raw``) once per distinct (tenant, provider): ``250``
   naming each outcome (accepted, duplicate or failed, all stored), the
-  intake's refusal code for a body that is not RFC 822, and ``451 4.3.0`` only
-  when the database is away (the sending MTA retries; deduplication absorbs the
-  repeat). A message is never refused for its bytes: a NUL, invalid UTF-8 or an
-  unknown charset is stored (raw bytes unchanged) and runs the workflow.
+  intake's refusal code for a body that is not RFC 822, and ``451 4.3.0`` when
+  the database is away (``sluice_engine.transient``: the sending MTA retries;
+  deduplication absorbs the repeat). An unexpected error is also a 451 (logged
+  as a bug): a 5xx would bounce the mail for our fault, and nothing is lost.
+  A message is never refused for its bytes: a NUL, invalid UTF-8 or an unknown
+  charset is stored (raw bytes unchanged) and runs the workflow.
 Line endings: SMTP carries CRLF; the stored message and the parser get LF.
 """
 
@@ -25,6 +27,7 @@ import weakref
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from sluice_engine.transient import dependency_of, transient_cause
 from sluice_helpdesk import MailboxRoute
 from sluice_mail import normalise_line_endings
 
@@ -49,9 +52,8 @@ class IntakeHandler:
         except UnknownMailboxError as exc:
             self.context.metrics.emails.labels("smtp", exc.code).inc()
             return f"550 5.1.1 <{address}>: {exc.message}"
-        except Exception:
-            log.exception("routing %s failed", address)
-            return "451 4.3.0 temporary failure routing the recipient, try again later"
+        except Exception as exc:
+            return _temporary(exc, "routing the recipient", address)
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(options)
         return "250 2.1.5 OK"
@@ -63,9 +65,8 @@ class IntakeHandler:
         except IntakeError as refused:
             self.context.metrics.emails.labels("smtp", refused.code).inc()
             return f"{refused.smtp_reply} {refused.message}"
-        except Exception:  # DATABASE_DOWN: intake stores anything else as failed
-            log.exception("storing a message from %s failed", envelope.mail_from)
-            return "451 4.3.0 temporary failure storing the message, try again later"
+        except Exception as exc:  # DATABASE_DOWN: intake stores anything else as failed
+            return _temporary(exc, "storing the message", f"from {envelope.mail_from}")
         summary = "; ".join(f"{r.status} {r.email_id}" for r in results)
         return f"250 2.0.0 OK {summary}"
 
@@ -81,6 +82,17 @@ class IntakeHandler:
         result = await self.context.intake.accept_raw(route, raw)
         self.context.metrics.emails.labels("smtp", result.status).inc()
         return result
+
+
+def _temporary(exc: Exception, doing: str, subject: str) -> str:
+    """451 4.3.0: the sending MTA keeps the message and tries again later."""
+    cause = transient_cause(exc)
+    if cause is None:
+        log.exception("%s (%s) failed", doing, subject)
+        return f"451 4.3.0 temporary failure {doing}, try again later"
+    dependency = dependency_of(cause) or "the database"
+    log.warning("%s (%s): %s unreachable: %r", doing, subject, dependency, cause)
+    return f"451 4.3.0 {dependency} is unreachable for the moment, try again later"
 
 
 def normalise_crlf(raw: bytes) -> bytes:

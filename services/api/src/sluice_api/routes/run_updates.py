@@ -19,7 +19,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from sluice_http import Problem, ProblemError, sluice_router
+from sluice_http import Problem, ProblemError, sluice_router, unavailable
 
 from sluice_api.deps import ContextDep, Viewer
 from sluice_api.live import Position, PositionError, RunUpdateHub, format_position, parse_position
@@ -65,8 +65,8 @@ async def open_subscription(
     try:
         await hub.start()
     except Exception as exc:
-        log.exception("run update hub: cannot start")
-        raise ProblemError(503, "NOT_READY", f"live updates are unavailable: {exc}") from exc
+        log.warning("run update hub: cannot start: %r", exc)
+        raise unavailable(exc, "Kafka") from exc
     if last_event_id is None or not last_event_id.strip():
         return Subscription(hub, None, resync=False)
     try:
@@ -79,8 +79,7 @@ async def open_subscription(
 @router.get(
     "/updates", response_class=EventSourceResponse, summary="Live run updates (server-sent events)",
     description=DESCRIPTION,
-    responses={400: {"model": Problem, "description": "a Last-Event-ID this API did not write"},
-               503: {"model": Problem, "description": "Kafka is not reachable"}},
+    responses={400: {"model": Problem, "description": "a Last-Event-ID this API did not write"}},
 )  # fmt: skip
 async def stream_run_updates(
     who: Viewer,
