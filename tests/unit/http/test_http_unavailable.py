@@ -48,6 +48,7 @@ CASES: dict[str, tuple[Callable[[], object], str]] = {
     "acquire-timeout": (raiser(TimeoutError()), "PostgreSQL or Kafka"),
     "wrapped": (wrapped, "PostgreSQL"),
     "group": (raiser(ExceptionGroup("tasks", [ValueError("x"), KafkaConnectionError()])), "Kafka"),
+    "outside": (raiser(httpx.ConnectTimeout("webhook target")), "An outside service"),
 }
 
 
