@@ -2,8 +2,11 @@
 
 Order: PostgreSQL + Kafka, topics, set-up steps (``sluice db upgrade`` and
 friends, when those commands exist), services, connection file, "ready". A
-SIGINT/SIGTERM at any point, or any child dying, stops every child (services
-first, then Kafka, then PostgreSQL) and removes the connection file.
+SIGINT/SIGTERM at any point stops every child (services first, then Kafka, then
+PostgreSQL) and removes the connection file. A child dying once the stack is
+up is started again with backoff (``supervise``; the connection file gets its
+new pid); one that keeps failing stops everything, as does a death during
+start-up.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import contextlib
 import os
 import signal
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -25,7 +28,9 @@ from sluice_devstack import services as svc
 from sluice_devstack.connection import remove_connection_file, write_connection_file
 from sluice_devstack.errors import DevstackError, StartupError
 from sluice_devstack.kafka_jars import kafka_version
-from sluice_devstack.stack import RunningStack, StackOptions, start_stack
+from sluice_devstack.process import ChildProcess
+from sluice_devstack.stack import Recipe, RunningStack, StackOptions, start_stack
+from sluice_devstack.supervise import RestartPolicy, Supervisor
 
 Echo = Callable[[str], None]
 T = TypeVar("T")
@@ -49,6 +54,7 @@ class DevPlan:
     state_dir: Path
     services: tuple[svc.ServiceSpec, ...]
     steps: tuple[SetupStep, ...] = ()
+    restarts: RestartPolicy = field(default_factory=RestartPolicy)
 
 
 class _StoppedError(Exception):
@@ -63,8 +69,11 @@ async def run_dev(plan: DevPlan, echo: Echo) -> int:
     try:
         options = StackOptions.from_settings(plan.settings, plan.state_dir)
         stack = await _until(stop, start_stack(options, lambda line: echo(f"sluice dev: {line}")))
-        await _until(stop, _bring_up(plan, stack, echo))
-        return await _watch(stack, stop, echo)
+        ports = await _until(stop, _bring_up(plan, stack, echo))
+        supervisor = Supervisor(
+            stack, echo, plan.restarts, lambda _: _write_connection(plan, stack, ports)
+        )
+        return await supervisor.watch(stop)
     except _StoppedError:
         echo("sluice dev: stopping (signal received during start-up)")
         return 0
@@ -101,7 +110,8 @@ async def _until(stop: asyncio.Event, work: Awaitable[T]) -> T:
     raise _StoppedError
 
 
-async def _bring_up(plan: DevPlan, stack: RunningStack, echo: Echo) -> None:
+async def _bring_up(plan: DevPlan, stack: RunningStack, echo: Echo) -> dict[str, int]:
+    """Topics, set-up steps, services, the connection file; the ports by name."""
     settings = plan.settings
     _report_stack(stack, echo)
     topics = Topics.from_prefix(settings.topic_prefix)
@@ -115,16 +125,20 @@ async def _bring_up(plan: DevPlan, stack: RunningStack, echo: Echo) -> None:
     ports = await _start_services(plan, stack, env, echo)
     if "api" in ports:
         _report_ui(settings, sign_in_token, echo)
-    pids = {child.name: child.pid for child in stack.children}
+    _write_connection(plan, stack, ports)
+    echo(f"sluice dev: logs in {plan.state_dir}; connection file {settings.connection_file}")
+    echo("sluice dev: ready (Ctrl-C stops everything)")
+    return ports
+
+
+def _write_connection(plan: DevPlan, stack: RunningStack, ports: Mapping[str, int]) -> None:
     write_connection_file(
-        settings.connection_file,
+        plan.settings.connection_file,
         database_url=stack.database_url,
         kafka_bootstrap_servers=stack.kafka_bootstrap_servers,
         ports=ports,
-        pids=pids,
+        pids={child.name: child.pid for child in stack.children},
     )
-    echo(f"sluice dev: logs in {plan.state_dir}; connection file {settings.connection_file}")
-    echo("sluice dev: ready (Ctrl-C stops everything)")
 
 
 def _report_ui(settings: Settings, token: str, echo: Echo) -> None:
@@ -189,30 +203,26 @@ async def _start_services(
         if not svc.runnable(spec):
             echo(f"sluice dev: {spec.name}: skipped ({spec.module} has no __main__ yet)")
             continue
-        child = svc.start_service(spec, env, plan.state_dir / "services")
-        stack.adopt(child)
+        recipe = _service_recipe(plan, spec, env)
+        child = recipe.spawn()
+        stack.adopt(child, recipe)
         started.append((spec, child))
     for spec, child in started:
         host, port = spec.host(settings), spec.port(settings)
-        await svc.wait_listening(child, host, port, SERVICE_READY_TIMEOUT_S)
+        await stack.ready(spec.name)
         ports[spec.name] = port
         note = f" ({spec.note})" if spec.note else ""
         echo(f"sluice dev: {spec.name}: {spec.scheme}://{host}:{port}{note}, pid {child.pid}")
     return ports
 
 
-async def _watch(stack: RunningStack, stop: asyncio.Event, echo: Echo) -> int:
-    """Wait for a stop signal (0) or the first child to die (1)."""
-    while not stop.is_set():
-        for child in stack.children:
-            if not child.alive():
-                code = child.popen.returncode
-                echo(
-                    f"sluice dev: {child.name} exited with code {code}; stopping everything. "
-                    f"Last log lines ({child.log_path}):\n{child.tail()}"
-                )
-                return 1
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 0.5)
-    echo("sluice dev: stopping")
-    return 0
+def _service_recipe(plan: DevPlan, spec: svc.ServiceSpec, env: Mapping[str, str]) -> Recipe:
+    host, port = spec.host(plan.settings), spec.port(plan.settings)
+
+    def spawn() -> ChildProcess:
+        return svc.start_service(spec, env, plan.state_dir / "services")
+
+    async def ready(child: ChildProcess) -> None:
+        await svc.wait_listening(child, host, port, SERVICE_READY_TIMEOUT_S)
+
+    return Recipe(spawn, ready)
