@@ -27,10 +27,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,18 @@ import asyncpg
 import httpx
 import pytest
 from e2e_support.helpers import FINAL, prepare, publish
+from e2e_support.mail import (
+    Mail,
+    SmtpSink,
+    add_contacts,
+    all_final,
+    burst,
+    count,
+    post_rfc822,
+    seed,
+    send_smtp,
+    smtp_port,
+)
 from e2e_support.outage import OwnPostgres, observer_pool, own_postgres
 from e2e_support.services import Services, wait_for
 from sluice_devstack.ports import free_port
@@ -47,6 +61,7 @@ from sluice_messaging.topics import Topics
 from sluice_storage import TokenRepository, transaction
 
 FULL = os.environ.get("WF_CHAOS_FULL", "") == "1"
+SEED = int(os.environ.get("WF_CHAOS_SEED", "7"))
 pytestmark = [pytest.mark.integration, pytest.mark.chaos, pytest.mark.timeout(600 if FULL else 180)]
 
 PROBE_STARTS = 1000 if FULL else 300  # the issue probe: 300 starts, three cuts
@@ -79,9 +94,17 @@ async def observer(pg: OwnPostgres) -> AsyncIterator[asyncpg.Pool]:
 
 
 @pytest.fixture(scope="module")
+def sink() -> Iterator[SmtpSink]:
+    started = SmtpSink.start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
 async def stack_services(
-    pg: OwnPostgres, kafka_bootstrap_servers: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Services]:
+    pg: OwnPostgres, kafka_bootstrap_servers: str, tmp_path_factory: pytest.TempPathFactory,
+    sink: SmtpSink,
+) -> AsyncIterator[Services]:  # fmt: skip
     topics = Topics.from_prefix(f"pg{uuid.uuid4().hex}.")
     await ensure_topics(kafka_bootstrap_servers, topics, 2)
     log_dir: Path = tmp_path_factory.mktemp("pg-services")
@@ -90,6 +113,7 @@ async def stack_services(
     services.extra_env.update({
         "WF_EXECUTOR_APART": "true", "WF_ACTION_LEASE_S": "4", "WF_REDRIVE_AFTER_S": "8",
         "WF_LOG_LEVEL": "WARNING", "WF_SMTP_LISTEN_PORT": str(free_port()),
+        "WF_SMTP_HOST": "127.0.0.1", "WF_SMTP_PORT": str(sink.port),
     })  # fmt: skip
     await asyncio.gather(*(services.start(name) for name in SERVICES))
     yield services
@@ -266,3 +290,160 @@ async def test_postgres_stopped_answers_503_then_recovers(
             f"/readyz green {green_after:.1f} s after the stop; run after it {counts}"
         )
     assert counts["succeeded"] == counts["runs"] == 1
+
+
+# --- PostgreSQL restarted under load -------------------------------------------------
+
+RESTART_RUNS, RESTART_EMAILS = (300, 100) if FULL else (60, 20)
+# Bounded: one restart, its kind drawn from the seed; full: both kinds.
+KINDS = ("fast", "kill9") if FULL else (random.Random(SEED).choice(("fast", "kill9")),)
+DOWN_S = 1.0  # how long the server stays away: what `sluice dev`'s first restart waits
+
+
+async def send_retrying(services: Services, mail: Mail, via_smtp: bool, retries: Counter[str],
+                        ) -> str:  # fmt: skip
+    """Deliver as an MTA (SMTP, 4xx: retry) or an HTTP client (503: retry) would."""
+    raw = mail.build()
+    while True:
+        try:
+            if via_smtp:
+                return await send_smtp(smtp_port(services), raw, mail.to)
+            answer = await post_rfc822(services.ports["ingest"], raw, mail.to)
+            if answer.status_code == 202:
+                return str(answer.json()["status"])
+            check_unavailable(answer)
+            codes = [answer.status_code]
+        except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPDataError) as refused:
+            codes = [r.code for r in getattr(refused, "recipients", [])] or [refused.code]
+        assert all(code in (451, 503) for code in codes), (mail.message_id, codes)
+        retries["smtp" if via_smtp else "http"] += 1
+        await asyncio.sleep(1.0)  # an MTA's retry queue, compressed
+
+
+@dataclass
+class Recovery:
+    """What the /readyz watcher saw after the stop: first red, first green after it."""
+
+    red_after_s: float | None = None
+    green_after_s: float | None = None
+
+
+async def watch_readyz(url: str, since: float, seen: Recovery) -> None:
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        while seen.green_after_s is None:
+            try:
+                status = (await client.get(url)).status_code
+            except httpx.HTTPError:
+                status = 0
+            if status != 200 and seen.red_after_s is None:
+                seen.red_after_s = time.monotonic() - since
+            elif status == 200 and seen.red_after_s is not None:
+                seen.green_after_s = time.monotonic() - since
+            await asyncio.sleep(0.1)
+
+
+async def ledger(pool: asyncpg.Pool, tenant: str) -> dict[str, int]:
+    """The invocation ledger of a tenant: side effects done, and done twice."""
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(
+            """SELECT count(*) FILTER (WHERE status = 'SUCCEEDED') AS succeeded,
+                      count(*) - count(DISTINCT (action_id, idempotency_key)) AS twice
+               FROM action_invocations WHERE tenant_id = $1""",
+            tenant,
+        )
+    assert row is not None
+    return dict(row)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_postgres_restart_under_load_loses_and_repeats_nothing(
+    kind: str, pg: OwnPostgres, observer: asyncpg.Pool, stack_services: Services,
+    sink: SmtpSink, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    began = time.monotonic()
+    tenant = f"restart-{uuid.uuid4().hex[:8]}"
+    workflow_id = await publish(observer, tenant, WORKFLOW)
+    mail_tenant, mailbox = await seed(observer, "pgmail")
+    mails = burst(mailbox, RESTART_EMAILS)
+    await add_contacts(observer, mail_tenant, mails)
+    answers: list[int] = []
+    retries: Counter[str] = Counter()
+    slots = asyncio.Semaphore(IN_FLIGHT)
+
+    async def run(client: httpx.AsyncClient, i: int) -> None:
+        async with slots:
+            await start_until_done(client, workflow_id, 2 * i, answers)  # even: keyed
+
+    async def mail(i: int, one: Mail) -> str:
+        async def due() -> bool:  # spread over the run starts, so some meet the outage
+            return len(answers) >= i * RESTART_RUNS // len(mails)
+
+        await wait_for(due, 120, f"{i * RESTART_RUNS // len(mails)} run answers")
+        async with slots:
+            return await send_retrying(stack_services, one, i % 2 == 0, retries)
+
+    async def restart() -> tuple[float, Recovery, int]:
+        async def a_third() -> bool:
+            return len(answers) >= RESTART_RUNS // 3
+
+        await wait_for(a_third, 120, "a third of the run starts answered")
+        at_stop, seen = len(answers), Recovery()
+        pg.kill9() if kind == "kill9" else pg.fast_shutdown()
+        stopped = time.monotonic()
+        api_ready = f"http://127.0.0.1:{stack_services.ports['api']}/readyz"
+        watcher = asyncio.ensure_future(watch_readyz(api_ready, stopped, seen))
+        await asyncio.sleep(DOWN_S)
+        up_after = await pg.start_again() + DOWN_S
+        await asyncio.wait_for(watcher, 120)
+        return up_after, seen, at_stop
+
+    async with api(stack_services, await admin_token(observer, tenant)) as client:
+        restarted, *_rest, outcomes = await asyncio.gather(
+            restart(), *(run(client, i) for i in range(RESTART_RUNS)),
+            asyncio.gather(*(mail(i, m) for i, m in enumerate(mails))),
+        )  # fmt: skip
+    up_after, seen, at_stop = restarted
+    counts = await settle(observer, tenant, stack_services)
+    states = await all_final(observer, mail_tenant, len(mails), stack_services, SETTLE_S)
+    known = [m for m in mails if m.attachments]
+
+    async def acks_delivered() -> bool:
+        return all(sink.sink.replies_to(m.message_id) for m in known)
+
+    await wait_for(acks_delivered, SETTLE_S, "every acknowledgement at the sink", stack_services)
+    invocations = await ledger(observer, tenant)
+    tables = ("helpdesk_tickets", "helpdesk_outbound_emails")
+    mail_counts = {t.removeprefix("helpdesk_"): await count(observer, t, mail_tenant)
+                   for t in tables}  # fmt: skip
+    acked = Counter(m["Message-ID"] for m in sink.sink.messages
+                    if m["To"].endswith("@cust.test") and m["In-Reply-To"] in
+                    {f"<{x.message_id}>" for x in mails})  # fmt: skip
+    alive = {n: c.alive() and stack_services.starts[n] == 1
+             for n, c in stack_services.children.items()}  # fmt: skip
+    assert seen.red_after_s is not None, "/readyz never went red"
+    assert seen.green_after_s is not None, "/readyz never went green again"
+    with capsys.disabled():
+        print(
+            f"\npostgres {kind} restart (seed {SEED}) after {at_stop} answers: server back "
+            f"{up_after:.1f} s after the stop, API /readyz red at {seen.red_after_s:.1f} s, "
+            f"green at {seen.green_after_s:.1f} s; runs checked {counts['runs']}, succeeded "
+            f"{counts['succeeded']}, answers {dict(Counter(answers))}, side effects "
+            f"{counts['records']} (duplicates {counts['records'] - counts['record_keys']}), "
+            f"ledger {invocations}; emails {len(mails)} {dict(Counter(outcomes))}, retries "
+            f"{dict(retries)}, runs {states}, {mail_counts}, acks {acked.total()} (max per "
+            f"mail {max(acked.values(), default=0)}); services up, never restarted: {alive}; "
+            f"{time.monotonic() - began:.1f} s"
+        )
+    assert Counter(answers)[500] == 0
+    assert Counter(answers)[503] > 0  # the run starts met the outage
+    assert retries.total() > 0  # and so did the emails
+    assert counts["runs"] == counts["keyed_distinct"] == counts["succeeded"] == RESTART_RUNS
+    assert counts["records"] == counts["record_keys"] == RESTART_RUNS * RECORDS_PER_RUN
+    assert invocations == {"succeeded": RESTART_RUNS * RECORDS_PER_RUN, "twice": 0}
+    assert counts["outbox_unsent"] == 0
+    assert set(outcomes) <= {"accepted", "duplicate"}  # a retry whose first try committed
+    assert states == {"SUCCEEDED/EMAIL_PROCESSED": len(mails)}
+    assert mail_counts == {"tickets": len(mails), "outbound_emails": len(known)}
+    assert acked.total() == len(known)
+    assert set(acked.values()) == {1}
+    assert all(alive.values()), alive

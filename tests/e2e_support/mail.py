@@ -25,7 +25,8 @@ import httpx
 from aiosmtpd.controller import Controller
 from sluice_devstack.ports import free_port
 from sluice_engine import ActionHandlers, load_plugins
-from sluice_helpdesk.seeding import inbound_address, seed_tenant
+from sluice_helpdesk import ContactRepository
+from sluice_helpdesk.seeding import demo_client_id, inbound_address, seed_tenant
 from sluice_storage import transaction
 from workflow_core.registry import create_registry
 
@@ -124,6 +125,27 @@ class Mail:
                 data, maintype="application", subtype="octet-stream", filename=name
             )
         return message.as_bytes()
+
+
+def burst(mailbox: str, emails: int) -> list[Mail]:
+    """Every third sender unknown; the others known contacts with one attachment."""
+    mails = []
+    for i in range(emails):
+        mail = Mail(f"c{i}@cust.test", mailbox, f"Burst {i}", f"Problem number {i}.")
+        if i % 3 == 0:
+            mail.sender = f"stranger{i}@else.test"
+        else:
+            mail.attachments = {f"log{i}.txt": f"log of {i}\n".encode() * 50}
+        mails.append(mail)
+    return mails
+
+
+async def add_contacts(pool: asyncpg.Pool, tenant: str, mails: list[Mail]) -> None:
+    async with transaction(pool) as conn:
+        contacts = ContactRepository(conn, tenant)
+        for mail in mails:
+            if mail.attachments:
+                await contacts.create(mail.sender, client_id=demo_client_id(tenant))
 
 
 async def send_smtp(port: int, raw: bytes, recipient: str, sender: str = "mta@cust.test") -> str:
