@@ -297,6 +297,7 @@ async def test_postgres_stopped_answers_503_then_recovers(
 RESTART_RUNS, RESTART_EMAILS = (300, 100) if FULL else (60, 20)
 # Bounded: one restart, its kind drawn from the seed; full: both kinds.
 KINDS = ("fast", "kill9") if FULL else (random.Random(SEED).choice(("fast", "kill9")),)
+SENDERS = 8  # concurrent deliveries, apart from the run starts: a small MTA's worth
 DOWN_S = 1.0  # how long the server stays away: what `sluice dev`'s first restart waits
 
 
@@ -368,7 +369,7 @@ async def test_postgres_restart_under_load_loses_and_repeats_nothing(
     await add_contacts(observer, mail_tenant, mails)
     answers: list[int] = []
     retries: Counter[str] = Counter()
-    slots = asyncio.Semaphore(IN_FLIGHT)
+    slots, senders = asyncio.Semaphore(IN_FLIGHT), asyncio.Semaphore(SENDERS)
 
     async def run(client: httpx.AsyncClient, i: int) -> None:
         async with slots:
@@ -379,7 +380,7 @@ async def test_postgres_restart_under_load_loses_and_repeats_nothing(
             return len(answers) >= i * RESTART_RUNS // len(mails)
 
         await wait_for(due, 120, f"{i * RESTART_RUNS // len(mails)} run answers")
-        async with slots:
+        async with senders:
             return await send_retrying(stack_services, one, i % 2 == 0, retries)
 
     async def restart() -> tuple[float, Recovery, int]:

@@ -24,7 +24,7 @@ from sluice_devstack.ports import free_port
 pytestmark = pytest.mark.integration
 
 READY = "sluice dev: ready"
-READY_TIMEOUT_S = 240.0  # stack ~5 s, all of it ~30 s; a shared 2-core machine under 4 test runs: 90 s+
+READY_TIMEOUT_S = 240.0  # stack ~5 s, all ~30 s; a shared 2-core machine under 4 test runs: 90 s+
 PORT_SETTINGS = (
     "WF_KAFKA_PORT", "WF_KAFKA_CONTROLLER_PORT", "WF_POSTGRES_PORT", "WF_API_PORT",
     "WF_INGEST_PORT", "WF_SMTP_LISTEN_PORT", "WF_INTERPRETER_PORT", "WF_SCHEDULER_PORT",
