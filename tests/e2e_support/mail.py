@@ -88,9 +88,10 @@ def smtp_port(services: Services) -> int:
     return int(services.extra_env["WF_SMTP_LISTEN_PORT"])
 
 
-async def seed(pool: asyncpg.Pool, prefix: str = "t") -> tuple[str, str]:
-    """A fresh tenant seeded as ``sluice seed`` does; returns (tenant, inbound mailbox)."""
-    tenant = f"{prefix}-{uuid.uuid4().hex[:10]}"
+async def seed(pool: asyncpg.Pool, prefix: str = "t", tenant: str = "") -> tuple[str, str]:
+    """A tenant (``tenant``, else a fresh one) seeded as ``sluice seed`` does; returns
+    (tenant, inbound mailbox)."""
+    tenant = tenant or f"{prefix}-{uuid.uuid4().hex[:10]}"
     registry = create_registry()
     load_plugins("", registry, ActionHandlers())
     async with transaction(pool) as conn:

@@ -8,11 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
+from e2e_support.mail import SmtpSink, smtp_port, start_email_services
 from e2e_support.services import Services
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
 from sluice_storage import TokenRepository, transaction
@@ -38,13 +39,27 @@ PageFor = Callable[..., Awaitable[Page]]
 
 
 @pytest.fixture(scope="module")
-async def ui_stack(services_factory: Services) -> AsyncIterator[Services]:
+def mail_sink() -> Iterator[SmtpSink]:
+    """Where the scheduler's outbound sender delivers (acknowledgements of help-desk mail)."""
+    started = SmtpSink.start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+async def ui_stack(services_factory: Services, mail_sink: SmtpSink) -> AsyncIterator[Services]:
     assert UI_DIST.is_file(), f"{UI_DIST} is missing: build the UI first (make setup, or make ui)"
-    await services_factory.start("api")
-    await services_factory.start("interpreter")
-    await services_factory.start("scheduler")
+    names = ("api", "interpreter", "scheduler")  # ingest: smtp_intake, when a journey mails in
+    await start_email_services(services_factory, mail_sink.port, names)
     yield services_factory
     services_factory.stop_all()
+
+
+@pytest.fixture(scope="module")
+async def smtp_intake(ui_stack: Services) -> int:
+    """The SMTP port of ingest, started for the module's first journey that mails in."""
+    await ui_stack.start("ingest")
+    return smtp_port(ui_stack)
 
 
 @pytest.fixture(scope="module")

@@ -7,18 +7,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+from e2e_support.mail import seed
 from playwright.async_api import Locator, Page, expect
-from sluice_engine import ActionHandlers, load_plugins
-from sluice_helpdesk.seeding import seed_tenant
-from sluice_storage import transaction
-from workflow_core.registry import create_registry
 
 PageFor = Callable[..., Awaitable[Page]]
 TokenFor = Callable[..., Awaitable[str]]
@@ -42,13 +38,6 @@ async def api(base_url: str, token: str, method: str, path: str, **kw: Any) -> h
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
         headers = {"Authorization": f"Bearer {token}", **kw.pop("headers", {})}
         return await client.request(method, path, headers=headers, **kw)
-
-
-async def seed(e2e_pool: asyncpg.Pool, tenant: str) -> None:
-    registry = create_registry()
-    load_plugins("", registry, ActionHandlers())
-    async with transaction(e2e_pool) as conn:
-        await seed_tenant(conn, tenant, registry.freeze(), datetime.now(UTC))
 
 
 async def add_step(page: Page, where: str, item: str, search: str | None = None) -> None:
@@ -94,7 +83,7 @@ async def test_sign_in_by_link_and_by_pasting_a_token(
 async def test_build_publish_run_and_diff_without_typing_json(
     page_for: PageFor, token_for: TokenFor, base_url: str, e2e_pool: asyncpg.Pool, tenant: str
 ) -> None:
-    await seed(e2e_pool, tenant)  # a contact to look up
+    await seed(e2e_pool, tenant=tenant)  # a contact to look up
     page = await page_for(await token_for("workflow.admin"))
     await expect(page.get_by_role("link", name="Inbound Email Processing")).to_be_visible()
     await shot(page, "definitions")
@@ -199,7 +188,7 @@ async def test_build_publish_run_and_diff_without_typing_json(
 async def test_reference_workflow_renders_and_publishes_unchanged_through_json(
     page_for: PageFor, token_for: TokenFor, base_url: str, e2e_pool: asyncpg.Pool, tenant: str
 ) -> None:
-    await seed(e2e_pool, tenant)
+    await seed(e2e_pool, tenant=tenant)
     reference = json.loads(REFERENCE.read_text())
     token = await token_for("workflow.admin")
     page = await page_for(token, path=f"definitions/{REFERENCE_ID}")
@@ -267,7 +256,7 @@ async def test_a_draft_changed_elsewhere_is_not_overwritten(
 async def test_a_viewer_sees_no_publish_button_and_cannot_edit(
     page_for: PageFor, token_for: TokenFor, e2e_pool: asyncpg.Pool, tenant: str
 ) -> None:
-    await seed(e2e_pool, tenant)
+    await seed(e2e_pool, tenant=tenant)
     page = await page_for(
         await token_for("workflow.view", subject="viewer"), path=f"definitions/{REFERENCE_ID}"
     )
@@ -283,7 +272,7 @@ async def test_a_viewer_sees_no_publish_button_and_cannot_edit(
 async def test_narrow_window(
     page_for: PageFor, token_for: TokenFor, e2e_pool: asyncpg.Pool, tenant: str
 ) -> None:
-    await seed(e2e_pool, tenant)
+    await seed(e2e_pool, tenant=tenant)
     page = await page_for(
         await token_for(), width=700, height=900, path=f"definitions/{REFERENCE_ID}"
     )
