@@ -21,7 +21,7 @@ import os
 import random
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import asyncpg
@@ -58,13 +58,6 @@ PLAN = Plan(200, 3, 240.0) if FULL else Plan(30, 1, 60.0)
 # The burst is paced so the kills land inside it: 30 emails over 3 s, 200 over 10 s.
 BURST_S = 10.0 if FULL else 3.0
 SENDERS = 8  # concurrent deliveries: a small MTA's worth
-
-
-@pytest.fixture(scope="module")
-def sink() -> Iterator[SmtpSink]:
-    started = SmtpSink.start()
-    yield started
-    started.stop()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ Counts are printed.
 from __future__ import annotations
 
 import collections
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosmtplib
@@ -36,13 +36,6 @@ CORPUS = sorted(
     if p.suffix in (".txt", ".eml") or p.name.startswith("msg_")
 )  # fmt: skip
 Outcomes = collections.Counter[str]
-
-
-@pytest.fixture(scope="module")
-def sink() -> Iterator[SmtpSink]:
-    started = SmtpSink.start()
-    yield started
-    started.stop()
 
 
 @pytest.fixture(scope="module")

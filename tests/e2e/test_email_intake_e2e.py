@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
@@ -37,13 +37,6 @@ from sluice_storage import TokenRepository, transaction
 
 pytestmark = pytest.mark.integration
 PDF, PNG = b"%PDF-1.7\n" + bytes(range(256)) * 40, b"\x89PNG\r\n\x1a\n" + b"\x00\xff" * 500
-
-
-@pytest.fixture(scope="module")
-def sink() -> Iterator[SmtpSink]:
-    started = SmtpSink.start()
-    yield started
-    started.stop()
 
 
 @pytest.fixture(scope="module")

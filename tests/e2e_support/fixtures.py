@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -15,6 +15,7 @@ from sluice_messaging.producer import create_producer
 from sluice_messaging.topics import Topics
 from sluice_storage import create_pool, upgrade
 
+from e2e_support.mail import SmtpSink
 from e2e_support.services import Services, create_database
 
 E2E_PARTITIONS = 2
@@ -61,3 +62,11 @@ def services_factory(
     prefix = e2e_topics.events.removesuffix("events")
     log_dir: Path = tmp_path_factory.mktemp("services")
     return Services(e2e_database, kafka_bootstrap_servers, prefix, log_dir)
+
+
+@pytest.fixture(scope="module")
+def sink() -> Iterator[SmtpSink]:
+    """An SMTP sink for the module's outbound mail (``start_email_services`` points at it)."""
+    started = SmtpSink.start()
+    yield started
+    started.stop()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
@@ -39,18 +39,10 @@ PageFor = Callable[..., Awaitable[Page]]
 
 
 @pytest.fixture(scope="module")
-def mail_sink() -> Iterator[SmtpSink]:
-    """Where the scheduler's outbound sender delivers (acknowledgements of help-desk mail)."""
-    started = SmtpSink.start()
-    yield started
-    started.stop()
-
-
-@pytest.fixture(scope="module")
-async def ui_stack(services_factory: Services, mail_sink: SmtpSink) -> AsyncIterator[Services]:
+async def ui_stack(services_factory: Services, sink: SmtpSink) -> AsyncIterator[Services]:
     assert UI_DIST.is_file(), f"{UI_DIST} is missing: build the UI first (make setup, or make ui)"
     names = ("api", "interpreter", "scheduler")  # ingest: smtp_intake, when a journey mails in
-    await start_email_services(services_factory, mail_sink.port, names)
+    await start_email_services(services_factory, sink.port, names)
     yield services_factory
     services_factory.stop_all()
 
