@@ -104,11 +104,13 @@ async def test_dead_letters_are_listed_and_requeued_through_the_outbox(
     assert [(d["reason"], d["payload"]) for d in listed] == [
         ("missing correlationKey", {"eventName": "E"})
     ]
+    assert (await admin.get("/dead-letters/summary")).json() == {"waiting": 1, "requeued": 0}
     url = f"/dead-letters/{listed[0]['id']}/requeue"
     assert (await admin.post(url, json={})).status_code == 422  # a reason is required
     requeued = await admin.post(url, json={"reason": "producer fixed"})
     assert requeued.status_code == 200, requeued.text
     assert requeued.json()["requeuedAt"]
+    assert (await admin.get("/dead-letters/summary")).json() == {"waiting": 0, "requeued": 1}
     async with pool.acquire() as conn:
         rows = await conn.fetch("SELECT topic, payload FROM outbox WHERE tenant_id = $1", tenant_id)
     assert [(r["topic"], r["payload"]) for r in rows] == [("wf.events", {"eventName": "E"})]

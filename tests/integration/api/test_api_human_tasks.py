@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +17,8 @@ from workflow_core.interpreter.commands import CompleteHumanTask
 from workflows import asks_a_human, drain_commands, publish, start
 
 pytestmark = pytest.mark.integration
+TokenFactory = Callable[..., Awaitable[str]]
+ClientFactory = Callable[[str | None], httpx.AsyncClient]
 
 
 async def open_task(admin: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -32,6 +36,23 @@ async def test_task_is_listed_with_its_form(admin: httpx.AsyncClient) -> None:
     assert task["runId"] == run["runId"]
     by_status = await admin.get("/human-tasks", params={"status": ["COMPLETED", "CANCELED"]})
     assert task["taskId"] not in {t["taskId"] for t in by_status.json()["items"]}
+
+
+async def test_summary_counts_the_tasks_still_to_do_of_the_tenant_only(
+    admin: httpx.AsyncClient, client_factory: ClientFactory, token_factory: TokenFactory
+) -> None:
+    other = client_factory(await token_factory(tenant=f"t-{uuid.uuid4().hex[:12]}"))
+    await open_task(other)  # another tenant's task counts for it alone
+    summary = "/human-tasks/summary"
+    assert (await admin.get(summary)).json() == {"open": 0, "claimed": 0}
+    _, first = await open_task(admin)
+    _, second = await open_task(admin)
+    await open_task(admin)
+    assert (await admin.post(f"/human-tasks/{first['taskId']}/claim")).status_code == 200
+    done = await admin.post(f"/human-tasks/{second['taskId']}/complete", json={"decision": "no"})
+    assert done.status_code == 200, done.text
+    assert (await admin.get(summary)).json() == {"open": 1, "claimed": 1}
+    assert (await other.get(summary)).json() == {"open": 1, "claimed": 0}
 
 
 async def test_invalid_completion_is_refused_then_valid_one_resumes_the_run(

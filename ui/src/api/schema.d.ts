@@ -541,6 +541,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/human-tasks/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Count the tasks still to do (open, claimed) */
+        get: operations["task_summary_human_tasks_summary_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/human-tasks/{id}/claim": {
         parameters: {
             query?: never;
@@ -601,6 +618,23 @@ export interface paths {
         };
         /** List dead-lettered messages (newest first) */
         get: operations["list_dead_letters_dead_letters_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dead-letters/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Count the dead letters waiting and requeued */
+        get: operations["dead_letter_summary_dead_letters_summary_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1314,6 +1348,19 @@ export interface components {
             createdAt: string;
             /** Requeuedat */
             requeuedAt?: string | null;
+        };
+        /** DeadLetterSummaryPublic */
+        DeadLetterSummaryPublic: {
+            /**
+             * Waiting
+             * @description letters not requeued yet
+             */
+            waiting: number;
+            /**
+             * Requeued
+             * @description letters requeued at least once
+             */
+            requeued: number;
         };
         /**
          * DefinitionPublic
@@ -2293,6 +2340,22 @@ export interface components {
          * @enum {string}
          */
         TaskStatus: "OPEN" | "CLAIMED" | "COMPLETED" | "CANCELED";
+        /**
+         * TaskSummaryPublic
+         * @description The inbox's size: tasks someone still has to do.
+         */
+        TaskSummaryPublic: {
+            /**
+             * Open
+             * @description tasks nobody claimed yet
+             */
+            open: number;
+            /**
+             * Claimed
+             * @description tasks claimed, not completed
+             */
+            claimed: number;
+        };
         /**
          * TickPublic
          * @description One fired tick: the run it started, or why none started.
@@ -5505,6 +5568,53 @@ export interface operations {
             };
         };
     };
+    task_summary_human_tasks_summary_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskSummaryPublic"];
+                };
+            };
+            /** @description no bearer token, or one that is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role is below workflow.view */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an unexpected error (logged; the detail says nothing more) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     claim_task_human_tasks__id__claim_post: {
         parameters: {
             query?: never;
@@ -5852,6 +5962,53 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before retrying (2) */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    dead_letter_summary_dead_letters_summary_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterSummaryPublic"];
+                };
+            };
+            /** @description no bearer token, or one that is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role is below workflow.view */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an unexpected error (logged; the detail says nothing more) */
+            500: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -125,6 +125,18 @@ class DeadLetterRepository(TenantScoped):
             to_item=letter_from_row,
         )  # fmt: skip
 
+    async def counts(self) -> tuple[int, int]:
+        """(not requeued, requeued) letters of the tenant: one pass over its rows (letters
+        are rare, and the retention policy's ``dead_letters_days`` bounds them)."""
+        row = await self.conn.fetchrow(
+            """SELECT count(*) FILTER (WHERE requeued_at IS NULL) AS waiting,
+                      count(*) FILTER (WHERE requeued_at IS NOT NULL) AS requeued
+               FROM dead_letters WHERE tenant_id = $1""",
+            self.tenant_id,
+        )
+        assert row is not None
+        return int(row["waiting"]), int(row["requeued"])
+
     async def mark_requeued(self, letter_id: uuid.UUID, now: datetime) -> bool:
         done = await self.conn.fetchval(
             """UPDATE dead_letters SET requeued_at = $3

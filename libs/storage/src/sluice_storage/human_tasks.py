@@ -99,6 +99,16 @@ class HumanTaskRepository(TenantScoped):
             self.conn, OLDEST_FIRST, sql, params, cursor=cursor, limit=limit, to_item=_task
         )
 
+    async def count_active(self) -> dict[str, int]:
+        """The tenant's OPEN and CLAIMED tasks (both keys always present), counted in the
+        ``human_tasks_by_status`` index; done tasks, which only grow, are not read."""
+        rows = await self.conn.fetch(
+            """SELECT status, count(*) AS n FROM human_tasks
+               WHERE tenant_id = $1 AND status = ANY($2::text[]) GROUP BY status""",
+            self.tenant_id, list(ACTIVE_STATUSES),
+        )  # fmt: skip
+        return {status: 0 for status in ACTIVE_STATUSES} | {r["status"]: r["n"] for r in rows}
+
     async def claim(
         self, task_id: uuid.UUID, subject: str, now: datetime
     ) -> HumanTaskRecord | None:

@@ -25,15 +25,16 @@ export function HomePage() {
     refetchInterval: 30_000,
   });
   const tasks = useQuery({
-    queryKey: ["human-tasks", "home"],
-    queryFn: async () => unwrap(await api.GET("/human-tasks", { params: { query: { status: ["OPEN", "CLAIMED"], limit: 500 } } })).items,
+    queryKey: ["human-tasks", "summary"],
+    queryFn: async () => unwrap(await api.GET("/human-tasks/summary")),
+    refetchInterval: 30_000,
   });
   const letters = useQuery({
-    queryKey: ["dead-letters", "home"],
-    queryFn: async () => unwrap(await api.GET("/dead-letters", { params: { query: { limit: 500 } } })).items,
+    queryKey: ["dead-letters", "summary"],
+    queryFn: async () => unwrap(await api.GET("/dead-letters/summary")),
+    refetchInterval: 30_000,
   });
   const failingRows = (failing.data ?? []).filter((w) => (w.counts.FAILED ?? 0) > 0);
-  const waitingLetters = (letters.data ?? []).filter((l) => !l.requeuedAt).length;
   return (
     <section className="page home-page">
       <PageHeader title="Overview" subtitle="The last 24 hours" />
@@ -45,11 +46,11 @@ export function HomePage() {
           </Link>
         ))}
         <Link className="tile" to="/tasks">
-          <span className="tile-count">{tasks.data ? (tasks.data.length >= 500 ? "500+" : tasks.data.length) : "…"}</span>
-          <span className="tile-label">open tasks</span>
+          <span className="tile-count">{tasks.data ? tasks.data.open + tasks.data.claimed : "…"}</span>
+          <span className="tile-label">tasks to do</span>
         </Link>
         <Link className="tile" to="/dead-letters">
-          <span className="tile-count">{letters.data ? waitingLetters : "…"}</span>
+          <span className="tile-count">{letters.data ? letters.data.waiting : "…"}</span>
           <span className="tile-label">dead letters not requeued</span>
         </Link>
       </div>

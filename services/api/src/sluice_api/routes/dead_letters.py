@@ -1,4 +1,4 @@
-"""``/dead-letters``: the PostgreSQL mirror of ``wf.dlq``; list and requeue."""
+"""``/dead-letters``: the PostgreSQL mirror of ``wf.dlq``; list, count and requeue."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sluice_storage.requeue import enqueue_raw
 from sluice_api.audit import audit
 from sluice_api.deps import Admin, ContextDep, CursorQuery, LetterIdPath, LimitQuery, Viewer
 from sluice_api.schemas.common import OperatorRequest, Page
-from sluice_api.schemas.dead_letters import DeadLetterPublic
+from sluice_api.schemas.dead_letters import DeadLetterPublic, DeadLetterSummaryPublic
 
 router = sluice_router(prefix="/dead-letters", tags=["dead letters"])
 
@@ -32,6 +32,13 @@ async def list_dead_letters(
             cursor=cursor, limit=limit
         )
     return Page(items=[letter_public(d) for d in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/summary", summary="Count the dead letters waiting and requeued")
+async def dead_letter_summary(ctx: ContextDep, who: Viewer) -> DeadLetterSummaryPublic:
+    async with ctx.tx() as conn:
+        waiting, requeued = await DeadLetterRepository(conn, who.tenant_id).counts()
+    return DeadLetterSummaryPublic(waiting=waiting, requeued=requeued)
 
 
 @router.post(

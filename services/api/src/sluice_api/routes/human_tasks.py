@@ -1,4 +1,4 @@
-"""``/human-tasks``: the inbox; claim, complete (validated first), cancel.
+"""``/human-tasks``: the inbox and its size; claim, complete (validated first), cancel.
 
 A task a run waits on resumes (or, canceled, fails) its step. An inbox-only
 task (no wait behind it, e.g. "Email Processing Failure") is just closed; its
@@ -23,7 +23,7 @@ from sluice_api.context import ApiContext
 from sluice_api.deps import ContextDep, CursorQuery, LimitQuery, Manager, TaskIdPath, Viewer
 from sluice_api.roles import Principal
 from sluice_api.schemas.common import Page
-from sluice_api.schemas.human_tasks import HumanTaskPublic, TaskStatus
+from sluice_api.schemas.human_tasks import HumanTaskPublic, TaskStatus, TaskSummaryPublic
 
 router = sluice_router(prefix="/human-tasks", tags=["human tasks"])
 _CONFLICT: dict[int | str, dict[str, Any]] = {
@@ -70,6 +70,13 @@ async def list_tasks(
             run_id=run_id, statuses=statuses, cursor=cursor, limit=limit
         )
     return Page(items=[task_public(t) for t in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/summary", summary="Count the tasks still to do (open, claimed)")
+async def task_summary(ctx: ContextDep, who: Viewer) -> TaskSummaryPublic:
+    async with ctx.tx() as conn:
+        counts = await HumanTaskRepository(conn, who.tenant_id).count_active()
+    return TaskSummaryPublic(open=counts["OPEN"], claimed=counts["CLAIMED"])
 
 
 @router.post("/{id}/claim", summary="Claim a task", responses=_CONFLICT)

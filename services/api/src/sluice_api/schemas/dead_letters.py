@@ -6,6 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from pydantic import Field
+
 from sluice_api.schemas.common import WireModel
 
 
@@ -20,3 +22,8 @@ class DeadLetterPublic(WireModel):
     reason: str
     created_at: datetime
     requeued_at: datetime | None = None
+
+
+class DeadLetterSummaryPublic(WireModel):
+    waiting: int = Field(description="letters not requeued yet")
+    requeued: int = Field(description="letters requeued at least once")

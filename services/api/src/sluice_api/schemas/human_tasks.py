@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from pydantic import Field
+
 from sluice_api.schemas.common import WireModel
 
 
@@ -32,3 +34,10 @@ class HumanTaskPublic(WireModel):
     output: Any = None
     created_at: datetime
     completed_at: datetime | None = None
+
+
+class TaskSummaryPublic(WireModel):
+    """The inbox's size: tasks someone still has to do."""
+
+    open: int = Field(description="tasks nobody claimed yet")
+    claimed: int = Field(description="tasks claimed, not completed")
