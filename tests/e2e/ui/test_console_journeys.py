@@ -264,7 +264,9 @@ async def test_a_task_is_claimed_and_completed_through_its_form_after_one_refusa
     await expect(done).to_contain_text("COMPLETED")
     await done.get_by_role("link", name="Run of task Review CHG-7").click()
     heading = page.get_by_role("heading", name=f"Run {run_id[:8]}")
-    await expect(heading.get_by_text("SUCCEEDED")).to_be_visible()
+    # the completion reaches the run through the outbox, Kafka and the interpreter; the
+    # open page follows it live
+    await expect(heading.get_by_text("SUCCEEDED")).to_be_visible(timeout=60_000)
     await expect(page.get_by_label("Run", exact=True)).to_contain_text("REVIEWED")
     [task] = (await call(base_url, token, "GET", f"/human-tasks?runId={run_id}"))["items"]
     assert (task["output"], task["claimedBy"]) == ({"decision": "approve", "hours": 3}, "mo")
