@@ -14,6 +14,7 @@ from sluice_engine import EngineContext
 from sluice_messaging.topics import Topics
 from sluice_scheduler.schedule_triggers import RoundResult, fire_due_schedules
 from sluice_storage import DefinitionRepository, transaction
+from sluice_storage.pauses import PauseRepository
 from workflow_core.registry import create_registry
 
 pytestmark = pytest.mark.integration
@@ -164,6 +165,26 @@ async def test_downtime_missed_ticks_follow_catch_up(
         "2026-01-05T11:00:00Z",
         False,
     )
+
+
+async def test_a_paused_schedule_fires_nothing_and_catches_up_on_unpause(
+    pool: asyncpg.Pool, ctx: EngineContext, tenant_id: str
+) -> None:
+    """Paused from 10:02 to 10:58 (issue 19): no tick fires meanwhile; on unpause the
+    missed ticks follow catchUp, as after downtime (``latest``: 10:50 only)."""
+    wf = await publish(pool, tenant_id, scheduled("*/10 * * * *", catch_up="latest"), T0)
+    async with transaction(pool) as conn:
+        repo = PauseRepository(conn, tenant_id)
+        assert await repo.pause(wf, reason="maintenance", by="ops", now=T0)
+    for minute in (10, 30, 50):
+        await round_at(pool, ctx, T0.replace(minute=minute, second=5))
+    assert await runs(pool, tenant_id, wf) == []
+    async with transaction(pool) as conn:
+        assert await PauseRepository(conn, tenant_id).unpause(wf)
+    await round_at(pool, ctx, T0.replace(minute=58))
+    rows = await runs(pool, tenant_id, wf)
+    assert scheduled_at(rows) == ["2026-01-05T10:50:00Z"]
+    assert rows[0]["payload"]["late"] is True
 
 
 async def test_dst_nights_in_berlin_fire_each_local_tick_once(

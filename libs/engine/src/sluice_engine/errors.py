@@ -64,5 +64,14 @@ class WaitClosedError(EngineError):
     code = "WAIT_CLOSED"
 
 
+class PauseStateError(EngineError):
+    """Pause of a paused workflow, unpause of a running one, or an API start of a paused
+    one (its ``code`` says which); nothing was written."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class PluginError(EngineError):
     code = "PLUGIN_ERROR"

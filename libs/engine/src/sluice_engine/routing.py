@@ -46,6 +46,7 @@ from sluice_storage import (
     WaitRepository,
 )
 from sluice_storage.events import event_key_lock_id
+from sluice_storage.pauses import PauseRepository
 from sluice_storage.waits import WAIT_COLUMNS
 from workflow_core.interpreter.ids import derived_id
 
@@ -101,7 +102,11 @@ def _result(stored: EventRecord, *, duplicate: bool) -> RouteResult:
 async def _start_triggered(
     conn: asyncpg.Connection, ctx: EngineContext, writes: RunWrites, event: EventRecord
 ) -> tuple[list[str], list[dict[str, Any]]]:
-    versions = await DefinitionRepository(conn, writes.tenant_id).triggered_by(event.event_name)
+    triggered = await DefinitionRepository(conn, writes.tenant_id).triggered_by(event.event_name)
+    held = [v.workflow_id for v in triggered if v.paused]
+    if held:  # started on unpause (sluice_engine.pausing), in arrival order
+        await PauseRepository(conn, writes.tenant_id).hold(held, event.event_id, ctx.clock())
+    versions = [v for v in triggered if not v.paused]
     planned = [triggered_run_id(event.event_id, v.workflow_id) for v in versions]
     # Recorded before the starts: a wait one of them registers on this key must
     # not take this very event ("except events that started that same run").
@@ -111,17 +116,31 @@ async def _start_triggered(
     started: list[str] = []
     errors: list[dict[str, Any]] = []
     for version, run_id in zip(versions, planned, strict=True):
-        options = StartOptions(
-            version=version.version, run_id=run_id, trigger_event_id=event.event_id,
-            event_name=event.event_name, correlation_key=event.correlation_key,
-        )  # fmt: skip
-        try:
-            await start_with(conn, ctx, writes, str(version.workflow_id), event.payload, options)
-        except (InvalidPayloadError, UnknownWorkflowError) as failed:
-            errors.append(_start_error(str(version.workflow_id), failed))
-            continue
-        started.append(run_id)
+        failed = await start_triggered(conn, ctx, writes, event, version.workflow_id,
+                                       version.version)  # fmt: skip
+        if failed is None:
+            started.append(run_id)
+        else:
+            errors.append(failed)
     return started, errors
+
+
+async def start_triggered(
+    conn: asyncpg.Connection, ctx: EngineContext, writes: RunWrites, event: EventRecord,
+    workflow_id: uuid.UUID, version: int | None,
+) -> dict[str, Any] | None:  # fmt: skip
+    """Start the run ``event`` triggers in ``workflow_id`` (its deterministic id); the
+    refusal as an event error, or None when it started."""
+    options = StartOptions(
+        version=version, run_id=triggered_run_id(event.event_id, workflow_id),
+        trigger_event_id=event.event_id, event_name=event.event_name,
+        correlation_key=event.correlation_key,
+    )  # fmt: skip
+    try:
+        await start_with(conn, ctx, writes, str(workflow_id), event.payload, options)
+    except (InvalidPayloadError, UnknownWorkflowError) as failed:
+        return _start_error(str(workflow_id), failed)
+    return None
 
 
 def _start_error(

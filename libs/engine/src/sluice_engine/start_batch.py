@@ -28,15 +28,16 @@ import asyncpg
 from sluice_storage import RunRecord, RunRepository, RunWrites, transaction
 
 from sluice_engine.context import EngineContext
-from sluice_engine.errors import InvalidPayloadError, UnknownWorkflowError
+from sluice_engine.errors import InvalidPayloadError, PauseStateError, UnknownWorkflowError
 from sluice_engine.grouping import together_else_each
+from sluice_engine.pausing import refuse_if_paused
 from sluice_engine.runs import StartOptions, start_run, start_with
 
 log = logging.getLogger(__name__)
 # 64 starts per transaction: the overhead is amortised by then, and a batch
 # stays a few tens of milliseconds of work.
 DEFAULT_MAX_BATCH = 64
-REFUSED = (InvalidPayloadError, UnknownWorkflowError)
+REFUSED = (InvalidPayloadError, UnknownWorkflowError, PauseStateError)
 
 
 @dataclass
@@ -90,6 +91,7 @@ class StartBatcher:
         started: list[tuple[_Request, str]] = []
         refused: list[tuple[_Request, BaseException]] = []
         latest: dict[tuple[str, str], int] = {}
+        paused: set[tuple[str, str]] = set()  # checked in this batch and running
         async with transaction(self.pool) as conn:
             writes: dict[str, RunWrites] = {}
             for request in batch:
@@ -97,6 +99,7 @@ class StartBatcher:
                     request.tenant_id, RunWrites(request.tenant_id, notify=self._ctx.notify_outbox)
                 )
                 try:
+                    await self._refuse_paused(conn, request, paused)
                     options = await self._pinned(conn, request, latest)
                     applied = await start_with(
                         conn, self._ctx, tenant_writes, request.workflow_id, request.payload,
@@ -115,6 +118,16 @@ class StartBatcher:
             _settle(request, result=rows[(request.tenant_id, uuid.UUID(run_id))])
         return [None for _ in batch]
 
+    async def _refuse_paused(
+        self, conn: asyncpg.Connection, request: _Request, checked: set[tuple[str, str]]
+    ) -> None:
+        """A paused workflow's start is refused (``WORKFLOW_PAUSED``), asked once per
+        workflow per batch."""
+        key = (request.tenant_id, request.workflow_id)
+        if key not in checked:
+            await refuse_if_paused(conn, *key)
+            checked.add(key)
+
     async def _pinned(
         self, conn: asyncpg.Connection, request: _Request, latest: dict[tuple[str, str], int]
     ) -> StartOptions:
@@ -131,6 +144,7 @@ class StartBatcher:
         run_id = uuid.UUID(str(request.options.run_id))
         try:
             async with transaction(self.pool) as conn:
+                await refuse_if_paused(conn, request.tenant_id, request.workflow_id)
                 await start_run(
                     conn, self._ctx, request.tenant_id, request.workflow_id, request.payload,
                     request.options,

@@ -16,7 +16,7 @@ from sluice_storage.tenancy import TenantScoped
 from sluice_storage.webhooks import Sealer, WebhookRepository, has_webhook, webhook_event_name
 
 DEF_COLUMNS = """tenant_id, workflow_id, name, draft, latest_version, latest_trigger_event,
-    created_at, updated_at"""
+    created_at, updated_at, paused_at, paused_reason, paused_by"""
 VERSION_COLUMNS = """tenant_id, workflow_id, version, name, definition, payload_schema,
     trigger_event, published_at, published_by"""
 RECENTLY_UPDATED = Keyset("definitions", "updated_at", "workflow_id", descending=True)
@@ -32,6 +32,9 @@ class DefinitionRecord:
     latest_trigger_event: str | None
     created_at: datetime
     updated_at: datetime
+    paused_at: datetime | None = None
+    paused_reason: str | None = None
+    paused_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class DefinitionVersionRecord:
     trigger_event: str | None
     published_at: datetime
     published_by: str
+    # The definition's pause state, where read with it (``triggered_by``).
+    paused: bool = False
 
 
 def _definition(row: asyncpg.Record) -> DefinitionRecord:
@@ -182,9 +187,11 @@ class DefinitionRepository(TenantScoped):
         return int(value) if value is not None else None
 
     async def triggered_by(self, event_name: str) -> list[DefinitionVersionRecord]:
-        """The latest published version of every definition whose trigger names ``event_name``."""
+        """The latest published version of every definition whose trigger names ``event_name``,
+        with its definition's pause state (``paused``)."""
         rows = await self.conn.fetch(
-            f"""SELECT {", ".join("v." + c.strip() for c in VERSION_COLUMNS.split(","))}
+            f"""SELECT {", ".join("v." + c.strip() for c in VERSION_COLUMNS.split(","))},
+                    d.paused_at IS NOT NULL AS paused
                 FROM workflow_definitions d
                 JOIN workflow_definition_versions v ON v.tenant_id = d.tenant_id
                   AND v.workflow_id = d.workflow_id AND v.version = d.latest_version

@@ -162,12 +162,17 @@ async def claim_due_schedules(
 
     ``SKIP LOCKED``: another scheduler planning a schedule makes this one pass
     it by; the lock holds until the caller's transaction, which moves the
-    cursor, commits.
+    cursor, commits. A paused definition's schedule is not due: its cursor stays
+    where the pause found it, so on unpause ``catchUp`` decides the missed ticks.
     """
     rows = await conn.fetch(
-        f"""SELECT {SCHEDULE_COLUMNS} FROM workflow_schedules
-            WHERE next_due_at <= $1 ORDER BY next_due_at LIMIT $2
-            FOR UPDATE SKIP LOCKED""",
+        f"""SELECT {SCHEDULE_COLUMNS} FROM workflow_schedules s
+            WHERE next_due_at <= $1
+              AND NOT EXISTS (SELECT 1 FROM workflow_definitions d
+                              WHERE d.tenant_id = s.tenant_id AND d.workflow_id = s.workflow_id
+                                AND d.paused_at IS NOT NULL)
+            ORDER BY next_due_at LIMIT $2
+            FOR UPDATE OF s SKIP LOCKED""",
         now,
         limit,
     )

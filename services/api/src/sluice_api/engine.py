@@ -19,6 +19,7 @@ from sluice_engine import (
     EngineContext,
     EngineError,
     InvalidPayloadError,
+    PauseStateError,
     RunNotFoundError,
     RunStatusConflictError,
     TaskNotActiveError,
@@ -40,6 +41,7 @@ _STATUS: dict[type[EngineError], tuple[int, str]] = {
     TaskNotActiveError: (409, "TASK_NOT_OPEN"),
     RunStatusConflictError: (409, "RUN_STATUS_CONFLICT"),
     WaitClosedError: (409, "WAIT_CLOSED"),
+    PauseStateError: (409, ""),  # its own code: WORKFLOW_PAUSED, ALREADY_PAUSED, NOT_PAUSED
 }
 
 
@@ -74,7 +76,7 @@ def engine_problem(exc: EngineError) -> ProblemError | None:
     """The problem a client error of the engine answers; None for anything else (a bug)."""
     for kind, (status, code) in _STATUS.items():
         if isinstance(exc, kind):
-            return ProblemError(status, code, exc.message, errors=_items(exc))
+            return ProblemError(status, code or exc.code, exc.message, errors=_items(exc))
     return None
 
 

@@ -7,6 +7,7 @@ import uuid
 
 import asyncpg
 from sluice_engine import StartOptions, start_run
+from sluice_engine.pausing import refuse_if_paused
 from sluice_http import not_found
 from sluice_storage import RunRecord, RunRepository
 
@@ -18,6 +19,7 @@ from sluice_api.schemas.runs import RunCreate
 async def start(
     ctx: ApiContext, conn: asyncpg.Connection, who: Principal, body: RunCreate
 ) -> RunRecord:
+    await refuse_if_paused(conn, who.tenant_id, str(body.workflow_id))
     applied = await start_run(
         conn, ctx.engine, who.tenant_id, str(body.workflow_id), body.payload,
         StartOptions(version=body.version),

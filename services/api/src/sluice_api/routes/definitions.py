@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Body, Header, Path, Query, Response
+from sluice_engine.pausing import pause_workflow, unpause_workflow
 from sluice_http import Problem, ProblemError, ProblemItem, link, not_found, sluice_router
 from sluice_storage import DefinitionRecord, DefinitionRepository, DefinitionVersionRecord
 from workflow_core.definitions import parse_path
@@ -22,10 +23,12 @@ from sluice_api.deps import (
     Viewer,
 )
 from sluice_api.publishing import draft_hash, publish_draft
-from sluice_api.schemas.common import Page
+from sluice_api.schemas.common import OperatorRequest, Page
 from sluice_api.schemas.definitions import (
     DefinitionPublic,
     DefinitionVersionPublic,
+    PausePublic,
+    PauseResult,
     PublishResult,
 )
 from sluice_api.schemas.type_analysis import StepScopePublic
@@ -114,11 +117,18 @@ def version_public(record: DefinitionVersionRecord) -> DefinitionVersionPublic:
     )  # fmt: skip
 
 
+def pause_public(record: DefinitionRecord) -> PausePublic | None:
+    if record.paused_at is None:
+        return None
+    return PausePublic(at=record.paused_at, reason=record.paused_reason or "",
+                       by=record.paused_by or "")  # fmt: skip
+
+
 def summary_public(record: DefinitionRecord) -> DefinitionPublic:
     return DefinitionPublic(
         id=record.workflow_id, name=record.name, latest_version=record.latest_version,
         trigger_event=record.latest_trigger_event, created_at=record.created_at,
-        updated_at=record.updated_at,
+        updated_at=record.updated_at, paused=pause_public(record),
     )  # fmt: skip
 
 
@@ -243,6 +253,48 @@ async def publish_definition(
             conn, ctx.registry, who, workflow_id, expected=wanted, now=ctx.clock(),
             webhook_sealer=ctx.webhook_sealer,
         )  # fmt: skip
+
+
+_PAUSE_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": Problem, "description": "ALREADY_PAUSED / NOT_PAUSED"}
+}
+
+
+@router.post(
+    "/{id}/pause", summary="Pause: its triggers start no runs (events are held) until unpaused",
+    responses=_PAUSE_CONFLICT,
+)  # fmt: skip
+async def pause_definition(
+    ctx: ContextDep, who: Publisher, workflow_id: DefinitionIdPath, body: OperatorRequest
+) -> PauseResult:
+    async with ctx.tx() as conn:
+        await pause_workflow(conn, who.tenant_id, workflow_id, reason=body.reason,
+                             by=who.subject, now=ctx.clock())  # fmt: skip
+        await audit(conn, who, "definition.pause", workflow_id, at=ctx.clock(),
+                    reason=body.reason)  # fmt: skip
+        record = await DefinitionRepository(conn, who.tenant_id).get(workflow_id)
+    assert record is not None  # pause_workflow found it in this transaction
+    return PauseResult(id=workflow_id, paused=pause_public(record))
+
+
+@router.post(
+    "/{id}/unpause",
+    summary="Unpause: start the runs of the events held while paused, then run as before",
+    responses=_PAUSE_CONFLICT,
+)  # fmt: skip
+async def unpause_definition(
+    ctx: ContextDep, who: Publisher, workflow_id: DefinitionIdPath, body: OperatorRequest
+) -> PauseResult:
+    async with ctx.tx() as conn:
+        released = await unpause_workflow(conn, ctx.engine, who.tenant_id, workflow_id)
+        details = {"startedRuns": len(released.started_run_ids),
+                   "startErrors": len(released.errors)}  # fmt: skip
+        await audit(conn, who, "definition.unpause", workflow_id, at=ctx.clock(),
+                    reason=body.reason, details=details)  # fmt: skip
+    return PauseResult(
+        id=workflow_id, started_run_ids=[uuid.UUID(r) for r in released.started_run_ids],
+        start_errors=released.errors,
+    )  # fmt: skip
 
 
 StepPathQuery = Annotated[

@@ -13,6 +13,14 @@ from sluice_api.schemas.common import WireModel
 DefinitionCreate = dict[str, Any]  # any JSON object of the SPEC 3 shape; checked at publish
 
 
+class PausePublic(WireModel):
+    """Why and since when a workflow's triggers start no runs."""
+
+    at: datetime
+    reason: str
+    by: str
+
+
 class DefinitionPublic(WireModel):
     """One definition in the list: its draft's name and its latest published version."""
 
@@ -22,6 +30,19 @@ class DefinitionPublic(WireModel):
     trigger_event: str | None = None
     created_at: datetime
     updated_at: datetime
+    paused: PausePublic | None = Field(default=None, description="set while paused")
+
+
+class PauseResult(WireModel):
+    """A pause or unpause: the definition's pause state after it, and for an unpause
+    the runs started from the events held meanwhile (in arrival order)."""
+
+    id: uuid.UUID
+    paused: PausePublic | None = None
+    started_run_ids: list[uuid.UUID] = Field(default_factory=list)
+    start_errors: list[dict[str, Any]] = Field(
+        default_factory=list, description="held events whose run could not start (as routing)"
+    )
 
 
 class DefinitionVersionPublic(WireModel):
