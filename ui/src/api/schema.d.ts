@@ -3288,6 +3288,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description PostgreSQL or Kafka is unreachable for the moment (UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     unpause_definition_workflow_definitions__id__unpause_post: {
@@ -3371,6 +3382,17 @@ export interface operations {
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Kafka is unreachable for the moment (UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying (2) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
