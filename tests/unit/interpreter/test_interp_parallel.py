@@ -11,42 +11,39 @@ from golden.golden_driver import (
     attempts,
     complete,
     definition,
+    event_for,
     expr,
     fail,
     start_command,
+    task_done,
 )
 from golden.golden_stubs import stub_action, stub_registry
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_interp_blocks import loop
 from workflow_core.interpreter import (
     CancelRun,
     Continue,
     RecordStepAttempt,
+    RegisterWait,
     RequestAction,
     RetryRun,
     RunState,
     RunStatus,
     advance,
+    lanes,
 )
+from workflow_core.interpreter.state import Frame, ItemResult
 
-REGISTRY = stub_registry(stub_action("work"))
+SECRET_OUT = {"type": "object", "properties": {"token": {"type": "string", "x-sensitive": True}}}
+REGISTRY = stub_registry(stub_action("work"), stub_action("secret", output_schema=SECRET_OUT))
+FORM = {"type": "object", "required": ["ok"], "properties": {"ok": {"type": "boolean"}}}
 
 
 def call(step_id: str = "w", save: str = "vars.out") -> dict[str, Any]:
     args = {"i": expr("vars.it"), "k": expr("vars.itIndex")}
     config = {"actionId": "work", "version": 1, "args": args, "saveAs": save}
     return {"id": step_id, "type": "action.call", "config": config}
-
-
-def loop(items: str, body: list[Any], **extra: Any) -> dict[str, Any]:
-    return {
-        "id": "loop",
-        "type": "control.forEach",
-        "items": expr(items),
-        "itemVar": "it",
-        "body": body,
-        **extra,
-    }
 
 
 def keep(step_id: str = "keep") -> dict[str, Any]:
@@ -281,3 +278,77 @@ def test_retry_run_resumes_the_failed_item_and_the_canceled_ones() -> None:
     assert driver.state is not None
     assert driver.state.status is RunStatus.SUCCEEDED
     assert final_vars(driver)["last"] == 30
+
+
+def _waits(driver: Driver, kind: str) -> list[RegisterWait]:
+    return [w for w in driver.effects_of(RegisterWait) if w.kind.value == kind]
+
+
+def test_event_waits_and_human_tasks_in_items_are_routed_to_their_item() -> None:
+    wait = {"id": "ev", "type": "event.wait", "config": {
+        "eventName": "SHIPPED", "correlationKey": expr("$string(vars.it)"),
+        "assign": {"vars.shipped": expr("event.payload")}}}  # fmt: skip
+    task = {"id": "ok", "type": "human.task", "config": {
+        "taskType": "review", "title": expr("'Item ' & $string(vars.it)"), "formSchema": FORM,
+        "saveAs": "vars.review"}}  # fmt: skip
+    driver = start([loop("[1, 2, 3]", [wait, task], concurrency=3)])
+    state = driver.state
+    assert state is not None
+    assert state.status is RunStatus.WAITING
+    assert len(state.open_waits()) == 3
+    events = _waits(driver, "event")
+    assert [w.correlation_key for w in events] == ["1", "2", "3"]
+    for event in reversed(events):  # the last item first
+        driver.send(event_for(event, {"item": event.correlation_key}))
+    tasks = _waits(driver, "human_task")
+    assert [t.task.title for t in tasks if t.task] == ["Item 3", "Item 2", "Item 1"]
+    refused = driver.send(task_done(tasks[0], {"ok": "yes"}))  # breaks the form
+    assert refused.rejected is not None
+    for done in tasks:
+        driver.send(task_done(done, {"ok": True}))
+    assert driver.state is not None
+    assert driver.state.status is RunStatus.SUCCEEDED
+    variables = final_vars(driver)
+    assert variables["shipped"] == {"item": "3"}  # the last item's, though it resumed first
+    assert variables["review"] == {"ok": True}
+
+
+def test_sensitive_outputs_of_every_item_stay_redacted_after_the_merge() -> None:
+    call_secret = {"id": "s", "type": "action.call", "config": {
+        "actionId": "secret", "version": 1, "args": {}, "saveAs": "vars.cred"}}  # fmt: skip
+    driver = start([loop("[1, 2]", [call_secret], concurrency=2)])
+    for request in open_requests(driver):
+        driver.send(complete(request, {"token": f"t{request.request_id[:4]}"}))
+    assert driver.state is not None
+    assert driver.state.envelope["meta"]["redactions"] == ["/vars/cred/token"]
+
+
+def test_merge_applies_sets_and_deletions_in_item_order() -> None:
+    """No step deletes a top-level key today; the merge still carries deletions."""
+    base = {"payload": {"a": 1, "b": 2}, "vars": {"it": 0, "x": 1}, "meta": {"redactions": ["/p"]}}
+    first = {"payload": {"a": 1}, "vars": {"it": 5, "x": 2}, "meta": {"redactions": ["/p", "/q"]}}
+    second = {"payload": {"a": 3, "b": 2}, "vars": {"x": 3}, "meta": {"redactions": ["/p", "/r"]}}
+    loop_frame = Frame(block_path="root.steps[0]", branch="lanes", results=[
+        ItemResult(index=1, writes=lanes._writes(base, second, {"it", "itIndex"})),
+        ItemResult(index=0, writes=lanes._writes(base, first, {"it", "itIndex"}), error={"e": 1}),
+    ])  # fmt: skip
+    merged = lanes.merge_results(base, loop_frame, "itErrors")
+    assert merged["payload"] == {"a": 3}
+    assert merged["vars"] == {"it": 0, "x": 3, "itErrors": [{"index": 0, "error": {"e": 1}}]}
+    assert merged["meta"]["redactions"] == ["/p", "/q", "/r"]
+    assert base["payload"] == {"a": 1, "b": 2}  # not changed in place
+
+
+def test_nested_items_waits_are_all_open_and_cancel_releases_them() -> None:
+    wait = {"id": "ev", "type": "event.wait", "config": {
+        "eventName": "E", "correlationKey": expr("$string(vars.jt)")}}  # fmt: skip
+    inner = {**loop("[1, 2]", [wait], concurrency=2), "id": "inner", "itemVar": "jt"}
+    driver = start([loop("[1, 2]", [inner], concurrency=2)])
+    assert driver.state is not None
+    assert len(driver.state.open_waits()) == 4
+    driver.send(CancelRun(command_id="x", now=T0, reason="stop"))
+    assert driver.state.open_waits() == []
+    released = [
+        e for s in driver.history[-1:] for e in s.transition.effects if e.type == "ReleaseWait"
+    ]
+    assert len(released) == 4

@@ -45,7 +45,6 @@ from workflow_core.interpreter.effects import RequestAction
 from workflow_core.interpreter.envelope import Envelope
 from workflow_core.interpreter.state import (
     LANES,
-    ActiveStep,
     Frame,
     ItemResult,
     Lane,
@@ -187,11 +186,6 @@ def settle(ctx: Ctx) -> None:
 def pending_actions(frames: list[Frame]) -> list[RequestAction]:
     """The action requests of every lane in flight under ``frames``, in item order."""
     return [lane.pending_action for lane in _lanes_below(frames) if lane.pending_action]
-
-
-def cursors_below(frames: list[Frame]) -> Iterator[tuple[ActiveStep | None, list[OpenWait]]]:
-    for lane in _lanes_below(frames):
-        yield lane.active, lane.waits
 
 
 def _lanes_below(frames: list[Frame]) -> Iterator[Lane]:
