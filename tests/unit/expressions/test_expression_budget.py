@@ -31,10 +31,12 @@ def test_runaway_stops_with_budget_exceeded_well_under_a_second(
     source: str, now: datetime, context: dict[str, Any]
 ) -> None:
     compiled = compile_expression(source)
-    started = time.perf_counter()
+    # CPU time of this process: the budget counts steps, so "promptly" is CPU spent; the
+    # wall clock also counted other processes on a shared 2-core machine (1.03 s seen).
+    started = time.process_time()
     with pytest.raises(ExpressionError) as caught:
         compiled.evaluate(context, now=now)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert caught.value.code == ExpressionCode.BUDGET_EXCEEDED, caught.value
     assert elapsed < 1.0
     # the module and the same compiled expression stay usable afterwards
