@@ -8,7 +8,7 @@ export UV_NATIVE_TLS ?= 1
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help setup ui ui-types ui-types-check dev test test-fast lint format typecheck chaos contract bench clean deploy-tools deploy-check
+.PHONY: help setup ui ui-types ui-types-check schemas schemas-check dev test test-fast lint format typecheck chaos contract bench clean deploy-tools deploy-check
 
 help: ## List the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-13s %s\n", $$1, $$2}'
@@ -42,6 +42,19 @@ ui-types-check: ## Fail when ui/src/api/{openapi.json,schema.d.ts} are not what 
 			diff -u ui/src/api/openapi.json "$$tmp/openapi.json" | head -40 >&2; exit 1; \
 		fi
 
+schemas: ## Regenerate schemas/workflow-definition.schema.json from the definition models
+	$(RUN) sluice definitions schema > schemas/workflow-definition.schema.json
+
+schemas-check: ## Fail when schemas/workflow-definition.schema.json is not what `make schemas` writes
+	@tmp=$$(mktemp) && trap 'rm -f "$$tmp"' EXIT \
+		&& $(RUN) sluice definitions schema > "$$tmp" \
+		&& if cmp -s "$$tmp" schemas/workflow-definition.schema.json; then \
+			echo "schemas: the definition JSON Schema is current"; \
+		else \
+			echo "schemas: schemas/workflow-definition.schema.json is stale: the definition models changed; run 'make schemas' and commit the result" >&2; \
+			diff -u schemas/workflow-definition.schema.json "$$tmp" | head -40 >&2; exit 1; \
+		fi
+
 dev: setup ## Run the whole system locally (Kafka, PostgreSQL, all services); Ctrl-C stops all
 	$(RUN) sluice dev
 
@@ -52,12 +65,13 @@ test: setup deploy-tools lint typecheck ## What CI runs: lint, typecheck, then t
 test-fast: ## Unit and golden tests only, no setup
 	$(RUN) pytest tests/unit tests/golden $(PYTEST_ARGS)
 
-lint: ## ruff check + format check, import contracts; the UI's eslint and its API types being current
+lint: ## ruff check + format check, import contracts; the UI's eslint, its API types and the definition schema being current
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) lint-imports
 	cd ui && npm run lint
 	$(MAKE) --no-print-directory ui-types-check
+	$(MAKE) --no-print-directory schemas-check
 
 format: ## Apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .

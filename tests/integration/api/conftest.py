@@ -65,3 +65,27 @@ async def client_factory(api_app: FastAPI) -> AsyncIterator[ClientFactory]:
 async def admin(client_factory: ClientFactory, token_factory: TokenFactory) -> httpx.AsyncClient:
     """A client of this test's tenant with the highest role."""
     return client_factory(await token_factory("workflow.admin"))
+
+
+@pytest.fixture(scope="session")
+async def live_api(migrated_database_url: str) -> AsyncIterator[str]:
+    """The real app served by uvicorn on a free port (for clients that need a real HTTP
+    server, such as the ``sluice`` operator commands); its base URL."""
+    import asyncio
+
+    import uvicorn
+    from sluice_devstack.ports import free_port
+
+    settings = Settings(database_url=migrated_database_url, kafka_bootstrap_servers="-")
+    port = free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(400):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.05)
+    assert server.started, "the API did not start within 20 s"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task

@@ -920,6 +920,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/schemas/workflow-definition.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * JSON Schema (2020-12) of the workflow definition format, for editors
+         * @description Public (no token) and cacheable (`Cache-Control: public, max-age=3600`, a strong `ETag`; `If-None-Match` answers 304). The shape only: publish validation (`POST .../publish`, `sluice definitions validate`) checks configs and expressions.
+         */
+        get: operations["workflow_definition_schema_schemas_workflow_definition_json_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/clients": {
         parameters: {
             query?: never;
@@ -1625,6 +1645,11 @@ export interface components {
             kind: "helper" | "builtin";
             /** Callas */
             callAs: string[];
+        };
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
         };
         /** Health */
         Health: {
@@ -2580,6 +2605,19 @@ export interface components {
              * @description what publishing would report, located by stepPath and pointer
              */
             issues: components["schemas"]["PublishErrorPublic"][];
+        };
+        /** ValidationError */
+        ValidationError: {
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
+            /** Input */
+            input?: unknown;
+            /** Context */
+            ctx?: Record<string, never>;
         };
         /** WaitPublic */
         WaitPublic: {
@@ -7727,6 +7765,47 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    workflow_definition_schema_schemas_workflow_definition_json_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-None-Match"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the JSON Schema document */
+            200: {
+                headers: {
+                    /** @description the document's tag */
+                    ETag?: string;
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/schema+json": Record<string, never>;
+                };
+            };
+            /** @description not modified since the If-None-Match tag */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # Where the operator commands (`sluice runs|events|tasks|definitions`) reach the API:
+    # WF_API_URL, else http://<api_host>:<api_port> (the `sluice dev` API); the bearer
+    # token they send is WF_API_TOKEN (or their --token).
+    api_url: str | None = None
+    api_token: SecretStr | None = None
     # The built web UI the API serves at /ui/ (container images set it to their copy).
     ui_dir: Path = Field(default_factory=default_ui_dir)
     ingest_port: int = 8001
@@ -142,6 +147,15 @@ class Settings(BaseSettings):
                 "WF_KAFKA_SSL_CERTFILE and WF_KAFKA_SSL_KEYFILE go together (mutual TLS)"
             )
         return self
+
+    @property
+    def api_base_url(self) -> str:
+        """WF_API_URL, else this host's API (a wildcard listen address read as loopback)."""
+        if self.api_url:
+            return self.api_url.rstrip("/")
+        host = "127.0.0.1" if self.api_host in ("0.0.0.0", "::", "") else self.api_host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.api_port}"
 
     @property
     def connection_file(self) -> Path:

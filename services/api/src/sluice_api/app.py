@@ -27,6 +27,7 @@ from sluice_api.routes import (
     audit,
     auth,
     dead_letters,
+    definition_schema,
     definitions,
     events,
     expressions,
@@ -52,7 +53,7 @@ ROUTERS = (  # run_updates before runs: /workflow-runs/updates is not a {runId}
     run_controls.router, run_bulk.router, registry_routes.router, expressions.router,
     type_analysis.router, events.router, human_tasks.router, dead_letters.router,
     audit.router, retention.router, auth.router, health.router, schedules.router,
-    webhooks.router, secrets.router,
+    webhooks.router, secrets.router, definition_schema.router,
 )  # fmt: skip
 log = logging.getLogger(__name__)
 DESCRIPTION = """Definitions, runs, events, human tasks and dead letters of one tenant.

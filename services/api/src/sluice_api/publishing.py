@@ -18,6 +18,7 @@ from sluice_http import ProblemError, not_found
 from sluice_storage import DefinitionRepository
 from sluice_storage.definition_index import DefinitionIndexRepository
 from sluice_storage.webhooks import Sealer
+from workflow_core.definitions import called_workflows
 from workflow_core.definitions.diff import diff_steps
 from workflow_core.registry import Registry
 from workflow_core.validation import WorkflowInfo, validate_definition
@@ -86,17 +87,3 @@ async def known_workflows(conn: asyncpg.Connection, tenant_id: str) -> dict[str,
         )
         for w in published
     }
-
-
-def called_workflows(node: Any) -> set[str]:
-    """Every ``workflowId`` a ``control.callWorkflow`` step names, at any depth."""
-    found: set[str] = set()
-    if isinstance(node, dict):
-        if node.get("type") == "control.callWorkflow" and isinstance(node.get("workflowId"), str):
-            found.add(node["workflowId"])
-        for child in node.values():
-            found |= called_workflows(child)
-    elif isinstance(node, list):
-        for child in node:
-            found |= called_workflows(child)
-    return found

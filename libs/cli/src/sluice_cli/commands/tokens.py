@@ -8,30 +8,18 @@ itself or its id. Both are written to the tenant's audit log.
 from __future__ import annotations
 
 import asyncio
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import click
 
-from sluice_cli.shell import AUDIT_ACTOR, fail, resolve_database_url
+from sluice_cli.shell import AUDIT_ACTOR, fail, parse_moment, resolve_database_url
 
 ROLES = ("workflow.view", "workflow.manage", "workflow.publish", "workflow.admin")
-_DURATION = re.compile(r"^(?P<n>\d+)(?P<unit>[smhdw])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def parse_expiry(text: str, now: datetime) -> datetime:
     """``30d``, ``12h``, ``90m``, ``2w``, ``45s`` from now, or an ISO 8601 time (UTC if naive)."""
-    match = _DURATION.match(text.strip())
-    if match:
-        return now + timedelta(**{_UNITS[match["unit"]]: int(match["n"])})
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is neither a duration (30d, 12h, 90m, 2w) nor an ISO 8601 time"
-        ) from None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = parse_moment(text, now, direction=1)
     if moment <= now:
         raise click.BadParameter(f"{text!r} is in the past")
     return moment

@@ -29,6 +29,32 @@ class Definition(WireModel):
         return cls.model_validate({k: v for k, v in document.items() if k != "version"})
 
 
+SCHEMA_ID = "https://sluice.dev/schemas/workflow-definition.json"
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
 def definition_json_schema() -> dict[str, Any]:
-    """JSON Schema of the definition format itself, for the designer."""
-    return Definition.model_json_schema(by_alias=True, mode="validation")
+    """JSON Schema (2020-12) of the definition format, generated from :class:`Definition`:
+    the document the API serves at ``/schemas/workflow-definition.json``, committed as
+    ``schemas/workflow-definition.schema.json`` for editors.
+
+    It checks the shape only; what a node's ``config`` holds, whether expressions
+    parse and what the steps may read is publish validation's (``sluice definitions
+    validate``). A top-level ``$schema`` (an editor's hint) is allowed here and dropped
+    by the ``sluice definitions`` commands before anything else reads the file.
+    """
+    generated = Definition.model_json_schema(by_alias=True, mode="validation")
+    properties = {
+        "$schema": {"type": "string", "description": "the schema's URL, for editors; "
+                    "dropped by `sluice definitions validate|apply`"},
+        **generated.pop("properties"),
+    }  # fmt: skip
+    head = {
+        "$schema": SCHEMA_DIALECT,
+        "$id": SCHEMA_ID,
+        "title": "Sluice workflow definition",
+        "description": "A workflow: a pipeline of steps run top to bottom (SPEC section 3).",
+        "type": "object",
+        "properties": properties,
+    }
+    return {**head, **{k: v for k, v in generated.items() if k not in head}}

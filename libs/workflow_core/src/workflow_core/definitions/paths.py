@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from workflow_core.definitions.steps import AnyStep, ForEachStep, IfStep, TryCatchStep
 
@@ -95,4 +96,18 @@ def step_at(steps: Sequence[AnyStep], path: str) -> AnyStep:
         found = current[index]
     if found is None:
         raise KeyError(path)
+    return found
+
+
+def called_workflows(node: Any) -> set[str]:
+    """Every ``workflowId`` a ``control.callWorkflow`` step names, at any depth."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        if node.get("type") == "control.callWorkflow" and isinstance(node.get("workflowId"), str):
+            found.add(node["workflowId"])
+        for child in node.values():
+            found |= called_workflows(child)
+    elif isinstance(node, list):
+        for child in node:
+            found |= called_workflows(child)
     return found

@@ -36,7 +36,15 @@ class StepBase(WireModel):
 class NodeStep(StepBase):
     """Runs a registered node type (``state.set``, ``action.call``, ...)."""
 
-    type: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$")]
+    type: Annotated[
+        str,
+        Field(
+            min_length=1,
+            pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$",
+            # the control.* names select the block shapes (JSON Schema: exactly one matches)
+            json_schema_extra={"not": {"enum": sorted(CONTROL_TYPES)}},
+        ),
+    ]
     config: dict[str, JsonValue] = Field(default_factory=dict)
     retry: RetryPolicy | None = None
     on_error: OnErrorPolicy | None = None
