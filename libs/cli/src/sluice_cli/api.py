@@ -302,6 +302,23 @@ class Progress:
             click.echo("", err=True)
 
 
+def paging_options(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """``--limit`` (page size), ``--cursor`` and ``--all`` (as ``follow``) of a list."""
+
+    def add(func: Callable[P, R]) -> Callable[P, R]:
+        for option in reversed((
+            click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True,
+                         help=f"{what} per page"),
+            click.option("--cursor", help="continue from a page's nextCursor"),
+            click.option("--all", "follow", is_flag=True,
+                         help="every page, following the cursors"),
+        )):  # fmt: skip
+            func = option(func)
+        return func
+
+    return add
+
+
 def echo_page(
     api: ApiContext,
     path: str,

@@ -19,7 +19,14 @@ from typing import Any
 import click
 from sluice_config.clock import utc_now
 
-from sluice_cli.api import ApiContext, api_command, echo_json, echo_page, parse_json_option
+from sluice_cli.api import (
+    ApiContext,
+    api_command,
+    echo_json,
+    echo_page,
+    paging_options,
+    parse_json_option,
+)
 from sluice_cli.shell import DURATION_OR_TIME, parse_moment
 from sluice_cli.table import Column, echo_fields, field
 
@@ -85,10 +92,7 @@ def command() -> None:
 @click.option("--since", help=f"started at or after: {DURATION_OR_TIME} (ago)")
 @click.option("--until", help=f"started before: {DURATION_OR_TIME} (ago)")
 @click.option("--oldest-first", is_flag=True, help="oldest first [default: newest first]")
-@click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True,
-              help="runs per page")  # fmt: skip
-@click.option("--cursor", help="continue from a page's nextCursor")
-@click.option("--all", "follow", is_flag=True, help="every page, following the cursors")
+@paging_options("runs")
 @api_command
 def list_runs(
     api: ApiContext,

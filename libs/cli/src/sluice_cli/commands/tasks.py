@@ -12,7 +12,14 @@ from typing import Any
 
 import click
 
-from sluice_cli.api import ApiContext, api_command, echo_json, echo_page, parse_json_option
+from sluice_cli.api import (
+    ApiContext,
+    api_command,
+    echo_json,
+    echo_page,
+    paging_options,
+    parse_json_option,
+)
 from sluice_cli.table import echo_fields, field
 
 STATUSES = ("OPEN", "CLAIMED", "COMPLETED", "CANCELED")
@@ -51,10 +58,7 @@ def command() -> None:
               type=click.Choice(STATUSES, case_sensitive=False),
               help="repeatable [default: every status]")  # fmt: skip
 @click.option("--run", "run_id", type=click.UUID, help="the tasks of one run")
-@click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True,
-              help="tasks per page")  # fmt: skip
-@click.option("--cursor", help="continue from a page's nextCursor")
-@click.option("--all", "follow", is_flag=True, help="every page, following the cursors")
+@paging_options("tasks")
 @api_command
 def list_tasks(
     api: ApiContext,
