@@ -14,10 +14,11 @@ import json
 from functools import cache
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import Header, Response
+from sluice_http import sluice_router
 from workflow_core.definitions import definition_json_schema
 
-router = APIRouter(tags=["schemas"])
+router = sluice_router(tags=["schemas"])
 SCHEMA_MEDIA_TYPE = "application/schema+json"
 CACHE_CONTROL = "public, max-age=3600"
 
