@@ -48,6 +48,8 @@ async def test_openapi_has_every_spec_route_documented(admin: httpx.AsyncClient)
                 assert list(content) == ["text/event-stream"], path
             elif path == "/metrics" or path.endswith(("/content", "/export")):  # text, bytes
                 assert "application/json" not in content, path
+            elif path == "/schemas/workflow-definition.json":  # a JSON Schema document
+                assert list(content) == ["application/schema+json"], path
             else:
                 assert content["application/json"]["schema"], path
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
