@@ -15,7 +15,6 @@ import pytest
 from e2e_support.services import Services
 from sluice_api.engine import build_registry
 from sluice_config import Settings
-from sluice_devstack.ports import free_port
 from sluice_helpdesk.seeding import seed_tenant
 from sluice_storage import TokenRepository, transaction
 
@@ -60,8 +59,6 @@ async def contract_target(
             subject="contract", role="workflow.admin", now=now, expires_at=None
         )
     await services_factory.start("api")
-    # its own SMTP port: the default (2525) may be another stack's on a shared machine
-    services_factory.extra_env["WF_SMTP_LISTEN_PORT"] = str(free_port())
     await services_factory.start("ingest")
     api = f"http://127.0.0.1:{services_factory.ports['api']}"
     ingest = f"http://127.0.0.1:{services_factory.ports['ingest']}"
