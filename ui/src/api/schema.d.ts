@@ -1646,11 +1646,6 @@ export interface components {
             /** Callas */
             callAs: string[];
         };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
-        };
         /** Health */
         Health: {
             /** Status */
@@ -2605,19 +2600,6 @@ export interface components {
              * @description what publishing would report, located by stepPath and pointer
              */
             issues: components["schemas"]["PublishErrorPublic"][];
-        };
-        /** ValidationError */
-        ValidationError: {
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-            /** Input */
-            input?: unknown;
-            /** Context */
-            ctx?: Record<string, never>;
         };
         /** WaitPublic */
         WaitPublic: {
