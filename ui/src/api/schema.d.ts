@@ -7799,6 +7799,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description PostgreSQL or Kafka is unreachable for the moment (UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_clients_clients_get: {
