@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 from sluice_api.app import create_app
@@ -37,6 +39,14 @@ async def test_405_allow_lists_the_literal_path_not_a_template_it_also_fits(
     response = await admin.options("/workflow-runs/bulk")
     assert_problem(response, 405, "METHOD_NOT_ALLOWED")
     assert response.headers["allow"] == "POST"
+    # ... and routing agrees: GET there is a 405 too, not "runId is not a uuid" (schemathesis)
+    for method, path, allow in [
+        ("GET", "/workflow-runs/bulk", "POST"),
+        ("PUT", f"/workflow-definitions/{uuid.uuid4()}/pause", "POST"),
+    ]:
+        refused = await admin.request(method, path, json={"reason": "r"})
+        assert_problem(refused, 405, "METHOD_NOT_ALLOWED")
+        assert refused.headers["allow"] == allow
 
 
 async def test_invalid_request_is_a_422_problem_with_pointers(admin: httpx.AsyncClient) -> None:

@@ -21,11 +21,12 @@ integers past 4300 digits.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
@@ -121,6 +122,7 @@ def apply_input_rules(document: dict[str, Any]) -> None:
                     _apply_rules(media["schema"])
 
 
+@functools.cache
 def _path_regex(template: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}]+\})", template)
     return re.compile(
@@ -128,18 +130,28 @@ def _path_regex(template: str) -> re.Pattern[str]:
     )
 
 
+def _literal_segments(template: str) -> int:
+    return sum(1 for part in template.split("/") if part and "{" not in part)
+
+
 def allowed_methods(document: dict[str, Any], path: str) -> list[str]:
     """The methods ``document`` declares for a concrete ``path`` (HEAD with GET).
 
-    A path the document names literally is that path alone, as OpenAPI matches
-    concrete paths before templated ones: ``/workflow-runs/bulk`` is not also
-    ``/workflow-runs/{runId}``.
+    Of the templates ``path`` fits, the most specific (most literal segments) are the
+    path, as OpenAPI matches concrete paths before templated ones:
+    ``/workflow-runs/bulk`` is not also ``/workflow-runs/{runId}``, nor
+    ``/workflow-definitions/{id}/pause`` also ``/workflow-definitions/{id}/{version}``.
     """
     paths: dict[str, Any] = document.get("paths", {})
-    matching = [paths[path]] if path in paths else [
-        item for template, item in paths.items() if _path_regex(template).match(path)
-    ]  # fmt: skip
-    found = {m.upper() for item in matching for m in _METHODS if m in item}
+    matching = [t for t in paths if _path_regex(t).match(path)]
+    best = max((_literal_segments(t) for t in matching), default=0)
+    found = {
+        m.upper()
+        for t in matching
+        if _literal_segments(t) == best
+        for m in _METHODS
+        if m in paths[t]
+    }
     if "GET" in found:
         found.add("HEAD")
     return sorted(found)
@@ -160,11 +172,27 @@ def install_openapi(app: FastAPI) -> None:
             app.openapi_schema = document
         return app.openapi_schema
 
-    async def method_not_allowed(request: Request, _: Exception) -> JSONResponse:
-        allow = allowed_methods(app.openapi(), request.url.path)
-        detail = f"{request.method} is not allowed here; allowed: {', '.join(allow)}"
+    def refused(method: str, allow: list[str]) -> JSONResponse:
+        detail = f"{method} is not allowed here; allowed: {', '.join(allow)}"
         headers = {"Allow": ", ".join(allow)}
         return problem_response(405, "METHOD_NOT_ALLOWED", detail, headers=headers)
 
+    async def method_not_allowed(request: Request, _: Exception) -> JSONResponse:
+        return refused(request.method, allowed_methods(app.openapi(), request.url.path))
+
+    async def most_specific_path_first(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """The most specific path is the path for routing too: a method it does not
+        declare there is a 405, not a less specific route the path also fits (``GET
+        /workflow-runs/bulk`` would otherwise be ``GET /workflow-runs/{runId}`` and
+        answer 422 "not a uuid"; found by schemathesis). Paths outside the document
+        (the UI, /docs, health) pass through."""
+        allow = allowed_methods(app.openapi(), request.url.path)
+        if allow and request.method not in allow:
+            return refused(request.method, allow)
+        return await call_next(request)
+
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
     app.add_exception_handler(405, method_not_allowed)  # Starlette lists one route's method
+    app.middleware("http")(most_specific_path_first)
