@@ -39,6 +39,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -162,6 +164,8 @@ class Stage:
     workflow_id: str
     timer_workflow_id: str
     sampler: Sampler
+    dsn: str = ""
+    logs: Path = Path()
     services: dict[str, int] = field(default_factory=dict)  # name -> pid
 
 
@@ -280,7 +284,11 @@ async def _run_phases(stage: Stage, opts: Options) -> dict[str, Any]:
     return phases
 
 
-async def bench(opts: Options) -> dict[str, Any]:
+@asynccontextmanager
+async def running_stack(opts: Options, tenant: str = TENANT) -> AsyncIterator[Stage]:
+    """A fresh database and topics with the bench workflows published, and the services
+    (scheduler, interpreters, executor) running on them as in a cluster; everything is
+    stopped and dropped on the way out (the service logs are kept: ``Stage.logs``)."""
     settings = load_settings()
     assert settings.database_url, "no database: run sluice dev or set WF_DATABASE_URL"
     assert settings.kafka_bootstrap_servers, "no Kafka: run sluice dev or set WF_*"
@@ -307,15 +315,16 @@ async def bench(opts: Options) -> dict[str, Any]:
     engine = EngineContext(
         registry=registry.freeze(), topics=topics, notify_outbox=settings.outbox_notify
     )
-    stage = Stage(pool, engine, await _publish(pool, TENANT, WORKFLOW),
-                  await _publish(pool, TIMER_TENANT, TIMER_WORKFLOW), Sampler())  # fmt: skip
+    log_dir = Path(tempfile.mkdtemp(prefix="sluice-bench-"))  # service logs, kept for a look
+    stage = Stage(pool, engine, await _publish(pool, tenant, WORKFLOW),
+                  await _publish(pool, TIMER_TENANT, TIMER_WORKFLOW), Sampler(),
+                  dsn=dsn, logs=log_dir)  # fmt: skip
     env = {**os.environ, "WF_DATABASE_URL": dsn, "PYTHONPATH": str(ROOT),
            "WF_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
            "WF_TOPIC_PREFIX": topics.events.removesuffix("events"), "WF_LOG_LEVEL": "WARNING",
            "WF_PLUGINS": "bench.bench_plugin:register", "WF_INTERPRETER_PORT": "18102",
            "WF_SCHEDULER_PORT": "18103", "WF_EXECUTOR_PORT": str(EXECUTOR_PORT),
            "WF_EXECUTOR_APART": str(opts.executor_apart).lower()}  # fmt: skip
-    log_dir = Path(tempfile.mkdtemp(prefix="sluice-bench-"))  # service logs, kept for a look
     procs = {"scheduler": _spawn("sluice_scheduler", env, log_dir / "scheduler.log")}
     for i in range(opts.interpreters):  # one consumer group: partitions are shared out
         port = {"WF_INTERPRETER_PORT": str(18110 + i)}
@@ -331,7 +340,7 @@ async def bench(opts: Options) -> dict[str, Any]:
         stage.services = {name: proc.pid for name, proc in procs.items()}
         _watch_processes(stage.sampler, procs, dsn, settings.kafka_bootstrap_servers)
         stage.sampler.start()
-        phases = await _run_phases(stage, opts)
+        yield stage
     finally:
         await stage.sampler.stop()
         for proc in procs.values():
@@ -339,10 +348,16 @@ async def bench(opts: Options) -> dict[str, Any]:
             proc.wait(20)
         await pool.close()
         await _drop_database(settings.database_url, name)
+
+
+async def bench(opts: Options) -> dict[str, Any]:
+    settings = load_settings()
+    async with running_stack(opts) as stage:
+        phases = await _run_phases(stage, opts)
     return {
         **phases,
         "options": asdict(opts),
-        "logs": str(log_dir),
+        "logs": str(stage.logs),
         "partitions": settings.topic_partitions,
         "machine": platform.node(),
         "cpus": os.cpu_count(),

@@ -89,15 +89,17 @@ async def feed(
     rate: float,
     inflight: int,
     payload: dict[str, Any] | None = None,
+    until: asyncio.Event | None = None,
 ) -> None:
-    """Start runs for ``seconds``: ``rate`` per second, or (rate 0) closed loop."""
+    """Start runs for ``seconds`` (or until ``until`` is set): ``rate`` per second, or
+    (rate 0) closed loop."""
     began = time.perf_counter()
     starts = StartBatcher(pool, engine)  # as the API starts runs without an Idempotency-Key
     stop = asyncio.Event()
     watcher = asyncio.ensure_future(_watch(pool, run, stop))
 
     async def starter() -> None:
-        while True:
+        while until is None or not until.is_set():
             if rate:
                 due = began + run.started / rate
                 if due - began >= seconds:
