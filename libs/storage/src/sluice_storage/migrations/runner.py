@@ -109,9 +109,11 @@ async def upgrade(
     *,
     directory: Traversable | Path | None = None,
     progress: Progress | None = None,
+    until: int | None = None,
 ) -> list[Migration]:
-    """Apply every pending migration; returns those applied (empty: no-op)."""
-    files = load_migrations(directory)
+    """Apply every pending migration (``until``: only those numbered up to it, as a
+    database written by an older release has them); returns those applied (empty: no-op)."""
+    files = [m for m in load_migrations(directory) if until is None or m.version <= until]
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
