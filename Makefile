@@ -8,7 +8,7 @@ export UV_NATIVE_TLS ?= 1
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help setup ui ui-types ui-types-check schemas schemas-check dev test test-fast lint format typecheck chaos contract bench clean deploy-tools deploy-check
+.PHONY: help setup ui ui-types ui-types-check schemas schemas-check dev test test-fast lint format typecheck chaos contract bench soak upgrade-fixtures clean deploy-tools deploy-check
 
 help: ## List the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-13s %s\n", $$1, $$2}'
@@ -97,6 +97,10 @@ contract: setup ## The full API contract test: schemathesis (all checks, coverag
 
 bench: setup ## Benchmarks; figures printed and written to bench/results/
 	$(RUN) python -m bench
+
+upgrade-fixtures: ## Capture this checkout's persisted runs as upgrade fixtures: make upgrade-fixtures RELEASE=<name> (tests/upgrade/README.md)
+	@test -n "$(RELEASE)" || { echo "make upgrade-fixtures: name the release, e.g. RELEASE=$$(date -u +%Y-%m-%d)" >&2; exit 2; }
+	RELEASE=$(RELEASE) $(RUN) pytest tests/upgrade/generate_fixtures.py -s $(PYTEST_ARGS)
 
 clean: ## Remove caches (keeps the Kafka jar cache)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage

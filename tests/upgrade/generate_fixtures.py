@@ -21,34 +21,13 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 from e2e_support.helpers import engine_for, prepare
-from e2e_support.services import Services, wait_for
+from e2e_support.services import Services
 from sluice_messaging.topics import Topics
 from upgrade_support.fixture_files import head_commit, write_fixture
 from upgrade_support.persisted import capture_rows, pending_messages, tenant_of
-from upgrade_support.scenarios import SCENARIOS, Scenario, Stage, publish_all, start
+from upgrade_support.scenarios import SCENARIOS, Stage, bring_to_capture
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
-
-
-def _settled(scenario: Scenario) -> str:
-    """The capture point reached, every run of the tenant waiting, its outbox relayed."""
-    return f"""SELECT EXISTS (SELECT 1 FROM run_waits WHERE tenant_id = $1 AND
-                              {scenario.captured_when})
-       AND NOT EXISTS (SELECT 1 FROM workflow_runs WHERE tenant_id = $1
-                       AND status <> 'WAITING')
-       AND NOT EXISTS (SELECT 1 FROM outbox WHERE tenant_id = $1 AND sent_at IS NULL)"""
-
-
-async def _bring_to_capture(pool: asyncpg.Pool, stage: Stage, scenario: Scenario,
-                            services: Services) -> None:  # fmt: skip
-    await publish_all(pool, scenario)
-    await start(stage, scenario)
-    await scenario.reach(stage)
-
-    async def settled() -> bool:
-        return bool(await pool.fetchval(_settled(scenario), scenario.tenant))
-
-    await wait_for(settled, 90, f"{scenario.name} at its capture point", services)
 
 
 async def test_generate_fixtures(
@@ -63,7 +42,7 @@ async def test_generate_fixtures(
                             s.tenant) for s in SCENARIOS}  # fmt: skip
     await services_factory.start("interpreter")  # no scheduler: timers stay open, overdue
     try:
-        await asyncio.gather(*(_bring_to_capture(e2e_pool, stages[s.name], s, services_factory)
+        await asyncio.gather(*(bring_to_capture(stages[s.name], s, services_factory)
                                for s in SCENARIOS))  # fmt: skip
     finally:
         services_factory.stop_all()  # SIGTERM: the Faust workers commit their offsets

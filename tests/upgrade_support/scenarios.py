@@ -24,7 +24,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from e2e_support.services import wait_for
+from e2e_support.services import Services, wait_for
 from sluice_engine import EngineContext, StartOptions, complete_human_task, route_event, start_run
 from sluice_messaging import EVENT_TYPE, new_envelope
 from sluice_messaging.events import EventBody
@@ -103,6 +103,27 @@ async def start(stage: Stage, scenario: Scenario) -> str:
                                   StartOptions())  # fmt: skip
     stage.run_id = applied.run_id
     return applied.run_id
+
+
+def _settled(scenario: Scenario) -> str:
+    """The capture point reached, every run of the tenant waiting, its outbox relayed."""
+    return f"""SELECT EXISTS (SELECT 1 FROM run_waits WHERE tenant_id = $1 AND
+                              {scenario.captured_when})
+       AND NOT EXISTS (SELECT 1 FROM workflow_runs WHERE tenant_id = $1
+                       AND status <> 'WAITING')
+       AND NOT EXISTS (SELECT 1 FROM outbox WHERE tenant_id = $1 AND sent_at IS NULL)"""
+
+
+async def bring_to_capture(stage: Stage, scenario: Scenario, services: Services) -> None:
+    """Publish, start and ``reach``; returns once the run is settled at its capture point."""
+    await publish_all(stage.pool, scenario)
+    await start(stage, scenario)
+    await scenario.reach(stage)
+
+    async def settled() -> bool:
+        return bool(await stage.pool.fetchval(_settled(scenario), scenario.tenant))
+
+    await wait_for(settled, 90, f"{scenario.name} at its capture point", services)
 
 
 async def send_event(stage: Stage, name: str, key: str, payload: dict[str, Any]) -> None:
