@@ -46,7 +46,7 @@ async def test_openapi_has_every_spec_route_documented(admin: httpx.AsyncClient)
             content = op["responses"][ok[0]]["content"]
             if path == "/workflow-runs/updates":  # server-sent events
                 assert list(content) == ["text/event-stream"], path
-            elif path == "/metrics" or path.endswith(("/content", "/export")):  # text, bytes
+            elif path == "/metrics" or path.endswith(("/content", "/export", "/download")):  # text
                 assert "application/json" not in content, path
             elif path == "/schemas/workflow-definition.json":  # a JSON Schema document
                 assert list(content) == ["application/schema+json"], path

@@ -140,3 +140,34 @@ def test_a_caught_error_leaves_nothing_to_retry() -> None:
     assert driver.state is not None
     assert driver.state.failure is None
     assert isinstance(driver, Driver)
+
+
+def test_retry_merge_patches_the_payload_and_vars_it_resumes_with() -> None:
+    driver = run(
+        [call({"n": expr("payload.n"), "keep": expr("payload.keep")})],
+        REGISTRY,
+        scripted(
+            {"work": lambda r: fail(r, "ActionError") if r.args["n"] == 0 else complete(r, {})}
+        ),
+        payload={"n": 0, "keep": "k", "drop": True},
+    )
+    driver.send(retry(payload_patch={"n": 5, "drop": None}, vars_patch={"note": "patched"}))
+    state = driver.run_more()
+    assert state.status is RunStatus.SUCCEEDED
+    assert state.envelope["payload"] == {"n": 5, "keep": "k"}
+    assert state.envelope["vars"] == {"note": "patched"}
+    assert driver.effects_of(RequestAction)[-1].args == {"n": 5, "keep": "k"}
+
+
+def test_retry_from_another_step_than_the_failed_one_is_refused() -> None:
+    steps = [
+        {"id": "pre", "type": "state.set", "config": {"state": "A"}},
+        {"id": "if", "type": "control.if", "condition": expr("$number(payload.x) > 0"), "then": []},
+    ]
+    driver = run(steps, REGISTRY, payload={"x": "abc"})
+    refused = driver.send(retry(from_step_path="root.steps[0]", payload={"x": "5"}))
+    assert refused.rejected is not None
+    assert "only from its failed step, 'root.steps[1]'" in refused.rejected
+    assert refused.state.status is RunStatus.FAILED
+    same = driver.send(retry(from_step_path="root.steps[1]", payload={"x": "5"}))
+    assert same.state.status is RunStatus.SUCCEEDED

@@ -336,6 +336,95 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/workflow-runs/bulk/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel many runs (an operation) */
+        post: operations["bulk_cancel_workflow_runs_bulk_cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/workflow-runs/bulk/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume many WAITING runs (an operation) */
+        post: operations["bulk_resume_workflow_runs_bulk_resume_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/workflow-runs/bulk/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Retry many FAILED runs, optionally edited (an operation) */
+        post: operations["bulk_retry_workflow_runs_bulk_retry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/workflow-runs/bulk/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replay many runs (an operation) */
+        post: operations["bulk_replay_workflow_runs_bulk_replay_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/workflow-runs/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel, resume, retry or replay up to 100 runs with one reason, now
+         * @description The operation, worked by this request itself (the runs in the order given, each
+         *     once); every run's outcome in the answer.
+         */
+        post: operations["bulk_control_workflow_runs_bulk_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/workflow-runs/{runId}/cancel": {
         parameters: {
             query?: never;
@@ -404,17 +493,120 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/workflow-runs/bulk": {
+    "/bulk-operations": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Bulk operations (newest first) */
+        get: operations["list_bulk_operations_bulk_operations_get"];
         put?: never;
-        /** Cancel, resume or retry up to 100 runs with one reason */
-        post: operations["bulk_control_workflow_runs_bulk_post"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/bulk-operations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A bulk operation: request, progress, counts */
+        get: operations["get_bulk_operation_bulk_operations__id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/bulk-operations/{id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A bulk operation's per-run outcomes, in order */
+        get: operations["list_bulk_operation_runs_bulk_operations__id__runs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Exports (newest first) */
+        get: operations["list_exports_exports_get"];
+        put?: never;
+        /** Export the runs of a filter with their history */
+        post: operations["create_export_exports_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/exports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An export: its filter, progress, counts */
+        get: operations["get_export_exports__id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/exports/{id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An export's per-run outcomes, in order */
+        get: operations["list_export_runs_exports__id__runs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/exports/{id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The export as JSON Lines: one run with its redacted history per line (streamed) */
+        get: operations["download_export_exports__id__download_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1242,7 +1434,22 @@ export interface components {
          * BulkAction
          * @enum {string}
          */
-        BulkAction: "cancel" | "resume" | "retry";
+        BulkAction: "cancel" | "resume" | "retry" | "replay";
+        /** BulkCancelRequest */
+        BulkCancelRequest: {
+            /** Reason */
+            reason: string;
+            /** Runids */
+            runIds?: string[] | null;
+            /** @description the runs it matches now whose status the action applies to */
+            filter?: components["schemas"]["RunListFilter"] | null;
+            /**
+             * Dryrun
+             * @description only count the runs it would touch, per status; do nothing
+             * @default false
+             */
+            dryRun: boolean;
+        };
         /** BulkControlPublic */
         BulkControlPublic: {
             /** Succeeded */
@@ -1251,10 +1458,16 @@ export interface components {
             failed: number;
             /** Results */
             results: components["schemas"]["BulkControlResult"][];
+            /**
+             * Operationid
+             * @description the operation it ran as (GET /bulk-operations/{id})
+             */
+            operationId?: string | null;
         };
         /**
          * BulkControlRequest
-         * @description One control, one reason, up to 100 runs (the console's bulk select).
+         * @description One control, one reason, up to 100 runs, done before the answer (the console's
+         *     bulk select); larger sets: ``POST /workflow-runs/bulk/{action}``.
          */
         BulkControlRequest: {
             /** Reason */
@@ -1284,6 +1497,117 @@ export interface components {
             code?: string | null;
             /** Detail */
             detail?: string | null;
+        };
+        /**
+         * BulkDryRunPublic
+         * @description What the operation would do, done nothing.
+         */
+        BulkDryRunPublic: {
+            action: components["schemas"]["BulkAction"];
+            /**
+             * Total
+             * @description runs it would touch
+             */
+            total: number;
+            /**
+             * Bystatus
+             * @description the runs it would touch, per status now
+             */
+            byStatus: {
+                [key: string]: number;
+            };
+            /**
+             * Notfound
+             * @description listed run ids that do not exist
+             * @default 0
+             */
+            notFound: number;
+            /**
+             * Appliesto
+             * @description the statuses the action applies to
+             */
+            appliesTo: components["schemas"]["RunStatusName"][];
+        };
+        /** BulkReplayRequest */
+        BulkReplayRequest: {
+            /**
+             * Version
+             * @description default: the run's version
+             */
+            version?: number | null;
+            /**
+             * Payloadpatch
+             * @description JSON Merge Patch (RFC 7396) of the replayed payload
+             */
+            payloadPatch?: {
+                [key: string]: unknown;
+            } | null;
+            /** Reason */
+            reason: string;
+            /** Runids */
+            runIds?: string[] | null;
+            /** @description the runs it matches now whose status the action applies to */
+            filter?: components["schemas"]["RunListFilter"] | null;
+            /**
+             * Dryrun
+             * @description only count the runs it would touch, per status; do nothing
+             * @default false
+             */
+            dryRun: boolean;
+        };
+        /** BulkResumeRequest */
+        BulkResumeRequest: {
+            /** Reason */
+            reason: string;
+            /** Runids */
+            runIds?: string[] | null;
+            /** @description the runs it matches now whose status the action applies to */
+            filter?: components["schemas"]["RunListFilter"] | null;
+            /**
+             * Dryrun
+             * @description only count the runs it would touch, per status; do nothing
+             * @default false
+             */
+            dryRun: boolean;
+            /**
+             * Payload
+             * @description event payload or task output, for every run
+             */
+            payload?: unknown;
+        };
+        /** BulkRetryRequest */
+        BulkRetryRequest: {
+            /**
+             * Payloadpatch
+             * @description JSON Merge Patch (RFC 7396) of the payload the step resumes with: members replace, null deletes, objects merge
+             */
+            payloadPatch?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Varspatch
+             * @description JSON Merge Patch (RFC 7396) of the vars
+             */
+            varsPatch?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Fromsteppath
+             * @description the step to retry from (default: the failed step): the failed step, or an earlier step of a pipeline enclosing it
+             */
+            fromStepPath?: string | null;
+            /** Reason */
+            reason: string;
+            /** Runids */
+            runIds?: string[] | null;
+            /** @description the runs it matches now whose status the action applies to */
+            filter?: components["schemas"]["RunListFilter"] | null;
+            /**
+             * Dryrun
+             * @description only count the runs it would touch, per status; do nothing
+             * @default false
+             */
+            dryRun: boolean;
         };
         /** CancelRequest */
         CancelRequest: {
@@ -1560,6 +1884,15 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        /** ExportCreate */
+        ExportCreate: {
+            filter?: components["schemas"]["RunListFilter"];
+            /**
+             * Reason
+             * @description why (audited)
+             */
+            reason?: string | null;
+        };
         /** ExpressionErrorPublic */
         ExpressionErrorPublic: {
             /**
@@ -1782,6 +2115,100 @@ export interface components {
             } | null;
         };
         /**
+         * OperationItemPublic
+         * @description One run's outcome in an operation (in the operation's order).
+         */
+        OperationItemPublic: {
+            /** Seq */
+            seq: number;
+            /**
+             * Runid
+             * Format: uuid
+             */
+            runId: string;
+            /** Done */
+            done: boolean;
+            /** Ok */
+            ok?: boolean | null;
+            /**
+             * Code
+             * @description the problem's code when not ok
+             */
+            code?: string | null;
+            /** Detail */
+            detail?: string | null;
+            /**
+             * Runstatus
+             * @description the run's status afterwards
+             */
+            runStatus?: string | null;
+            /**
+             * Resultrunid
+             * @description a replay's new run
+             */
+            resultRunId?: string | null;
+            /** Doneat */
+            doneAt?: string | null;
+        };
+        /**
+         * OperationPublic
+         * @description A bulk operation or an export: its request, progress and counts.
+         */
+        OperationPublic: {
+            /**
+             * Operationid
+             * Format: uuid
+             */
+            operationId: string;
+            /**
+             * Kind
+             * @description bulk or export
+             */
+            kind: string;
+            /**
+             * Action
+             * @description cancel, resume, retry, replay or export
+             */
+            action: string;
+            status: components["schemas"]["OperationStatus"];
+            /** Reason */
+            reason?: string | null;
+            /** Createdby */
+            createdBy: string;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /** Startedat */
+            startedAt?: string | null;
+            /** Finishedat */
+            finishedAt?: string | null;
+            /**
+             * Total
+             * @description runs it touches (fixed when it was created)
+             */
+            total: number;
+            /** Done */
+            done: number;
+            /** Succeeded */
+            succeeded: number;
+            /** Failed */
+            failed: number;
+            /**
+             * Request
+             * @description what was asked: runIds or filter, edits
+             */
+            request: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * OperationStatus
+         * @enum {string}
+         */
+        OperationStatus: "PENDING" | "RUNNING" | "COMPLETED";
+        /**
          * OperatorRequest
          * @description Body of an operator control: why (required, audited).
          */
@@ -1913,6 +2340,20 @@ export interface components {
         Page_NodeTypePublic_: {
             /** Items */
             items: components["schemas"]["NodeTypePublic"][];
+            /** Nextcursor */
+            nextCursor?: string | null;
+        };
+        /** Page[OperationItemPublic] */
+        Page_OperationItemPublic_: {
+            /** Items */
+            items: components["schemas"]["OperationItemPublic"][];
+            /** Nextcursor */
+            nextCursor?: string | null;
+        };
+        /** Page[OperationPublic] */
+        Page_OperationPublic_: {
+            /** Items */
+            items: components["schemas"]["OperationPublic"][];
             /** Nextcursor */
             nextCursor?: string | null;
         };
@@ -2069,13 +2510,20 @@ export interface components {
         };
         /** ReplayRequest */
         ReplayRequest: {
-            /** Reason */
-            reason: string;
             /**
              * Version
              * @description default: the run's version
              */
             version?: number | null;
+            /**
+             * Payloadpatch
+             * @description JSON Merge Patch (RFC 7396) of the replayed payload
+             */
+            payloadPatch?: {
+                [key: string]: unknown;
+            } | null;
+            /** Reason */
+            reason: string;
             /**
              * Payload
              * @description default: the run's payload
@@ -2145,6 +2593,25 @@ export interface components {
         };
         /** RetryRequest */
         RetryRequest: {
+            /**
+             * Payloadpatch
+             * @description JSON Merge Patch (RFC 7396) of the payload the step resumes with: members replace, null deletes, objects merge
+             */
+            payloadPatch?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Varspatch
+             * @description JSON Merge Patch (RFC 7396) of the vars
+             */
+            varsPatch?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Fromsteppath
+             * @description the step to retry from (default: the failed step): the failed step, or an earlier step of a pipeline enclosing it
+             */
+            fromStepPath?: string | null;
             /** Reason */
             reason: string;
             /**
@@ -2183,6 +2650,35 @@ export interface components {
             payload?: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * RunListFilter
+         * @description The run list's filters (``GET /workflow-runs``) as a body; all optional.
+         */
+        RunListFilter: {
+            /** Status */
+            status?: components["schemas"]["RunStatusName"][] | null;
+            /** Workflowid */
+            workflowId?: string | null;
+            /** Version */
+            version?: number | null;
+            /**
+             * From
+             * @description runs started at or after
+             */
+            from?: string | null;
+            /**
+             * To
+             * @description runs started before
+             */
+            to?: string | null;
+            /** Trigger */
+            trigger?: components["schemas"]["RunTrigger"][] | null;
+            /**
+             * Q
+             * @description a run id, or else a correlation key (exact)
+             */
+            q?: string | null;
         };
         /**
          * RunPublic
@@ -4646,6 +5142,442 @@ export interface operations {
             };
         };
     };
+    bulk_cancel_workflow_runs_bulk_cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkCancelRequest"];
+            };
+        };
+        responses: {
+            /** @description dryRun: what it would touch */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkDryRunPublic"];
+                };
+            };
+            /** @description the operation, PENDING (Location: /bulk-operations/{id}) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationPublic"];
+                };
+            };
+            /** @description no bearer token, or one that is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role is below workflow.admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is over 4 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no reason, both or neither of runIds and filter, or a filter matching more than 100,000 runs */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an unexpected error (logged; the detail says nothing more) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Kafka is unreachable for the moment (UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    bulk_resume_workflow_runs_bulk_resume_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkResumeRequest"];
+            };
+        };
+        responses: {
+            /** @description dryRun: what it would touch */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkDryRunPublic"];
+                };
+            };
+            /** @description the operation, PENDING (Location: /bulk-operations/{id}) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationPublic"];
+                };
+            };
+            /** @description no bearer token, or one that is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role is below workflow.admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is over 4 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no reason, both or neither of runIds and filter, or a filter matching more than 100,000 runs */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an unexpected error (logged; the detail says nothing more) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Kafka is unreachable for the moment (UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    bulk_retry_workflow_runs_bulk_retry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkRetryRequest"];
+            };
+        };
+        responses: {
+            /** @description dryRun: what it would touch */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkDryRunPublic"];
+                };
+            };
+            /** @description the operation, PENDING (Location: /bulk-operations/{id}) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationPublic"];
+                };
+            };
+            /** @description no bearer token, or one that is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role is below workflow.admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is over 4 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no reason, both or neither of runIds and filter, or a filter matching more than 100,000 runs */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an unexpected error (logged; the detail says nothing more) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Kafka is unreachable for the moment (UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    bulk_replay_workflow_runs_bulk_replay_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkReplayRequest"];
+            };
+        };
+        responses: {
+            /** @description dryRun: what it would touch */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkDryRunPublic"];
+                };
+            };
+            /** @description the operation, PENDING (Location: /bulk-operations/{id}) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationPublic"];
+                };
+            };
+            /** @description no bearer token, or one that is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role is below workflow.admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is over 4 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no reason, both or neither of runIds and filter, or a filter matching more than 100,000 runs */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an unexpected error (logged; the detail says nothing more) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Kafka is unreachable for the moment (UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    bulk_control_workflow_runs_bulk_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkControlRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkControlPublic"];
+                };
+            };
+            /** @description no bearer token, or one that is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role is below workflow.admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is over 4 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no reason, or more than 100 runs */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an unexpected error (logged; the detail says nothing more) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Kafka is unreachable for the moment (UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     cancel_run_workflow_runs__runId__cancel_post: {
         parameters: {
             query?: never;
@@ -5046,18 +5978,19 @@ export interface operations {
             };
         };
     };
-    bulk_control_workflow_runs_bulk_post: {
+    list_bulk_operations_bulk_operations_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description opaque: the nextCursor of the previous page of the same list and filters; any other value is refused with 400 INVALID_CURSOR */
+                cursor?: string | null;
+                /** @description page size; default 50, values above 500 are clamped */
+                limit?: number | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["BulkControlRequest"];
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Successful Response */
             200: {
@@ -5065,7 +5998,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["BulkControlPublic"];
+                    "application/json": components["schemas"]["Page_OperationPublic_"];
+                };
+            };
+            /** @description the cursor is not one this list handed out (INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description no bearer token, or one that is unknown, expired or revoked */
@@ -5077,7 +6019,331 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the token's role is below workflow.admin */
+            /** @description the token's role is below workflow.view */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request breaks its schema or the input rule; errors[] name each place */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an unexpected error (logged; the detail says nothing more) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Kafka is unreachable for the moment (UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_bulk_operation_bulk_operations__id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationPublic"];
+                };
+            };
+            /** @description no bearer token, or one that is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role is below workflow.view */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description nothing of this tenant has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request breaks its schema or the input rule; errors[] name each place */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an unexpected error (logged; the detail says nothing more) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Kafka is unreachable for the moment (UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_bulk_operation_runs_bulk_operations__id__runs_get: {
+        parameters: {
+            query?: {
+                /** @description only the runs done that succeeded (true) or failed (false) */
+                ok?: boolean | null;
+                /** @description opaque: the nextCursor of the previous page of the same list and filters; any other value is refused with 400 INVALID_CURSOR */
+                cursor?: string | null;
+                /** @description page size; default 50, values above 500 are clamped */
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_OperationItemPublic_"];
+                };
+            };
+            /** @description the cursor is not one this list handed out (INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role is below workflow.view */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description nothing of this tenant has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request breaks its schema or the input rule; errors[] name each place */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an unexpected error (logged; the detail says nothing more) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Kafka is unreachable for the moment (UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_exports_exports_get: {
+        parameters: {
+            query?: {
+                /** @description opaque: the nextCursor of the previous page of the same list and filters; any other value is refused with 400 INVALID_CURSOR */
+                cursor?: string | null;
+                /** @description page size; default 50, values above 500 are clamped */
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_OperationPublic_"];
+                };
+            };
+            /** @description the cursor is not one this list handed out (INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role is below workflow.view */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request breaks its schema or the input rule; errors[] name each place */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an unexpected error (logged; the detail says nothing more) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Kafka is unreachable for the moment (UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_export_exports_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportCreate"];
+            };
+        };
+        responses: {
+            /** @description the export, PENDING (Location: /exports/{id}) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationPublic"];
+                };
+            };
+            /** @description no bearer token, or one that is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role is below workflow.view */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5088,6 +6354,265 @@ export interface operations {
             };
             /** @description the body is over 4 MiB */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a filter matching more than 100,000 runs */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an unexpected error (logged; the detail says nothing more) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Kafka is unreachable for the moment (UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_export_exports__id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationPublic"];
+                };
+            };
+            /** @description no bearer token, or one that is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role is below workflow.view */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description nothing of this tenant has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request breaks its schema or the input rule; errors[] name each place */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an unexpected error (logged; the detail says nothing more) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Kafka is unreachable for the moment (UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_export_runs_exports__id__runs_get: {
+        parameters: {
+            query?: {
+                /** @description only the runs done that succeeded (true) or failed (false) */
+                ok?: boolean | null;
+                /** @description opaque: the nextCursor of the previous page of the same list and filters; any other value is refused with 400 INVALID_CURSOR */
+                cursor?: string | null;
+                /** @description page size; default 50, values above 500 are clamped */
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_OperationItemPublic_"];
+                };
+            };
+            /** @description the cursor is not one this list handed out (INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role is below workflow.view */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description nothing of this tenant has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request breaks its schema or the input rule; errors[] name each place */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an unexpected error (logged; the detail says nothing more) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Kafka is unreachable for the moment (UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    download_export_exports__id__download_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description no bearer token, or one that is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role is below workflow.view */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description nothing of this tenant has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the export is not COMPLETED yet */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -127,6 +127,13 @@ class Settings(BaseSettings):
     retention_interval_s: float = Field(default=300.0, gt=0)
     retention_batch: int = Field(default=500, ge=1)
     stuck_after_s: float = Field(default=120.0, gt=0)  # /healthz fails if a batch takes longer
+    # Operations (bulk controls, exports; the API's workers): runs per batch, the pause
+    # between batches, and the lease a worker renews every batch. 50 controls take
+    # ~0.25 s here, so 30 s outlasts any batch; a dead worker's operation is taken over
+    # by another replica within the lease plus a second.
+    operation_batch: int = Field(default=50, ge=1, le=10_000)
+    operation_pause_s: float = Field(default=0.05, ge=0)
+    operation_lease_s: float = Field(default=30.0, gt=0)
     # Outbox wake-ups: NOTIFY on every commit, or relays polling every relay_poll_s.
     # PostgreSQL serialises NOTIFYing commits (a global lock held through the WAL
     # flush), so under load polling every 20 ms (50 index probes/s) scales better.

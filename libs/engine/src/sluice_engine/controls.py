@@ -31,6 +31,7 @@ from sluice_storage import EventRecord, RunRecord, RunRepository, WaitRecord, Wa
 from sluice_storage.human_tasks import HumanTaskRepository
 from workflow_core.interpreter.commands import CancelRun, Command, FireTimer, RetryRun
 from workflow_core.interpreter.state import RunStatus
+from workflow_core.merge_patch import merge_patch
 
 from sluice_engine.applying import apply_command
 from sluice_engine.context import EngineContext
@@ -62,6 +63,10 @@ class Retry:
     reason: str
     payload: dict[str, Any] | None = None
     vars: dict[str, Any] | None = None
+    # JSON Merge Patches (RFC 7396) of the envelope the failed step resumes with
+    payload_patch: dict[str, Any] | None = None
+    vars_patch: dict[str, Any] | None = None
+    from_step_path: str | None = None  # default: the failed step
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,7 @@ class Replay:
     version: int | None = None
     payload: dict[str, Any] | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    payload_patch: dict[str, Any] | None = None  # RFC 7396, over the replayed payload
 
 
 OperatorControl = Cancel | Resume | Retry | Replay
@@ -159,7 +165,8 @@ async def _retry(
         raise _conflict(run, "only a FAILED run can be retried")
     command = RetryRun(
         command_id=new_command_id(), now=ctx.clock(), reason=control.reason,
-        payload=control.payload, vars=control.vars,
+        payload=control.payload, vars=control.vars, payload_patch=control.payload_patch,
+        vars_patch=control.vars_patch, from_step_path=control.from_step_path,
     )  # fmt: skip
     applied = await apply_command(conn, ctx, run.tenant_id, str(run.run_id), command)
     if applied.outcome == "rejected":
@@ -170,9 +177,11 @@ async def _retry(
 async def _replay(
     conn: asyncpg.Connection, ctx: EngineContext, run: RunRecord, control: Replay
 ) -> uuid.UUID:
+    payload = control.payload if control.payload is not None else run.payload
+    if control.payload_patch is not None:
+        payload = merge_patch(payload, control.payload_patch)
     applied = await start_run(
-        conn, ctx, run.tenant_id, str(run.workflow_id),
-        control.payload if control.payload is not None else run.payload,
+        conn, ctx, run.tenant_id, str(run.workflow_id), payload,
         StartOptions(version=control.version or run.workflow_version,
                      tags={"replayOf": str(run.run_id), **control.tags}),
     )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from sluice_api.context import ApiContext
 from sluice_api.docs_page import docs_router
 from sluice_api.engine import build_registry, engine_context, install_engine_handlers
 from sluice_api.metrics import ApiMetrics
+from sluice_api.operations import OperationWorker
 from sluice_api.routes import (
     audit,
     auth,
@@ -33,6 +35,7 @@ from sluice_api.routes import (
     expressions,
     health,
     human_tasks,
+    operations,
     retention,
     run_bulk,
     run_controls,
@@ -48,9 +51,10 @@ from sluice_api.routes import registry as registry_routes
 from sluice_api.routes.helpdesk_all import HELPDESK_ROUTERS
 from sluice_api.web_ui import ui_router
 
-ROUTERS = (  # run_updates before runs: /workflow-runs/updates is not a {runId}
+ROUTERS = (  # run_updates before runs, run_bulk before run_controls: not {runId}s
     definitions.router, run_updates.router, runs.router, run_history.router,
-    run_controls.router, run_bulk.router, registry_routes.router, expressions.router,
+    run_bulk.router, run_controls.router, operations.router, registry_routes.router,
+    expressions.router,
     type_analysis.router, events.router, human_tasks.router, dead_letters.router,
     audit.router, retention.router, auth.router, health.router, schedules.router,
     webhooks.router, secrets.router, definition_schema.router,
@@ -103,9 +107,13 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         context.pool = await create_pool(settings, lean_release=True)
         await seal_legacy_hooks(context)
+        stop = asyncio.Event()
+        worker = asyncio.create_task(OperationWorker.create(context).run(stop))
         try:
             yield
         finally:
+            stop.set()
+            await worker
             await context.close()
             pool, context.pool = context.pool, None
             await pool.close()

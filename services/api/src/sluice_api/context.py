@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ class ApiContext:
     topics: Topics
     engine: EngineContext
     pool: asyncpg.Pool | None = None
+    # Set when a request created an operation: this replica's worker starts it at once.
+    operations_wake: asyncio.Event = field(default_factory=asyncio.Event)
     _starts: StartBatcher | None = field(default=None, repr=False)
     _live: RunUpdateHub | None = field(default=None, repr=False)
 

@@ -107,13 +107,20 @@ class RetryRun(CommandBase):
     """Operator retry: restart a FAILED run at its failed step (same version and keys).
 
     ``payload`` / ``vars``, when given, replace the envelope's before the step
-    runs again. The failed step's next attempt number continues its history.
+    runs again; then ``payload_patch`` / ``vars_patch`` (JSON Merge Patch, RFC
+    7396) edit them in place. The failed step's next attempt number continues
+    its history.
     """
 
     type: Literal["RetryRun"] = "RetryRun"
     reason: str = ""
     payload: dict[str, JsonValue] | None = None
     vars: dict[str, JsonValue] | None = None
+    payload_patch: dict[str, JsonValue] | None = None
+    vars_patch: dict[str, JsonValue] | None = None
+    # Restart here instead of at the failed step: the failed step's path, or an
+    # earlier step of a pipeline enclosing it (outside parallel items).
+    from_step_path: str | None = None
 
 
 class Continue(CommandBase):

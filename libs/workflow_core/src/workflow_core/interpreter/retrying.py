@@ -11,13 +11,16 @@ The shell must accept a second ``FinishRun`` for the run.
 from __future__ import annotations
 
 from workflow_core.definitions import ForEachStep
+from workflow_core.definitions.paths import child_path
 from workflow_core.interpreter import lanes
 from workflow_core.interpreter.commands import RetryRun
 from workflow_core.interpreter.context import Ctx
 from workflow_core.interpreter.drive import run_step
 from workflow_core.interpreter.frames import set_loop_vars
+from workflow_core.interpreter.rejection import CommandRejectedError
 from workflow_core.interpreter.rerun import run_attempt
 from workflow_core.interpreter.state import FailurePoint, Lane, RunStatus
+from workflow_core.merge_patch import merge_patch
 
 
 def on_retry_run(ctx: Ctx, command: RetryRun) -> None:
@@ -25,6 +28,7 @@ def on_retry_run(ctx: Ctx, command: RetryRun) -> None:
     if state.status is not RunStatus.FAILED or failure is None:
         ctx.log("info", "retry ignored: only a failed run can be retried")
         return
+    _check_from(failure, command.from_step_path)
     ctx.log("info", "run retried at its failed step", reason=command.reason)
     state.frames = [frame.model_copy(deep=True) for frame in failure.frames]
     if failure.outer_envelope is None:
@@ -37,6 +41,20 @@ def on_retry_run(ctx: Ctx, command: RetryRun) -> None:
     path = ctx.cursor_path()
     if not run_attempt(ctx, path, failure.attempt + 1):
         run_step(ctx, ctx.program.steps[path], path)
+
+
+def _check_from(failure: FailurePoint, from_step_path: str | None) -> None:
+    """Only the failed step can be retried from: restarting an earlier one would run
+    its attempts again under the numbers (and history rows) they already have."""
+    if from_step_path is None or not failure.frames:
+        return
+    last = failure.frames[-1]
+    failed = child_path(last.block_path, last.branch, last.index)
+    if from_step_path != failed:
+        raise CommandRejectedError(
+            f"fromStepPath {from_step_path!r}: a run can be retried only from its failed "
+            f"step, {failed!r} (earlier steps keep the history they recorded)"
+        )
 
 
 def _reenter_items(ctx: Ctx, failure: FailurePoint, command: RetryRun) -> None:
@@ -78,6 +96,10 @@ def _apply_edits(ctx: Ctx, command: RetryRun) -> None:
         envelope["payload"] = dict(command.payload)
     if command.vars is not None:
         envelope["vars"] = dict(command.vars)
+    if command.payload_patch is not None:
+        envelope["payload"] = merge_patch(envelope.get("payload"), command.payload_patch)
+    if command.vars_patch is not None:
+        envelope["vars"] = merge_patch(envelope.get("vars"), command.vars_patch)
     ctx.env = envelope
 
 

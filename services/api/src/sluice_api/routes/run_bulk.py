@@ -1,53 +1,126 @@
-"""``POST /workflow-runs/bulk``: one operator control on many runs, one reason.
+"""Bulk controls: ``POST /workflow-runs/bulk/{cancel|resume|retry|replay}`` and the
+console's ``POST /workflow-runs/bulk``, both operations (``sluice_api.bulk``).
 
-Each run goes through exactly what ``/workflow-runs/{runId}/<action>`` does (its own
-transaction, lock, checks and audit entry with the shared reason), one after the
-other, so a run that refuses (409: not WAITING, already ended...) or vanished (404)
-does not stop the others; the answer lists every run's outcome. Resume wakes the
-oldest open wait with no payload; retry restarts at the failed step unedited (edits
-are per run: use the single route).
+The four routes name runs by id or by the run list's filter, need a reason, and
+answer 202 with the operation, which the API's workers then do in batches
+(``GET /bulk-operations/{id}`` shows progress and per-run outcomes); with
+``dryRun`` they answer 200 with what it would touch and do nothing.
+``POST /workflow-runs/bulk`` (up to 100 listed runs) is the same operation worked
+through before the answer, which lists every run's outcome.
 """
 
 from __future__ import annotations
 
-from sluice_engine import EngineError
-from sluice_http import ProblemError, sluice_router
+from typing import Any
 
+from fastapi import Response
+from fastapi.responses import JSONResponse
+from sluice_http import Problem, sluice_router
+from sluice_storage.operations import OperationRepository, TooManyRunsError
+
+from sluice_api.bulk import create_bulk, dry_run
+from sluice_api.context import ApiContext
 from sluice_api.deps import Admin, ContextDep
-from sluice_api.engine import engine_problem
-from sluice_api.routes.run_controls import apply_control
-from sluice_api.schemas.common import OperatorRequest
-from sluice_api.schemas.runs import (
+from sluice_api.operations import OperationWorker
+from sluice_api.roles import Principal
+from sluice_api.schemas.operations import (
     BulkAction,
+    BulkCancelRequest,
     BulkControlPublic,
     BulkControlRequest,
     BulkControlResult,
-    CancelRequest,
-    ResumeRequest,
-    RetryRequest,
+    BulkDryRunPublic,
+    BulkReplayRequest,
+    BulkResumeRequest,
+    BulkRetryRequest,
+    BulkTarget,
+    OperationPublic,
 )
+from sluice_api.views_operations import operation_public, too_many
 
 router = sluice_router(prefix="/workflow-runs", tags=["run controls"])
-BODIES: dict[BulkAction, type[OperatorRequest]] = {
-    BulkAction.CANCEL: CancelRequest, BulkAction.RESUME: ResumeRequest,
-    BulkAction.RETRY: RetryRequest,
+_SUBMIT: dict[str, Any] = {
+    "status_code": 202,
+    "response_model": OperationPublic,
+    "responses": {
+        200: {"model": BulkDryRunPublic, "description": "dryRun: what it would touch"},
+        202: {"description": "the operation, PENDING (Location: /bulk-operations/{id})"},
+        422: {"description": "no reason, both or neither of runIds and filter, or a filter "
+              "matching more than 100,000 runs"},
+    },
 }  # fmt: skip
 
 
-@router.post("/bulk", summary="Cancel, resume or retry up to 100 runs with one reason")
-async def bulk_control(ctx: ContextDep, who: Admin, body: BulkControlRequest) -> BulkControlPublic:
-    request = BODIES[body.action](reason=body.reason)
-    results: list[BulkControlResult] = []
-    for run_id in dict.fromkeys(body.run_ids):  # each once, in the order given
+async def _submit(
+    ctx: ApiContext, who: Principal, action: BulkAction, body: BulkTarget, response: Response
+) -> OperationPublic | JSONResponse:
+    async with ctx.tx() as conn:
+        if body.dry_run:
+            counted = await dry_run(conn, who, action, body)
+            return JSONResponse(counted.model_dump(mode="json", by_alias=True))
         try:
-            run = await apply_control(ctx, who, run_id, body.action.value, request)
-        except (ProblemError, EngineError) as exc:
-            problem = exc if isinstance(exc, ProblemError) else engine_problem(exc)
-            if problem is None:
-                raise  # a bug, not the run's refusal: 500 like the single route
-            results.append(BulkControlResult(
-                run_id=run_id, ok=False, code=problem.code, detail=problem.detail))  # fmt: skip
-            continue
-        results.append(BulkControlResult(run_id=run_id, ok=True, status=run.status))
+            operation = await create_bulk(conn, ctx, who, action, body)
+        except TooManyRunsError as exc:
+            raise too_many(exc) from exc
+    ctx.operations_wake.set()
+    response.headers["Location"] = f"/bulk-operations/{operation.operation_id}"
+    return operation_public(operation)
+
+
+@router.post("/bulk/cancel", summary="Cancel many runs (an operation)", **_SUBMIT)
+async def bulk_cancel(
+    ctx: ContextDep, who: Admin, body: BulkCancelRequest, response: Response
+) -> OperationPublic | JSONResponse:
+    return await _submit(ctx, who, BulkAction.CANCEL, body, response)
+
+
+@router.post("/bulk/resume", summary="Resume many WAITING runs (an operation)", **_SUBMIT)
+async def bulk_resume(
+    ctx: ContextDep, who: Admin, body: BulkResumeRequest, response: Response
+) -> OperationPublic | JSONResponse:
+    return await _submit(ctx, who, BulkAction.RESUME, body, response)
+
+
+@router.post(
+    "/bulk/retry", summary="Retry many FAILED runs, optionally edited (an operation)", **_SUBMIT
+)
+async def bulk_retry(
+    ctx: ContextDep, who: Admin, body: BulkRetryRequest, response: Response
+) -> OperationPublic | JSONResponse:
+    return await _submit(ctx, who, BulkAction.RETRY, body, response)
+
+
+@router.post("/bulk/replay", summary="Replay many runs (an operation)", **_SUBMIT)
+async def bulk_replay(
+    ctx: ContextDep, who: Admin, body: BulkReplayRequest, response: Response
+) -> OperationPublic | JSONResponse:
+    return await _submit(ctx, who, BulkAction.REPLAY, body, response)
+
+
+@router.post(
+    "/bulk", summary="Cancel, resume, retry or replay up to 100 runs with one reason, now",
+    responses={422: {"model": Problem, "description": "no reason, or more than 100 runs"}},
+)  # fmt: skip
+async def bulk_control(ctx: ContextDep, who: Admin, body: BulkControlRequest) -> BulkControlPublic:
+    """The operation, worked by this request itself (the runs in the order given, each
+    once); every run's outcome in the answer."""
+    worker = OperationWorker.create(ctx, owner=f"request:{who.token_id}:{id(body)}")
+    target = BulkTarget(reason=body.reason, run_ids=body.run_ids)
+    lease = (worker.owner, ctx.clock() + worker.lease)
+    async with ctx.tx() as conn:
+        operation = await create_bulk(conn, ctx, who, body.action, target, lease=lease)
+    await worker.work(operation)
+    async with ctx.tx() as conn:
+        items = await OperationRepository(conn, who.tenant_id).items(
+            operation.operation_id, limit=len(body.run_ids)
+        )
+    results = [
+        BulkControlResult(run_id=i.run_id, ok=bool(i.ok), status=i.run_status if i.ok else None,
+                          code=i.code, detail=i.detail)
+        for i in items.items
+    ]  # fmt: skip
     succeeded = sum(r.ok for r in results)
-    return BulkControlPublic(succeeded=succeeded, failed=len(results) - succeeded, results=results)
+    return BulkControlPublic(
+        succeeded=succeeded, failed=len(results) - succeeded, results=results,
+        operation_id=operation.operation_id,
+    )  # fmt: skip

@@ -9,10 +9,13 @@ the API authorises, audits and answers with the run (for replay: the new run).
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import asyncpg
 from sluice_engine import Cancel, OperatorControl, Replay, Resume, Retry, control_run
 from sluice_http import Problem, sluice_router
+from sluice_storage import RunRecord
 
 from sluice_api.audit import audit
 from sluice_api.context import ApiContext
@@ -40,26 +43,35 @@ def _engine_control(who: Principal, body: OperatorRequest) -> OperatorControl:
     if isinstance(body, ResumeRequest):
         return Resume(payload=body.payload, subject=who.subject)
     if isinstance(body, ReplayRequest):
-        return Replay(version=body.version, payload=body.payload)
+        return Replay(version=body.version, payload=body.payload, payload_patch=body.payload_patch)
     if isinstance(body, RetryRequest):
-        return Retry(reason=body.reason, payload=body.payload, vars=body.vars)
+        return Retry(reason=body.reason, payload=body.payload, vars=body.vars,
+                     payload_patch=body.payload_patch, vars_patch=body.vars_patch,
+                     from_step_path=body.from_step_path)  # fmt: skip
     return Cancel(reason=body.reason)
 
 
+async def control_in(
+    conn: asyncpg.Connection, ctx: ApiContext, who: Principal, run_id: uuid.UUID, action: str,
+    body: OperatorRequest, details: dict[str, Any] | None = None,
+) -> RunRecord:  # fmt: skip
+    """Carry out one control and audit it in the caller's transaction (``details`` add to
+    the entry's); the run to show for it (a replay: the new run)."""
+    shown = await control_run(conn, ctx.engine, who.tenant_id, run_id, _engine_control(who, body))
+    result = await load_run(conn, who.tenant_id, shown)
+    asked = body.model_dump(mode="json", by_alias=True, exclude={"reason"}, exclude_none=True)
+    await audit(
+        conn, who, f"run.{action}", run_id, at=ctx.clock(), reason=body.reason,
+        details={**asked, **(details or {}), "resultRunId": str(result.run_id)},
+    )  # fmt: skip
+    return result
+
+
 async def apply_control(
-    ctx: ApiContext, who: Principal, run_id: Any, action: str, body: OperatorRequest
+    ctx: ApiContext, who: Principal, run_id: uuid.UUID, action: str, body: OperatorRequest
 ) -> RunPublic:
     async with ctx.tx() as conn:
-        shown = await control_run(
-            conn, ctx.engine, who.tenant_id, run_id, _engine_control(who, body)
-        )
-        result = await load_run(conn, who.tenant_id, shown)
-        details = body.model_dump(mode="json", by_alias=True, exclude={"reason"}, exclude_none=True)
-        await audit(
-            conn, who, f"run.{action}", run_id, at=ctx.clock(), reason=body.reason,
-            details={**details, "resultRunId": str(result.run_id)},
-        )  # fmt: skip
-    return run_public(result)
+        return run_public(await control_in(conn, ctx, who, run_id, action, body))
 
 
 @router.post("/cancel", summary="Cancel a run (any non-final status)", responses=_RESPONSES)

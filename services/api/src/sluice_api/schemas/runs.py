@@ -166,40 +166,35 @@ class ResumeRequest(OperatorRequest):
     payload: Any = Field(default=None, description="event payload or task output to resume with")
 
 
-class RetryRequest(OperatorRequest):
+class RetryEdits(WireModel):
+    """A retry's edits that apply to any run (so also to many at once)."""
+
+    payload_patch: dict[str, Any] | None = Field(
+        default=None, description="JSON Merge Patch (RFC 7396) of the payload the step resumes "
+        "with: members replace, null deletes, objects merge",
+    )  # fmt: skip
+    vars_patch: dict[str, Any] | None = Field(
+        default=None, description="JSON Merge Patch (RFC 7396) of the vars"
+    )
+    from_step_path: str | None = Field(
+        default=None, max_length=2000, description="the step to retry from (default: the "
+        "failed step): the failed step, or an earlier step of a pipeline enclosing it",
+    )  # fmt: skip
+
+
+class RetryRequest(OperatorRequest, RetryEdits):
     payload: dict[str, Any] | None = Field(default=None, description="edited payload, if any")
     vars: dict[str, Any] | None = Field(default=None, description="edited vars, if any")
 
 
-class ReplayRequest(OperatorRequest):
+class ReplayEdits(WireModel):
     version: int | None = Field(  # strict: true is not version 1
         default=None, ge=1, le=INT_MAX, strict=True, description="default: the run's version"
     )
+    payload_patch: dict[str, Any] | None = Field(
+        default=None, description="JSON Merge Patch (RFC 7396) of the replayed payload"
+    )
+
+
+class ReplayRequest(OperatorRequest, ReplayEdits):
     payload: dict[str, Any] | None = Field(default=None, description="default: the run's payload")
-
-
-class BulkAction(StrEnum):
-    CANCEL = "cancel"
-    RESUME = "resume"
-    RETRY = "retry"
-
-
-class BulkControlRequest(OperatorRequest):
-    """One control, one reason, up to 100 runs (the console's bulk select)."""
-
-    action: BulkAction
-    run_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
-
-
-class BulkControlResult(WireModel):
-    run_id: uuid.UUID
-    ok: bool
-    status: str | None = Field(default=None, description="the run's status afterwards")
-    code: str | None = Field(default=None, description="the problem's code when not ok")
-    detail: str | None = None
-
-
-class BulkControlPublic(WireModel):
-    succeeded: int
-    failed: int
-    results: list[BulkControlResult]
