@@ -11,6 +11,7 @@ export const NAV: { to: string; label: string }[] = [
   { to: "/tasks", label: "Tasks" },
   { to: "/events", label: "Events" },
   { to: "/dead-letters", label: "Dead letters" },
+  { to: "/operations", label: "Operations" },
   { to: "/tickets", label: "Help desk" },
 ];
 

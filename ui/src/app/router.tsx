@@ -5,6 +5,7 @@ import { DefinitionsPage } from "@/features/definitions";
 import { EventsPage } from "@/features/events";
 import { TicketPage, TicketsPage } from "@/features/helpdesk";
 import { HomePage } from "@/features/home";
+import { BulkOperationPage, OperationsPage } from "@/features/operations";
 import { RunDetailPage, RunsPage } from "@/features/runs";
 import { TasksPage } from "@/features/tasks";
 import { AppShell } from "./AppShell";
@@ -28,6 +29,8 @@ export function createRouter() {
           { path: "/home", element: <HomePage /> },
           { path: "/runs", element: <RunsPage /> },
           { path: "/runs/:runId", element: <RunDetailPage /> },
+          { path: "/operations", element: <OperationsPage /> },
+          { path: "/bulk-operations/:id", element: <BulkOperationPage /> },
           { path: "/tasks", element: <TasksPage /> },
           { path: "/events", element: <EventsPage /> },
           { path: "/dead-letters", element: <DeadLettersPage /> },

@@ -1,6 +1,6 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useEffect, useMemo, useRef, useState } from "react";
-import { Link, useSearchParams } from "react-router";
+import { Link, useNavigate, useSearchParams } from "react-router";
 import { api, unwrap } from "@/api/client";
 import { Button, EmptyState, PageHeader, ProblemAlert, Spinner, StatusBadge } from "@/components";
 import { allows, roleReason, useMe } from "@/lib/auth";
@@ -8,11 +8,13 @@ import { formatRelative } from "@/lib/format";
 import { useRunUpdates } from "@/lib/liveUpdates";
 import { keys } from "@/lib/queryKeys";
 import { useQuery } from "@tanstack/react-query";
-import { type Run, STATUSES, TRIGGERS, useRunCounts, useRuns } from "./api";
-import { BulkDialog, type BulkAction } from "./BulkDialog";
+import { type BulkAction, type BulkTarget, type Run, STATUSES, TRIGGERS, useRunCounts, useRuns, useStartExport } from "./api";
+import { BulkDialog } from "./BulkDialog";
 import { LiveIndicator } from "./LiveIndicator";
 import { RANGES, type Range, readFilters, withParams } from "./filters";
 
+const BULK_ACTIONS = ["cancel", "resume", "retry", "replay"] as const;
+const capital = (word: string) => word[0]?.toUpperCase() + word.slice(1);
 const RANGE_LABELS: Record<Range, string> = { "1h": "Last hour", "24h": "Last 24 h", "7d": "Last 7 days" };
 
 function useWorkflowNames() {
@@ -32,7 +34,9 @@ export function RunsPage() {
   const me = useMe();
   const client = useQueryClient();
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [bulk, setBulk] = useState<BulkAction | null>(null);
+  const [bulk, setBulk] = useState<{ action: BulkAction; target: BulkTarget } | null>(null);
+  const exporting = useStartExport();
+  const navigate = useNavigate();
   const [search, setSearch] = useState(filters.q ?? "");
 
   // Live: any run of the tenant changing status refreshes the list and the counts
@@ -134,17 +138,33 @@ export function RunsPage() {
       {selected.size > 0 ? (
         <div className="bulk-bar" role="region" aria-label="Bulk actions">
           <span>{selected.size} selected</span>
-          {(["cancel", "resume", "retry"] as const).map((action) =>
+          {BULK_ACTIONS.map((action) =>
             admin ? (
-              <Button key={action} variant={action === "cancel" ? "danger" : "secondary"} onClick={() => setBulk(action)}>
-                {action[0]?.toUpperCase() + action.slice(1)} selected
+              <Button key={action} variant={action === "cancel" ? "danger" : "secondary"} onClick={() => setBulk({ action, target: { runIds: [...selected] } })}>
+                {capital(action)} selected
               </Button>
             ) : null,
           )}
-          {!admin ? <span className="muted">{roleReason(me.data, "workflow.admin", "Cancel, resume and retry")}</span> : null}
+          {!admin ? <span className="muted">{roleReason(me.data, "workflow.admin", "Cancel, resume, retry and replay")}</span> : null}
           <Button variant="ghost" onClick={() => setSelected(new Set())}>
             Clear selection
           </Button>
+        </div>
+      ) : null}
+      {selected.size === 0 && items.length > 0 ? (
+        <div className="bulk-bar" role="region" aria-label="Every matching run">
+          <span>Every run matching these filters:</span>
+          {admin
+            ? BULK_ACTIONS.map((action) => (
+                <Button key={action} size="sm" variant="ghost" onClick={() => setBulk({ action, target: { filters } })}>
+                  {capital(action)} all matching…
+                </Button>
+              ))
+            : null}
+          <Button size="sm" variant="ghost" disabled={exporting.isPending} onClick={() => exporting.mutate(filters, { onSuccess: () => void navigate("/operations") })}>
+            Export all matching
+          </Button>
+          <ProblemAlert error={exporting.error} title="Could not start the export" />
         </div>
       ) : null}
       {runs.isPending ? <Spinner label="Loading runs" /> : null}
@@ -191,7 +211,7 @@ export function RunsPage() {
           Next page
         </Button>
       </nav>
-      {bulk ? <BulkDialog action={bulk} runIds={[...selected]} onClose={() => setBulk(null)} onDone={() => setSelected(new Set())} /> : null}
+      {bulk ? <BulkDialog action={bulk.action} target={bulk.target} onClose={() => setBulk(null)} /> : null}
     </section>
   );
 }

@@ -9,7 +9,6 @@ export type Invocation = Schemas["InvocationPublic"];
 export type Wait = Schemas["WaitPublic"];
 export type LogEntry = Schemas["LogPublic"];
 export type AuditEvent = Schemas["AuditEventPublic"];
-export type BulkResult = Schemas["BulkControlPublic"];
 
 export const STATUSES = ["RUNNING", "WAITING", "SUCCEEDED", "FAILED", "CANCELED"] as const;
 export const TRIGGERS = ["api", "event", "child"] as const;
@@ -151,11 +150,47 @@ export function useControl(runId: string) {
   });
 }
 
-export function useBulkControl() {
+export type BulkAction = "cancel" | "resume" | "retry" | "replay";
+export type BulkOperation = Schemas["OperationPublic"];
+export type BulkDryRun = Schemas["BulkDryRunPublic"];
+/** Which runs: listed, or every run the list's filters match (that the action applies to). */
+export type BulkTarget = { runIds: string[] } | { filters: RunFilters };
+
+/** The run list's filters as a bulk or export request's `filter`. */
+export function bodyFilter(filters: RunFilters): Schemas["RunListFilter"] {
+  return query(filters) as Schemas["RunListFilter"];
+}
+
+function targetBody(target: BulkTarget) {
+  return "runIds" in target ? { runIds: target.runIds } : { filter: bodyFilter(target.filters) };
+}
+
+async function postBulk(action: BulkAction, body: Record<string, unknown>) {
+  const path = `/workflow-runs/bulk/${action}` as "/workflow-runs/bulk/cancel";
+  return unwrap(await api.POST(path, { body: body as Schemas["BulkCancelRequest"] }));
+}
+
+/** What a bulk action would touch (a dry run: nothing is done). */
+export function useBulkDryRun(action: BulkAction, target: BulkTarget) {
+  return useQuery({
+    queryKey: [...keys.runs, "bulk-dry-run", action, target],
+    queryFn: async () => (await postBulk(action, { ...targetBody(target), reason: "dry run", dryRun: true })) as unknown as BulkDryRun,
+  });
+}
+
+/** Start a bulk operation; the API answers at once with it (it runs in the background). */
+export function useBulkOperation() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: async (input: { action: "cancel" | "resume" | "retry"; reason: string; runIds: string[] }) =>
-      unwrap(await api.POST("/workflow-runs/bulk", { body: input })),
+    mutationFn: async ({ action, reason, target }: { action: BulkAction; reason: string; target: BulkTarget }) =>
+      (await postBulk(action, { ...targetBody(target), reason })) as BulkOperation,
     onSettled: () => client.invalidateQueries({ queryKey: keys.runs }),
+  });
+}
+
+/** Export the runs the list's filters match (with their history, redacted). */
+export function useStartExport() {
+  return useMutation({
+    mutationFn: async (filters: RunFilters) => unwrap(await api.POST("/exports", { body: { filter: bodyFilter(filters) } })),
   });
 }

@@ -1,0 +1,2 @@
+export { BulkOperationPage } from "./BulkOperationPage";
+export { OperationsPage } from "./OperationsPage";
