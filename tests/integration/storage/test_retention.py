@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 from sluice_storage import transaction
+from sluice_storage.operations import ItemOutcome, NewOperation, OperationRepository
 from sluice_storage.retention import (
     PurgeSettings,
     RetentionPolicy,
@@ -177,3 +178,31 @@ async def test_a_purge_is_audited_once_and_never_touches_the_audit_log(
     assert entries[1]["details"]["runs"] == 5
     again = await purge_expired(pool, NOW, PurgeSettings(pause_s=0))
     assert tenant not in again  # nothing left: no second entry
+
+
+async def test_finished_operations_past_the_runs_days_go_with_their_lines(
+    pool: asyncpg.Pool, tenant: str
+) -> None:
+    async with transaction(pool) as conn:
+        repo = OperationRepository(conn, tenant)
+        made = {}
+        for name, days_ago, finish in (("old", 40, True), ("young", 1, True), ("open", 40, False)):
+            new = NewOperation("export", "export", "ada", "workflow.view", None, {})
+            at = NOW - timedelta(days=days_ago)
+            operation = await repo.create_for_runs(new, [uuid.uuid4(), uuid.uuid4()], now=at)
+            made[name] = operation.operation_id
+            if finish:
+                for item in await repo.pending_items(operation.operation_id, 10):
+                    locked = await repo.lock_item(operation.operation_id, item.seq)
+                    assert locked is not None
+                    await repo.finish_item(locked, ItemOutcome(ok=True, document={"x": 1}), now=at)
+                assert await repo.complete(operation.operation_id, now=at)
+    counts = await purge_tenant(pool, tenant, NOW, PurgeSettings(batch=1, pause_s=0))
+    assert counts.operations == 1
+    left = await pool.fetch(
+        "SELECT operation_id, count(*) AS n FROM operation_items WHERE tenant_id = $1 GROUP BY 1",
+        tenant,
+    )  # fmt: skip
+    assert {r["operation_id"]: r["n"] for r in left} == {made["young"]: 2, made["open"]: 2}
+    kept = await pool.fetch("SELECT operation_id FROM operations WHERE tenant_id = $1", tenant)
+    assert {r["operation_id"] for r in kept} == {made["young"], made["open"]}

@@ -6,7 +6,9 @@ batch takes at most ``batch`` final runs that are past their policy's days
 and not on legal hold (``FOR UPDATE SKIP LOCKED``: a run some other work has
 locked is simply left for the next round) and deletes them with their
 history; then events (never one still buffered for a wait) and dead letters
-past their days. The audit log is never touched (the database refuses it).
+past their days; then finished operations (bulk controls, exports: an export's lines
+hold runs' history) past the tenant's runs days. The audit log is never touched (the
+database refuses it).
 """
 
 from __future__ import annotations
@@ -59,10 +61,11 @@ class PurgeCounts:
     runs: int = 0
     events: int = 0
     dead_letters: int = 0
+    operations: int = 0
     by_workflow: dict[str, int] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.runs or self.events or self.dead_letters)
+        return bool(self.runs or self.events or self.dead_letters or self.operations)
 
 
 class RetentionRepository(TenantScoped):
@@ -169,6 +172,30 @@ class RetentionRepository(TenantScoped):
             self.tenant_id, now - timedelta(days=days), batch,
         ))  # fmt: skip
 
+    async def purge_operation_items(self, now: datetime, default_days: int, batch: int) -> int:
+        """One batch of the items of operations finished longer ago than the tenant's runs
+        days (an export's lines hold runs' history: they go as the runs would)."""
+        days = await self._tenant_days("runs_days", default_days)
+        return rows_affected(await self.conn.execute(
+            """DELETE FROM operation_items i USING (
+                 SELECT i.operation_id, i.seq FROM operations o JOIN operation_items i
+                   ON i.tenant_id = o.tenant_id AND i.operation_id = o.operation_id
+                 WHERE o.tenant_id = $1 AND o.status = 'COMPLETED' AND o.finished_at < $2
+                 LIMIT $3) old
+               WHERE i.tenant_id = $1 AND i.operation_id = old.operation_id AND i.seq = old.seq""",
+            self.tenant_id, now - timedelta(days=days), batch,
+        ))  # fmt: skip
+
+    async def purge_operations(self, now: datetime, default_days: int, batch: int) -> int:
+        """One batch of finished operations past the tenant's runs days (items gone first)."""
+        days = await self._tenant_days("runs_days", default_days)
+        return rows_affected(await self.conn.execute(
+            """DELETE FROM operations WHERE tenant_id = $1 AND operation_id = ANY(ARRAY(
+                 SELECT operation_id FROM operations WHERE tenant_id = $1
+                   AND status = 'COMPLETED' AND finished_at < $2 LIMIT $3))""",
+            self.tenant_id, now - timedelta(days=days), batch,
+        ))  # fmt: skip
+
     async def _tenant_days(self, column: str, default_days: int) -> int:
         days = await self.conn.fetchval(
             f"SELECT {column} FROM retention_policies WHERE tenant_id = $1 AND scope = '*'",
@@ -224,15 +251,26 @@ async def purge_tenant(
         repo = RetentionRepository(conn, tenant_id)
         return await repo.purge_dead_letters(now, settings.default_days, settings.batch)
 
+    async def items(conn: asyncpg.Connection) -> int:
+        repo = RetentionRepository(conn, tenant_id)
+        return await repo.purge_operation_items(now, settings.default_days, settings.batch)
+
+    async def operations(conn: asyncpg.Connection) -> int:
+        repo = RetentionRepository(conn, tenant_id)
+        return await repo.purge_operations(now, settings.default_days, settings.batch)
+
     counts.runs = await _drain(pool, settings, runs)
     counts.events = await _drain(pool, settings, events)
     counts.dead_letters = await _drain(pool, settings, letters)
+    await _drain(pool, settings, items)
+    counts.operations = await _drain(pool, settings, operations)
     if counts:
         async with transaction(pool) as conn:
             await AuditRepository(conn, tenant_id).append(
                 at=now, subject=PURGE_ACTOR, action="retention.purge", target=tenant_id,
                 details={"runs": counts.runs, "events": counts.events,
-                         "deadLetters": counts.dead_letters, "runsByWorkflow": counts.by_workflow},
+                         "deadLetters": counts.dead_letters, "operations": counts.operations,
+                         "runsByWorkflow": counts.by_workflow},
             )  # fmt: skip
     return counts
 

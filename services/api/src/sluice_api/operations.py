@@ -69,6 +69,9 @@ class OperationWorker:
         default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     )
     poll_s: float = POLL_S
+    # Set by ``run``'s caller at shutdown: a worker mid-operation hands it back after the
+    # batch in hand (its lease released, so another replica goes on at once).
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
     def create(cls, ctx: ApiContext, owner: str | None = None) -> OperationWorker:
@@ -90,6 +93,7 @@ class OperationWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until ``stop``: work every operation there is, then wait for a new one."""
+        self.stopping = stop
         while not stop.is_set():
             self.wake.clear()  # before looking: a wake-up from now on is not lost
             try:
@@ -116,8 +120,9 @@ class OperationWorker:
         while True:
             async with self.ctx.tx() as conn:
                 repo = OperationRepository(conn, operation.tenant_id)
-                until = self.ctx.clock() + self.lease
-                if not await repo.renew(operation.operation_id, self.owner, until):
+                stopping = self.stopping.is_set()
+                until = self.ctx.clock() + (timedelta(0) if stopping else self.lease)
+                if not await repo.renew(operation.operation_id, self.owner, until) or stopping:
                     return
                 items = await repo.pending_items(operation.operation_id, self.batch)
                 if not items:

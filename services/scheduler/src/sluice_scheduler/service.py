@@ -199,9 +199,10 @@ class Scheduler:
             self.metrics.purged.labels("runs").inc(counts.runs)
             self.metrics.purged.labels("events").inc(counts.events)
             self.metrics.purged.labels("dead_letters").inc(counts.dead_letters)
+            self.metrics.purged.labels("operations").inc(counts.operations)
             log.info(
-                "retention purged %d runs, %d events, %d dead letters of tenant %s",
-                counts.runs, counts.events, counts.dead_letters, tenant,
+                "retention purged %d runs, %d events, %d dead letters, %d operations of tenant %s",
+                counts.runs, counts.events, counts.dead_letters, counts.operations, tenant,
             )  # fmt: skip
 
     async def _loop(self, work: Callable[[], Awaitable[object]], every_s: float, name: str) -> None:
