@@ -11,6 +11,7 @@ through before the answer, which lists every run's outcome.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import Response
@@ -18,7 +19,7 @@ from fastapi.responses import JSONResponse
 from sluice_http import Problem, sluice_router
 from sluice_storage.operations import OperationRepository, TooManyRunsError
 
-from sluice_api.bulk import create_bulk, dry_run
+from sluice_api.bulk import KIND, create_bulk, dry_run
 from sluice_api.context import ApiContext
 from sluice_api.deps import Admin, ContextDep
 from sluice_api.operations import OperationWorker
@@ -110,10 +111,14 @@ async def bulk_control(ctx: ContextDep, who: Admin, body: BulkControlRequest) ->
     async with ctx.tx() as conn:
         operation = await create_bulk(conn, ctx, who, body.action, target, lease=lease)
     await worker.work(operation)
-    async with ctx.tx() as conn:
-        items = await OperationRepository(conn, who.tenant_id).items(
-            operation.operation_id, limit=len(body.run_ids)
-        )
+    while True:  # done, unless a slow request lost its lease: then another worker finishes
+        async with ctx.tx() as conn:
+            repo = OperationRepository(conn, who.tenant_id)
+            current = await repo.get(KIND, operation.operation_id)
+            if current is None or current.status == "COMPLETED":
+                items = await repo.items(operation.operation_id, limit=len(body.run_ids))
+                break
+        await asyncio.sleep(0.1)
     results = [
         BulkControlResult(run_id=i.run_id, ok=bool(i.ok), status=i.run_status if i.ok else None,
                           code=i.code, detail=i.detail)
