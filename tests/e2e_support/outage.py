@@ -1,5 +1,6 @@
-"""A PostgreSQL of the test's own (the launcher's, on a free port in a temp dir) that
-the test may cut off, stop and kill: never the session's, never the shared broker.
+"""A PostgreSQL or a Kafka of the test's own (the launcher's, on free ports in a temp
+dir) that the test may cut off, stop and kill: never the session's, never the shared
+broker.
 
 ``OwnPostgres`` terminates every backend of its database, stops the server (fast
 shutdown, what ``pg_ctl stop -m fast`` sends), kills the postmaster with SIGKILL
@@ -7,10 +8,17 @@ shutdown, what ``pg_ctl stop -m fast`` sends), kills the postmaster with SIGKILL
 starts it again through the launcher's recipe (``RunningStack.respawn``). The
 observer pool names itself (``application_name``) so cutting connections off
 spares the test's own reads.
+
+``OwnKafka`` is one broker or a KRaft cluster of three (``brokers=3``: 3 copies
+of every topic, ``min.insync.replicas`` 2). It stops a broker cleanly (SIGTERM:
+controlled shutdown), kills one with SIGKILL, finds the leader of a partition and
+starts a broker again through the same recipe.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import signal
 import time
@@ -20,8 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from sluice_config import repository_root
-from sluice_devstack.ports import free_port
+from sluice_devstack.ports import free_port, free_port_block
 from sluice_devstack.stack import RunningStack, StackOptions, start_stack
 from sluice_storage import upgrade
 from sluice_storage.pool import init_connection
@@ -72,6 +82,92 @@ class OwnPostgres:
         self.stack.respawn("postgres")
         await self.stack.ready("postgres")
         return time.monotonic() - began
+
+
+@dataclass
+class OwnKafka:
+    stack: RunningStack
+
+    @property
+    def bootstrap(self) -> str:
+        return self.stack.kafka_bootstrap_servers
+
+    @property
+    def replication(self) -> int:
+        return self.stack.kafka_replication or 1
+
+    @property
+    def brokers(self) -> list[str]:
+        return [c.name for c in self.stack.children if c.name.startswith("kafka")]
+
+    def pid(self, broker: str = "kafka") -> int:
+        return self.stack.child(broker).pid
+
+    def stop_cleanly(self, broker: str = "kafka") -> None:
+        """SIGTERM: a controlled shutdown (leadership handed over, logs flushed)."""
+        self.stack.child(broker).stop(timeout_s=60)
+
+    def kill9(self, broker: str = "kafka") -> None:
+        """SIGKILL to the JVM, as an OOM killer would: no shutdown, no flush."""
+        child = self.stack.child(broker)
+        os.kill(child.pid, signal.SIGKILL)
+        child.popen.wait(10)
+
+    async def start_again(self, broker: str = "kafka") -> float:
+        """Start ``broker`` again (same data, same ports); seconds until it answers."""
+        began = time.monotonic()
+        self.stack.respawn(broker)
+        await self.stack.ready(broker)
+        return time.monotonic() - began
+
+    async def leader(self, topic: str, partition: int = 0, timeout_s: float = 30.0) -> str:
+        """The broker (child name) leading ``topic``'s ``partition`` now, asked of the
+        brokers that run (until the cluster fences a dead one, its metadata still lists
+        it, and a request sent there fails: asked again)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with contextlib.suppress(KafkaError):
+                node = await self._leader_node(topic, partition)
+                if node >= 0:  # -1: no leader elected yet
+                    return "kafka" if self.brokers == ["kafka"] else f"kafka-{node}"
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{topic}/{partition} had no leader within {timeout_s} s")
+            await asyncio.sleep(0.5)
+
+    async def _leader_node(self, topic: str, partition: int) -> int:
+        addresses = self.bootstrap.split(",")
+        alive = [a for a, name in zip(addresses, self.brokers, strict=True)
+                 if self.stack.child(name).alive()]  # fmt: skip
+        admin = AIOKafkaAdminClient(bootstrap_servers=",".join(alive), request_timeout_ms=5_000)
+        try:
+            await admin.start()
+            [described] = await admin.describe_topics([topic])
+        finally:
+            await admin.close()
+        [found] = [p for p in described["partitions"] if p["partition"] == partition]
+        return int(found["leader"])
+
+
+@asynccontextmanager
+async def own_kafka(state_dir: Path, database_url: str, brokers: int = 1,
+                    ) -> AsyncIterator[OwnKafka]:  # fmt: skip
+    """Kafka only (PostgreSQL is ``database_url``, left alone), on free ports (a block of
+    ``2 * brokers`` for a cluster); stopped afterwards."""
+    port = free_port_block(2 * brokers)
+    options = StackOptions(
+        state_dir=state_dir,
+        cache_dir=Path(os.environ.get("WF_CACHE_DIR") or repository_root() / ".cache"),
+        kafka_port=port,
+        kafka_controller_port=port + 1,
+        kafka_brokers=brokers,
+        partitions=2,
+        external_database_url=database_url,
+    )
+    stack = await start_stack(options, echo=lambda line: None)
+    try:
+        yield OwnKafka(stack)
+    finally:
+        stack.stop()
 
 
 @asynccontextmanager

@@ -54,3 +54,10 @@ def test_stack_status_fails_when_no_stack_runs(
     result = CliRunner().invoke(cli, ["stack", "status"])
     assert result.exit_code == 1
     assert "no local stack is running" in result.output
+
+
+def test_dev_refuses_a_broker_count_out_of_range_when_asked() -> None:
+    result = CliRunner().invoke(cli, ["dev", "--kafka-brokers", "7"])
+    assert result.exit_code == 2
+    assert "--kafka-brokers" in result.output
+    assert "1<=x<=5" in result.output

@@ -7,7 +7,19 @@ import json
 from pathlib import Path
 
 import pytest
-from sluice_devstack.kafka import KafkaListen, render_server_properties
+from sluice_config import Settings
+from sluice_devstack.errors import StartupError
+from sluice_devstack.kafka import (
+    CLUSTER_JVM_OPTIONS,
+    JVM_OPTIONS,
+    KafkaLayout,
+    KafkaListen,
+    bootstrap_servers,
+    cluster,
+    formatted_cluster_id,
+    new_cluster_id,
+    render_server_properties,
+)
 from sluice_devstack.kafka_jars import MARKER, jars_ready, kafka_dir, kafka_version
 from sluice_devstack.tools import parse_java_major
 from sluice_messaging.topics import Topics
@@ -36,6 +48,56 @@ def test_server_properties_fit_a_single_node_when_rendered() -> None:
     factors = [v for k, v in props.items() if k.endswith("replication.factor")]
     assert len(factors) >= 3
     assert set(factors) == {"1"}
+
+
+def test_cluster_of_three_listens_on_consecutive_port_pairs_when_planned() -> None:
+    listens = cluster("127.0.0.1", 9092, 9093, 3, 6)
+    assert [(x.node_id, x.port, x.controller_port) for x in listens] == [
+        (1, 9092, 9093), (2, 9094, 9095), (3, 9096, 9097),
+    ]  # fmt: skip
+    assert bootstrap_servers(listens) == "127.0.0.1:9092,127.0.0.1:9094,127.0.0.1:9096"
+    assert {x.voters for x in listens} == {"1@127.0.0.1:9093,2@127.0.0.1:9095,3@127.0.0.1:9097"}
+    assert {x.jvm_options for x in listens} == {CLUSTER_JVM_OPTIONS}
+    [alone] = cluster("127.0.0.1", 9092, 9093, 1, 6)
+    assert alone == KafkaListen("127.0.0.1", 9092, 9093, 6)
+    assert (alone.voters, alone.jvm_options) == ("1@127.0.0.1:9093", JVM_OPTIONS)
+
+
+def test_cluster_refuses_ports_that_collide_when_planned() -> None:
+    with pytest.raises(StartupError, match="odd distance apart"):
+        cluster("127.0.0.1", 9092, 9094, 3, 6)  # broker 2 would listen on the controller's port
+
+
+def test_server_properties_keep_acknowledged_writes_on_a_cluster_when_rendered() -> None:
+    template = (kafka_dir() / "server.properties.template").read_text()
+    second = cluster("127.0.0.1", 19092, 19093, 3, 2)[1]
+    props = _properties(render_server_properties(template, second, Path("/d")))
+    assert props["node.id"] == "2"
+    assert props["listeners"] == "PLAINTEXT://127.0.0.1:19094,CONTROLLER://127.0.0.1:19095"
+    assert props["controller.quorum.voters"].count("@") == 3
+    factors = [v for k, v in props.items() if k.endswith("replication.factor")]
+    assert len(factors) >= 3
+    assert set(factors) == {"3"}  # internal topics (offsets, transactions) included
+    assert props["min.insync.replicas"] == props["transaction.state.log.min.isr"] == "2"
+    assert props["unclean.leader.election.enable"] == "false"
+
+
+def test_cluster_id_is_kept_across_runs_when_formatted(tmp_path: Path) -> None:
+    made = {new_cluster_id() for _ in range(50)}
+    assert len(made) == 50
+    assert all(len(x) == 22 and not x.startswith("-") for x in made)
+    layouts = [KafkaLayout(tmp_path / f"kafka-{n}") for n in (1, 2, 3)]
+    assert formatted_cluster_id(layouts) is None
+    layouts[1].data.mkdir(parents=True)
+    (layouts[1].data / "meta.properties").write_text("node.id=2\ncluster.id=AbC\nversion=1\n")
+    assert formatted_cluster_id(layouts) == "AbC"
+
+
+def test_kafka_brokers_setting_is_bounded_when_loaded() -> None:
+    assert Settings().kafka_brokers == 1
+    assert Settings(kafka_brokers=3).kafka_brokers == 3
+    with pytest.raises(ValueError, match="kafka_brokers"):
+        Settings(kafka_brokers=0)
 
 
 def test_kafka_version_reads_pom_when_checked_in() -> None:

@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     executor_port: int = 8004
     kafka_port: int = 9092
     kafka_controller_port: int = 9093
+    # Brokers of the local stack's own Kafka (`sluice dev --kafka-brokers 3`): 1, or a
+    # KRaft cluster on consecutive port pairs (kafka_port + 0, 2, 4...) whose topics
+    # have 3 copies and min.insync.replicas 2: one broker, the leader too, may die.
+    # Up to 5: each broker is a JVM (a 3-broker cluster takes ~1.2 GB at most).
+    kafka_brokers: int = Field(default=1, ge=1, le=5)
     postgres_port: int = 5432
 
     # Inbound mail: 25 MiB = 26214400 bytes, the usual MTA message limit (Postfix and

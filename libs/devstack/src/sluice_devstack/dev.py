@@ -115,8 +115,15 @@ async def _bring_up(plan: DevPlan, stack: RunningStack, echo: Echo) -> dict[str,
     settings = plan.settings
     _report_stack(stack, echo)
     topics = Topics.from_prefix(settings.topic_prefix)
-    await ensure_topics(stack.kafka_bootstrap_servers, topics, settings.topic_partitions)
-    echo(f"sluice dev: topics {', '.join(topics.all())} ({settings.topic_partitions} partitions)")
+    copies = stack.kafka_replication or settings.topic_replication_factor
+    await ensure_topics(
+        stack.kafka_bootstrap_servers, topics, settings.topic_partitions,
+        replication_factor=copies,
+    )  # fmt: skip
+    echo(
+        f"sluice dev: topics {', '.join(topics.all())} ({settings.topic_partitions} "
+        f"partitions, {copies} {'copy' if copies == 1 else 'copies'})"
+    )
     env = _stack_env(stack)
     sign_in_token = ""
     for step in plan.steps:
@@ -154,6 +161,9 @@ def _report_stack(stack: RunningStack, echo: Echo) -> None:
     timings = stack.timings
     pg = f"ready after {timings['postgres']:.1f} s" if "postgres" in timings else "external"
     kf = f"ready after {timings['kafka']:.1f} s" if "kafka" in timings else "external"
+    if "kafka" in timings and stack.kafka_replication and stack.kafka_replication > 1:
+        brokers = stack.kafka_bootstrap_servers.count(",") + 1
+        kf = f"({brokers} brokers, min.insync.replicas {stack.kafka_replication - 1}) {kf}"
     echo(f"sluice dev: PostgreSQL {pg}: {stack.database_url}")
     echo(f"sluice dev: Kafka {kafka_version()} {kf}: {stack.kafka_bootstrap_servers}")
 

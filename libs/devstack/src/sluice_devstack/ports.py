@@ -28,6 +28,17 @@ def free_port(host: str = "127.0.0.1") -> int:
             return port
 
 
+def free_port_block(count: int, host: str = "127.0.0.1") -> int:
+    """The first of ``count`` consecutive free ports (a local Kafka cluster's brokers
+    and controllers), none handed out before by ``free_port``."""
+    while True:
+        first = free_port(host)
+        block = range(first, first + count)
+        if all(p == first or (p not in _handed_out and port_is_free(host, p)) for p in block):
+            _handed_out.update(block)
+            return first
+
+
 def port_is_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         # SO_REUSEADDR: a port left in TIME_WAIT by our own last run is usable.

@@ -46,6 +46,11 @@ class ChildProcess:
     def tail(self, lines: int = 20) -> str:
         return tail_file(self.log_path, lines)
 
+    def ask_to_stop(self) -> None:
+        """Send the stop signal without waiting (``stop`` then waits)."""
+        if self.alive():
+            _signal_group(self.pid, self.stop_signal)
+
     def stop(self, timeout_s: float = 20.0) -> int | None:
         """Ask the group to stop, wait, then kill what is left; the exit code."""
         if self.alive():

@@ -4,7 +4,9 @@
 starts PostgreSQL and Kafka side by side, waits until both answer, creates the
 Sluice database, and on any failure stops what it started before raising.
 Either half can be skipped when an external server is configured
-(``WF_DATABASE_URL`` / ``WF_KAFKA_BOOTSTRAP_SERVERS``).
+(``WF_DATABASE_URL`` / ``WF_KAFKA_BOOTSTRAP_SERVERS``). Kafka is one broker
+(child ``kafka``) or, with ``WF_KAFKA_BROKERS=3``, a cluster of three
+(children ``kafka-1``..``kafka-3``, see ``kafka``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from sluice_devstack.tools import require_java
 Echo = Callable[[str], None]
 DATABASE = "sluice"
 # Kafka is typically ready in 2-5 s and PostgreSQL in 1-2 s here; 60 s leaves
-# room for a cold JVM on a loaded CI machine without hiding a real hang.
+# room for a cold JVM on a loaded CI machine without hiding a real hang (per
+# broker of a cluster: its JVMs start on the same cores).
 READY_TIMEOUT_S = 60.0
 
 
@@ -40,6 +43,7 @@ class StackOptions:
     kafka_controller_port: int = 9093
     postgres_port: int = 5432
     partitions: int = 6
+    kafka_brokers: int = 1
     database: str = DATABASE
     external_database_url: str | None = None
     external_kafka: str | None = None
@@ -54,6 +58,7 @@ class StackOptions:
             kafka_controller_port=settings.kafka_controller_port,
             postgres_port=settings.postgres_port,
             partitions=settings.topic_partitions,
+            kafka_brokers=settings.kafka_brokers,
             external_database_url=settings.database_url,
             external_kafka=settings.kafka_bootstrap_servers,
         )
@@ -78,6 +83,8 @@ class RunningStack:
     children: list[ChildProcess] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     recipes: dict[str, Recipe] = field(default_factory=dict)
+    # Copies of each topic the stack's own Kafka wants (3 on a cluster); None: external.
+    kafka_replication: int | None = None
 
     def adopt(self, child: ChildProcess, recipe: Recipe | None = None) -> None:
         """Track another child (a service): stopped first, cleaned up after a crash;
@@ -106,7 +113,11 @@ class RunningStack:
         await self.recipes[name].ready(self.child(name))
 
     def stop(self, timeout_s: float = 20.0) -> dict[str, int | None]:
-        """Stop every child, newest first; their exit codes by name."""
+        """Stop every child, newest first; their exit codes by name. A cluster's brokers
+        are asked together: the last one left would wait for a quorum that is gone."""
+        for child in self.children:
+            if child.name.startswith("kafka-"):
+                child.ask_to_stop()
         codes = {child.name: child.stop(timeout_s) for child in reversed(self.children)}
         self.children.clear()
         self.lock.release()
@@ -147,9 +158,12 @@ def _check_ports(options: StackOptions) -> None:
     if not options.external_database_url:
         ensure_port_free(options.host, options.postgres_port, "PostgreSQL", "WF_POSTGRES_PORT")
     if not options.external_kafka:
-        ensure_port_free(options.host, options.kafka_port, "Kafka", "WF_KAFKA_PORT")
-        controller = options.kafka_controller_port
-        ensure_port_free(options.host, controller, "Kafka's controller", "WF_KAFKA_CONTROLLER_PORT")
+        for listen in _listens(options):
+            ensure_port_free(options.host, listen.port, "Kafka", "WF_KAFKA_PORT")
+            controller = listen.controller_port
+            ensure_port_free(
+                options.host, controller, "Kafka's controller", "WF_KAFKA_CONTROLLER_PORT"
+            )
 
 
 async def _postgres(options: StackOptions, stack: RunningStack) -> None:
@@ -159,9 +173,14 @@ async def _postgres(options: StackOptions, stack: RunningStack) -> None:
 
 
 async def _kafka(options: StackOptions, stack: RunningStack, echo: Echo) -> None:
-    child = await _spawn_kafka(options, stack, echo)
-    await kafka.wait_ready(child, _listen(options), options.ready_timeout_s)
-    stack.kafka_bootstrap_servers = _listen(options).bootstrap
+    """Every broker at once (a cluster's controllers need a majority to elect a leader)."""
+    listens = _listens(options)
+    children = await _spawn_kafka(options, stack, listens, echo)
+    async with asyncio.TaskGroup() as group:
+        for child, listen in zip(children, listens, strict=True):
+            group.create_task(kafka.wait_ready(child, listen, _kafka_timeout(options)))
+    stack.kafka_bootstrap_servers = kafka.bootstrap_servers(listens)
+    stack.kafka_replication = listens[0].replication
 
 
 async def _spawn_postgres(options: StackOptions, stack: RunningStack) -> ChildProcess:
@@ -182,24 +201,46 @@ async def _postgres_ready(options: StackOptions, child: ChildProcess) -> None:
     await postgres.create_database(postgres.dsn(host, port, "postgres"), options.database)
 
 
-async def _spawn_kafka(options: StackOptions, stack: RunningStack, echo: Echo) -> ChildProcess:
+async def _spawn_kafka(
+    options: StackOptions, stack: RunningStack, listens: list[kafka.KafkaListen], echo: Echo
+) -> list[ChildProcess]:
     java = require_java()
     libs = await asyncio.to_thread(ensure_kafka_jars, options.cache_dir, echo)
-    layout = kafka.KafkaLayout(options.state_dir / "kafka")
-    # Formatting runs two short JVMs (~1 s) the first time only.
-    await asyncio.to_thread(kafka.prepare, layout, _listen(options), java, libs)
-    child = kafka.start(layout, java, libs)
-    stack.adopt(child, Recipe(
-        lambda: kafka.start(layout, java, libs),
-        lambda again: kafka.wait_ready(again, _listen(options), options.ready_timeout_s),
+    alone = len(listens) == 1
+    names = ["kafka"] if alone else [f"kafka-{listen.node_id}" for listen in listens]
+    layouts = [kafka.KafkaLayout(options.state_dir / name) for name in names]
+    cluster_id = kafka.formatted_cluster_id(layouts) or kafka.new_cluster_id()
+    # Formatting runs a short JVM (~1 s) per broker, the first time only.
+    await asyncio.gather(*(
+        asyncio.to_thread(kafka.prepare, layout, listen, java, libs, cluster_id)
+        for layout, listen in zip(layouts, listens, strict=True)
     ))  # fmt: skip
-    return child
+    children = []
+    for name, layout, listen in zip(names, layouts, listens, strict=True):
+
+        def spawn(name: str = name, layout: kafka.KafkaLayout = layout,
+                  listen: kafka.KafkaListen = listen) -> ChildProcess:  # fmt: skip
+            return kafka.start(layout, listen, java, libs, name)
+
+        async def ready(again: ChildProcess, listen: kafka.KafkaListen = listen) -> None:
+            await kafka.wait_ready(again, listen, _kafka_timeout(options))
+
+        child = spawn()
+        stack.adopt(child, Recipe(spawn, ready))
+        children.append(child)
+    return children
 
 
-def _listen(options: StackOptions) -> kafka.KafkaListen:
-    return kafka.KafkaListen(
-        options.host, options.kafka_port, options.kafka_controller_port, options.partitions
-    )
+def _kafka_timeout(options: StackOptions) -> float:
+    """A cluster's JVMs start on the same cores: each may take that many times longer."""
+    return options.ready_timeout_s * options.kafka_brokers
+
+
+def _listens(options: StackOptions) -> list[kafka.KafkaListen]:
+    return kafka.cluster(
+        options.host, options.kafka_port, options.kafka_controller_port,
+        options.kafka_brokers, options.partitions,
+    )  # fmt: skip
 
 
 async def _timed(name: str, stack: RunningStack, started: float, wait: Awaitable[None]) -> None:

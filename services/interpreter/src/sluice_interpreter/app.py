@@ -184,8 +184,10 @@ def _pages(app: faust.App, rt: Service) -> None:
 
     @app.page("/readyz")
     async def readyz(view: Any, request: Any) -> Any:
-        ready = await rt.ready()
-        return view.json({"ready": ready, "role": rt.role}, status=200 if ready else 503)
+        answers = await rt.readiness()  # PostgreSQL and Kafka: both needed to make progress
+        ready = all(answers.values())
+        body = {"ready": ready, "role": rt.role, **answers}
+        return view.json(body, status=200 if ready else 503)
 
     @app.page("/metrics")
     async def metrics(view: Any, request: Any) -> Any:

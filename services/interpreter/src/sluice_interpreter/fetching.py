@@ -1,4 +1,5 @@
-"""A Faust Kafka transport whose consumer long-polls for 20 ms instead of 1.5 s.
+"""A Faust Kafka transport whose consumer long-polls for 20 ms instead of 1.5 s,
+and whose producer is idempotent.
 
 Faust's aiokafka driver hard-codes ``fetch_max_wait_ms=1500``, and aiokafka
 keeps one fetch request in flight per broker. Partitions that still had
@@ -9,10 +10,17 @@ benchmark: records sat 1.4 s (p50) in Kafka between relay and executor while
 the agents idled two thirds of the time. With 20 ms (the agents' batching
 window) a record waits at most that long; the cost is an empty fetch every
 20 ms while idle.
+
+Faust starts a producer of its own whatever the agents do (ours publish through
+the outbox relay's producer, ``sluice_messaging.producer``); it gets the same
+durability as every other producer here: ``acks=all`` and idempotence (Faust
+turns idempotence on only for exactly-once processing), so a retried send
+never lands twice and an acknowledged one is on every in-sync replica.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import aiokafka
@@ -34,7 +42,14 @@ class _Consumer(faust_aiokafka.Consumer):
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
 
+class IdempotentProducer(faust_aiokafka.Producer):
+    def _settings_extra(self) -> Mapping[str, Any]:
+        return {**super()._settings_extra(), "acks": "all", "enable_idempotence": True}
+
+
 class ShortPollTransport(faust_aiokafka.Transport):
-    """``kafka://`` with the short fetch long poll; set as ``app.transport``."""
+    """``kafka://`` with the short fetch long poll and an idempotent producer; set as
+    ``app.transport`` (Faust makes its consumer and its producer from it)."""
 
     Consumer = _Consumer
+    Producer = IdempotentProducer

@@ -34,6 +34,7 @@ from sluice_engine import (
 from sluice_engine.relay import OutboxRelay
 from sluice_engine.run_metrics import RunMetrics
 from sluice_messaging.dlq import DeadLetterPublisher, SourceRecord
+from sluice_messaging.probe import PROBE_TIMEOUT_S, KafkaProbe
 from sluice_messaging.producer import create_producer
 from sluice_messaging.security import kafka_client_options
 from sluice_messaging.topics import Topics
@@ -74,6 +75,7 @@ class Runtime:
     progress: Progress = field(default_factory=Progress)
     owner: str = "interpreter"  # the executor's lease owner
     relay: OutboxRelay | None = None  # None: rows wait for another process's relay
+    kafka_probe: KafkaProbe | None = None  # None: readiness does not ask Kafka
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -106,11 +108,18 @@ class Runtime:
         await self.dlq.send(record, reason)
         self.metrics.dead_letters.labels(agent).inc()
 
-    async def ready(self) -> bool:
+    async def readiness(self) -> dict[str, bool]:
+        """Does each dependency answer now: PostgreSQL (``SELECT 1``) and Kafka (a
+        metadata request, ``KafkaProbe``), each within the probe's timeout."""
+        postgres = await self._postgres_answers()
+        kafka = self.kafka_probe is None or await self.kafka_probe.answers()
+        return {"postgres": postgres, "kafka": kafka}
+
+    async def _postgres_answers(self) -> bool:
         try:
-            async with self.pool.acquire() as conn:
+            async with asyncio.timeout(PROBE_TIMEOUT_S), self.pool.acquire() as conn:
                 await conn.fetchval("SELECT 1")
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
             return False
         return True
 
@@ -131,6 +140,8 @@ class Runtime:
         self.stop_event.set()
         await self._finish_tasks()
         await self.dlq.close()
+        if self.kafka_probe is not None:
+            await self.kafka_probe.close()
         try:  # close() waits for every connection to come back; a stuck one must not hang us
             await asyncio.wait_for(self.pool.close(), STOP_GRACE_S)
         except TimeoutError:
@@ -234,13 +245,17 @@ class Service:
             settings=settings, role=self.role, topics=self.topics, pool=pool, engine=engine,
             dlq=dlq, handlers=self.handlers, metrics=self.metrics, progress=self.progress,
             owner=owner_name(self.role), relay=relay,
+            kafka_probe=KafkaProbe(bootstrap, **security),
         )  # fmt: skip
         rt.spawn("outbox-relay", rt.relay_forever(relay))
         log.info("%s runtime started (plugins: %r)", self.role, settings.plugins)
         return rt
 
-    async def ready(self) -> bool:
-        return self.runtime is not None and await self.runtime.ready()
+    async def readiness(self) -> dict[str, bool]:
+        """Each dependency's answer; all False before the runtime started."""
+        if self.runtime is None:
+            return {"postgres": False, "kafka": False}
+        return await self.runtime.readiness()
 
     async def stop(self) -> None:
         """Clean shutdown, once (a runtime that never started has nothing to close)."""

@@ -38,8 +38,17 @@ SETUP_STEPS: tuple[tuple[str, tuple[str, ...], str, bool], ...] = (
     default=None,
     help="Where PostgreSQL and Kafka keep data and logs [default: <cache>/local].",
 )
+@click.option(
+    "--kafka-brokers",
+    type=click.IntRange(1, 5),
+    default=None,
+    help="Kafka brokers to run: 3 is a KRaft cluster (3 copies of every topic, "
+    "min.insync.replicas 2) [default: WF_KAFKA_BROKERS, 1].",
+)
 @click.pass_context
-def command(ctx: click.Context, services: str, state_dir: Path | None) -> None:
+def command(
+    ctx: click.Context, services: str, state_dir: Path | None, kafka_brokers: int | None
+) -> None:
     """Start PostgreSQL, Kafka, topics, migrations and the services; Ctrl-C stops all."""
     from sluice_config import Settings
     from sluice_devstack import services as svc
@@ -47,6 +56,8 @@ def command(ctx: click.Context, services: str, state_dir: Path | None) -> None:
     from sluice_devstack.errors import DevstackError
 
     settings = Settings()
+    if kafka_brokers is not None:
+        settings = settings.model_copy(update={"kafka_brokers": kafka_brokers})
     try:
         chosen = svc.select(services)
     except DevstackError as exc:
