@@ -63,7 +63,11 @@ from sluice_messaging.topics import Topics
 
 FULL = os.environ.get("WF_CHAOS_FULL", "") == "1"
 SEED = int(os.environ.get("WF_CHAOS_SEED", "7"))
-pytestmark = [pytest.mark.integration, pytest.mark.chaos, pytest.mark.timeout(900 if FULL else 300)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.chaos,
+    pytest.mark.timeout(1800 if FULL else 600),
+]
 
 RUNS, EMAILS = (300, 100) if FULL else (40, 12)
 ALL_KINDS = ("clean", "kill9", "leader")
