@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
@@ -40,16 +41,34 @@ OBSERVER = "sluice-test-observer"
 
 
 @dataclass
-class OwnPostgres:
+class OwnServers:
+    """Servers of a stack of the test's own, killed and started again by child name
+    (``main``: the one a subclass means when none is named)."""
+
     stack: RunningStack
+    main: ClassVar[str] = ""
+
+    def kill9(self, name: str = "") -> None:
+        """SIGKILL to the server process alone, as an OOM killer would: no shutdown."""
+        child = self.stack.child(name or self.main)
+        os.kill(child.pid, signal.SIGKILL)
+        child.popen.wait(10)
+
+    async def start_again(self, name: str = "") -> float:
+        """Start it again (same data, same ports); seconds until it serves."""
+        began = time.monotonic()
+        self.stack.respawn(name or self.main)
+        await self.stack.ready(name or self.main)
+        return time.monotonic() - began
+
+
+@dataclass
+class OwnPostgres(OwnServers):
+    main: ClassVar[str] = "postgres"
 
     @property
     def database_url(self) -> str:
         return self.stack.database_url
-
-    @property
-    def pid(self) -> int:
-        return self.stack.child("postgres").pid
 
     async def terminate_backends(self) -> int:
         """``pg_terminate_backend`` on every connection to the database but the
@@ -70,23 +89,10 @@ class OwnPostgres:
         """SIGINT to the postmaster: sessions end, a checkpoint, the server exits."""
         self.stack.child("postgres").stop(timeout_s=30)
 
-    def kill9(self) -> None:
-        """SIGKILL to the postmaster alone, as an OOM killer would."""
-        child = self.stack.child("postgres")
-        os.kill(child.pid, signal.SIGKILL)
-        child.popen.wait(10)
-
-    async def start_again(self) -> float:
-        """Start the server again; seconds until it accepts connections."""
-        began = time.monotonic()
-        self.stack.respawn("postgres")
-        await self.stack.ready("postgres")
-        return time.monotonic() - began
-
 
 @dataclass
-class OwnKafka:
-    stack: RunningStack
+class OwnKafka(OwnServers):
+    main: ClassVar[str] = "kafka"
 
     @property
     def bootstrap(self) -> str:
@@ -100,25 +106,9 @@ class OwnKafka:
     def brokers(self) -> list[str]:
         return [c.name for c in self.stack.children if c.name.startswith("kafka")]
 
-    def pid(self, broker: str = "kafka") -> int:
-        return self.stack.child(broker).pid
-
     def stop_cleanly(self, broker: str = "kafka") -> None:
         """SIGTERM: a controlled shutdown (leadership handed over, logs flushed)."""
         self.stack.child(broker).stop(timeout_s=60)
-
-    def kill9(self, broker: str = "kafka") -> None:
-        """SIGKILL to the JVM, as an OOM killer would: no shutdown, no flush."""
-        child = self.stack.child(broker)
-        os.kill(child.pid, signal.SIGKILL)
-        child.popen.wait(10)
-
-    async def start_again(self, broker: str = "kafka") -> float:
-        """Start ``broker`` again (same data, same ports); seconds until it answers."""
-        began = time.monotonic()
-        self.stack.respawn(broker)
-        await self.stack.ready(broker)
-        return time.monotonic() - began
 
     async def leader(self, topic: str, partition: int = 0, timeout_s: float = 30.0) -> str:
         """The broker (child name) leading ``topic``'s ``partition`` now, asked of the
