@@ -80,14 +80,24 @@ def check_unavailable(answer: httpx.Response, dependency: str = "PostgreSQL") ->
 
 
 async def start_until_done(
-    client: httpx.AsyncClient, workflow_id: str, i: int, answers: list[int]
-) -> None:
-    """One start; keyed ones (even ``i``) are retried on 503 after Retry-After."""
+    client: httpx.AsyncClient, workflow_id: str, i: int, answers: list[int],
+    dropped: Counter[str] | None = None,
+) -> None:  # fmt: skip
+    """One start; keyed ones (even ``i``) are retried on 503 after Retry-After, and on a
+    connection that closed before the answer (``dropped["api"]`` counts those; a pooled
+    keep-alive connection the server closed meanwhile, on a loaded machine): the key
+    makes the retry safe."""
     keyed = i % 2 == 0
     headers = {"Idempotency-Key": f"probe-{i}"} if keyed else {}
     body = {"workflowId": workflow_id, "payload": {"i": i, "keyed": keyed}}
     while True:
-        answer = await client.post("/workflow-runs", json=body, headers=headers)
+        try:
+            answer = await client.post("/workflow-runs", json=body, headers=headers)
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            if not keyed or dropped is None:
+                raise
+            dropped["api"] += 1
+            continue
         answers.append(answer.status_code)
         if answer.status_code != 503:
             assert answer.status_code == 201, answer.text
@@ -266,7 +276,7 @@ async def under_load(
 
     async def run(client: httpx.AsyncClient, i: int) -> None:
         async with slots:
-            await start_until_done(client, workflow_id, 2 * i, answers)  # even: keyed
+            await start_until_done(client, workflow_id, 2 * i, answers, retries)  # even: keyed
 
     async def mail(i: int, one: Mail) -> str:
         async def due() -> bool:  # spread over the run starts, so some meet the fault
