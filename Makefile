@@ -98,6 +98,9 @@ contract: setup ## The full API contract test: schemathesis (all checks, coverag
 bench: setup ## Benchmarks; figures printed and written to bench/results/
 	$(RUN) python -m bench
 
+soak: setup ## Not in CI: an hour (SOAK_SECONDS) of mixed load at half the measured peak; memory, latency, waits, outbox, lag must stay flat (bench/results/soak.json)
+	$(RUN) python -m bench soak $(SOAK_ARGS)
+
 upgrade-fixtures: ## Capture this checkout's persisted runs as upgrade fixtures: make upgrade-fixtures RELEASE=<name> (tests/upgrade/README.md)
 	@test -n "$(RELEASE)" || { echo "make upgrade-fixtures: name the release, e.g. RELEASE=$$(date -u +%Y-%m-%d)" >&2; exit 2; }
 	RELEASE=$(RELEASE) $(RUN) pytest tests/upgrade/generate_fixtures.py -s $(PYTEST_ARGS)

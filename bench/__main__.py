@@ -3,6 +3,7 @@
 The benchmarks that need Kafka and PostgreSQL use the stack named by ``WF_*``
 or by the file ``sluice dev`` writes; when there is none, one is started here
 (``sluice_devstack``, free ports, a temporary directory) and stopped at the end.
+``python -m bench soak [args]`` (``make soak``) runs only the soak (``bench.soak``).
 Each benchmark runs as its own process (``python -m bench.<name>`` with its
 defaults), so one failing does not hide the others' figures.
 """
@@ -39,6 +40,8 @@ def _stack_env() -> Iterator[dict[str, str]]:
     options = StackOptions(
         state_dir=state_dir, cache_dir=settings.cache_dir,
         kafka_port=free_port(), kafka_controller_port=free_port(), postgres_port=free_port(),
+        external_database_url=settings.database_url,  # only the half that is missing starts
+        external_kafka=settings.kafka_bootstrap_servers,
     )  # fmt: skip
     running = asyncio.run(start_stack(options))
     try:
@@ -57,6 +60,10 @@ def _run(name: str, env: dict[str, str] | None = None) -> bool:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["soak"]:  # make soak: only the soak, on the same kind of stack
+        with _stack_env() as env:
+            command = [sys.executable, "-m", "bench.soak", *sys.argv[2:]]
+            sys.exit(subprocess.run(command, env=env, check=False).returncode)
     failed = [name for name in PURE if not _run(name)]
     with _stack_env() as env:
         failed += [name for name in ON_STACK if not _run(name, env)]
