@@ -204,6 +204,10 @@ class RetentionRepository(TenantScoped):
         return int(days) if days is not None else default_days
 
 
+# One batch of one kind: (repository, now, default days, batch size) -> rows deleted.
+PurgeBatch = Callable[["RetentionRepository", datetime, int, int], Awaitable[int]]
+
+
 @dataclass(frozen=True)
 class PurgeSettings:
     """``default_days`` where no policy says otherwise; ``batch`` rows per transaction;
@@ -243,27 +247,19 @@ async def purge_tenant(
             counts.by_workflow[workflow_id] = counts.by_workflow.get(workflow_id, 0) + n
         return sum(per_workflow.values())
 
-    async def events(conn: asyncpg.Connection) -> int:
-        repo = RetentionRepository(conn, tenant_id)
-        return await repo.purge_events(now, settings.default_days, settings.batch)
+    def batches(purge: PurgeBatch) -> Callable[[asyncpg.Connection], Awaitable[int]]:
+        async def one(conn: asyncpg.Connection) -> int:
+            return await purge(RetentionRepository(conn, tenant_id), now, settings.default_days,
+                               settings.batch)  # fmt: skip
 
-    async def letters(conn: asyncpg.Connection) -> int:
-        repo = RetentionRepository(conn, tenant_id)
-        return await repo.purge_dead_letters(now, settings.default_days, settings.batch)
+        return one
 
-    async def items(conn: asyncpg.Connection) -> int:
-        repo = RetentionRepository(conn, tenant_id)
-        return await repo.purge_operation_items(now, settings.default_days, settings.batch)
-
-    async def operations(conn: asyncpg.Connection) -> int:
-        repo = RetentionRepository(conn, tenant_id)
-        return await repo.purge_operations(now, settings.default_days, settings.batch)
-
+    repo = RetentionRepository
     counts.runs = await _drain(pool, settings, runs)
-    counts.events = await _drain(pool, settings, events)
-    counts.dead_letters = await _drain(pool, settings, letters)
-    await _drain(pool, settings, items)
-    counts.operations = await _drain(pool, settings, operations)
+    counts.events = await _drain(pool, settings, batches(repo.purge_events))
+    counts.dead_letters = await _drain(pool, settings, batches(repo.purge_dead_letters))
+    await _drain(pool, settings, batches(repo.purge_operation_items))
+    counts.operations = await _drain(pool, settings, batches(repo.purge_operations))
     if counts:
         async with transaction(pool) as conn:
             await AuditRepository(conn, tenant_id).append(
