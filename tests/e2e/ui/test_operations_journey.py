@@ -53,7 +53,7 @@ async def test_failed_runs_retried_in_bulk_by_filter_then_exported_and_downloade
     await page.get_by_role("link", name="Runs").click()
     await page.get_by_role("button", name="Failed only").click()
     await page.get_by_role("button", name="Export all matching").click()
-    await expect(page.get_by_role("heading", name="Operations")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Operations", exact=True)).to_be_visible()
     exports = page.get_by_role("table", name="Exports")
     await expect(exports.get_by_text("COMPLETED", exact=True)).to_be_visible(timeout=30_000)
     await shot(page, "operations")
