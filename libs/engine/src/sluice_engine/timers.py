@@ -3,7 +3,8 @@
 - ``fire_due_waits``: claim due open waits with ``FOR UPDATE SKIP LOCKED``,
   mark them FIRED (one conditional update each) and write FireTimer commands.
 - ``redrive_stale_runs``: RUNNING runs with no progress get an idempotent
-  ``Continue`` (a lost message never strands a run).
+  ``Continue`` (a lost message never strands a run), claimed with ``FOR UPDATE
+  SKIP LOCKED`` like the waits, so two schedulers send it once.
 - ``recover_stale_jobs``: action jobs whose executor died go back to PENDING.
 """
 
@@ -58,8 +59,10 @@ async def redrive_stale_runs(
     """Send ``Continue`` to RUNNING runs idle for ``after``; returns how many."""
     stale = await find_stale_runs(conn, now - after, limit)
     for tenant_id, run_id in stale:
-        # One Continue per run per idle period: the id folds in the minute, so
-        # replicas re-driving the same run at once produce one command.
+        # One Continue per run per idle period: ``find_stale_runs`` row-locks what it
+        # finds (SKIP LOCKED) and ``mark_redriven`` restarts the idle clock in this
+        # transaction, so another scheduler passes the run over; the id folds in the
+        # minute, so a relay's resend of it is one command too.
         bucket = now.replace(second=0, microsecond=0).isoformat()
         command = Continue(command_id=derived_id("continue", str(run_id), bucket), now=now)
         await enqueue_many(

@@ -190,14 +190,20 @@ class RunRepository(TenantScoped):
 async def find_stale_runs(
     conn: asyncpg.Connection, progress_before: datetime, limit: int = 100
 ) -> list[tuple[str, uuid.UUID]]:
-    """``(tenant, run)`` of RUNNING runs with no progress since ``progress_before``.
+    """``(tenant, run)`` of RUNNING runs with no progress since ``progress_before``,
+    row-locked: call inside the transaction that re-drives them and restarts their
+    idle clock (``mark_redriven``).
 
     Deliberately cross-tenant: the scheduler re-drives every tenant's runs.
+    ``SKIP LOCKED``: a run another scheduler is re-driving right now (or an
+    interpreter is advancing: it is making progress) is passed over, so two
+    schedulers never send one idle run two ``Continue`` commands, not even when
+    their clocks straddle a minute (the Continue id's bucket).
     """
     rows = await conn.fetch(
         """SELECT tenant_id, run_id FROM workflow_runs
            WHERE status = 'RUNNING' AND last_progress_at < $1
-           ORDER BY last_progress_at LIMIT $2""",
+           ORDER BY last_progress_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
         progress_before,
         limit,
     )
