@@ -3,6 +3,8 @@
 Each e2e module gets its own database (so its outbox holds only its own rows)
 and its own topic prefix; services get the test plugin through ``WF_PLUGINS``
 with ``tests/`` on ``PYTHONPATH``, exactly as an operator would load a plugin.
+Several instances of a service are names with a suffix after a dot
+(``interpreter.2``): each is a process of its own with its own port.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,11 @@ MODULES = {
 }
 
 
+def role_of(name: str) -> str:
+    """The service an instance name runs: ``interpreter.2`` -> ``interpreter``."""
+    return name.partition(".")[0]
+
+
 @dataclass
 class Services:
     database_url: str
@@ -47,9 +55,9 @@ class Services:
     starts: dict[str, int] = field(default_factory=dict)
 
     def env(self, name: str) -> dict[str, str]:
-        _module, _args, port_var = MODULES[name]
+        _module, _args, port_var = MODULES[role_of(name)]
         self.ports.setdefault(name, free_port())
-        if name == "ingest":  # its SMTP listener too: 2525 may be another stack's
+        if role_of(name) == "ingest":  # its SMTP listener too: 2525 may be another stack's
             self.extra_env.setdefault("WF_SMTP_LISTEN_PORT", str(free_port()))
         return {
             **os.environ,
@@ -65,7 +73,7 @@ class Services:
         }
 
     async def start(self, name: str, timeout_s: float = 60.0) -> ChildProcess:
-        module, args, _port_var = MODULES[name]
+        module, args, _port_var = MODULES[role_of(name)]
         self.starts[name] = self.starts.get(name, 0) + 1
         log_path = self.log_dir / f"{name}-{self.starts[name]}.log"
         child = spawn(name, [sys.executable, "-m", module, *args], log_path=log_path,
@@ -99,8 +107,12 @@ class Services:
             return await client.get(f"http://127.0.0.1:{self.ports[name]}{path}")
 
     def stop_all(self) -> None:
-        for child in self.children.values():
-            child.stop(timeout_s=5)
+        """Every child at once (each may take seconds to stop: a fleet of eight did
+        one after another in ~20 s)."""
+        children = list(self.children.values())
+        if children:
+            with ThreadPoolExecutor(len(children)) as stopping:
+                list(stopping.map(lambda child: child.stop(timeout_s=5), children))
 
     def logs(self) -> str:
         return "\n".join(f"--- {n}\n{c.tail(30)}" for n, c in self.children.items())
