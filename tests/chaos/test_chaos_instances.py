@@ -19,7 +19,7 @@ the definition's steps once each, then the end, so no run was advanced twice; ev
 wait FIRED once and exactly one FireTimer command was ever written for it, never
 before it was due; one ledger row per side effect and one effect row each; no
 command dead-lettered; and the services' logs show no fenced write refused
-(``STALE_RUN``). ``make test`` runs a small seeded sample; ``make chaos``
+(``StaleRunError``). ``make test`` runs a small seeded sample; ``make chaos``
 (``WF_CHAOS_FULL=1``) the full one.
 """
 
@@ -269,8 +269,9 @@ async def audit(pool: asyncpg.Pool, tenant: str, topics: Topics) -> dict[str, in
 
 
 def fence_refusals(services: Services) -> int:
-    """Fenced run writes refused (``STALE_RUN``) in every service log of the module."""
-    return sum(p.read_text(errors="replace").count("STALE_RUN")
+    """Fenced run writes refused (``StaleRunError``: "run ... is not at seq ...") in
+    every service log of the module."""
+    return sum(p.read_text(errors="replace").count("is not at seq")
                for p in services.log_dir.glob("*.log"))  # fmt: skip
 
 
