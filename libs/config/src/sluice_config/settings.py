@@ -115,6 +115,16 @@ class Settings(BaseSettings):
     # {"tenant": ["10.20.0.0/16", "127.0.0.1/32"]}).
     http_allow_networks: dict[str, list[str]] = Field(default_factory=dict)
 
+    # Every PostgreSQL call is bounded, so a lost network path (a connection that
+    # silently stops answering, which TCP notices only after ~2 h of keepalives) fails
+    # a call instead of hanging a service: a statement (and then its cancel request)
+    # gets database_command_timeout_s, opening a connection database_connect_timeout_s.
+    # 30 s: ten times the slowest statement measured here (a 500-command batch write
+    # under the runs bench, ~1-3 s); 10 s to connect: a TCP + TLS + auth handshake
+    # takes milliseconds, a server that is starting up answers "not now" at once.
+    database_command_timeout_s: float = Field(default=30.0, gt=0)
+    database_connect_timeout_s: float = Field(default=10.0, gt=0)
+
     # Run engine (interpreter, executor, scheduler).
     executor_apart: bool = False  # true: the action executor runs as its own process (:8004)
     executor_concurrency: int = Field(default=64, ge=1)  # handlers in flight per executor

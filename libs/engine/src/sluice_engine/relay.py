@@ -17,7 +17,8 @@ idempotent and fenced by the run's seq.)
 Failures come in two kinds (``sluice_messaging.delivery``). A transient one
 (broker away, timeouts, leader moves) rolls the round back; the rows count a
 failed attempt (``attempts``, ``last_error``) and the round is retried after
-the poll interval, as long as it takes. A row Kafka refuses for good (larger
+the poll interval, doubled per failure up to 2 s, as long as it takes (one
+warning line per round, no traceback). A row Kafka refuses for good (larger
 than the topic's ``max.message.bytes``, a topic that does not exist, an
 invalid header) is found by sending the failed rows again one at a time,
 then marked refused (``failed_at``) and filed as a dead letter, in the same
@@ -54,6 +55,7 @@ from sluice_engine.relay_refusals import (
     file_refused,
     publish_rows,
 )
+from sluice_engine.transient import transient_cause
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,11 @@ log = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZE = 500
 # 1 s backstop poll: a lost notification delays a message by at most 1 s.
 DEFAULT_POLL_INTERVAL_S = 1.0
+# After a failed round the relay waits the poll interval, doubled for every further
+# failure up to 2 s: an outage of PostgreSQL or Kafka costs a handful of rounds (and
+# log lines) a second at first, then one every 2 s, and the relay is back within 2 s
+# of the dependency.
+MAX_BACKOFF_S = 2.0
 LISTENER_STOP_S = 5.0  # an UNLISTEN is one round trip; a stuck one is cancelled
 BatchHook = Callable[[list[ClaimedRow]], Awaitable[None]]
 
@@ -100,6 +107,7 @@ class OutboxRelay:
         self.producer = RenewableProducer(producer_factory, "outbox relay")
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
+        self._backoff_s = poll_interval_s  # doubles per failed round, up to MAX_BACKOFF_S
         # Test seam: runs after the acks, before the commit (where a crash duplicates).
         self._after_publish = after_publish
         self._wakeup = asyncio.Event()
@@ -167,12 +175,18 @@ class OutboxRelay:
         """
         try:
             await self.drain()
+            self._backoff_s = self._poll_interval_s
         except Exception as exc:
             self.stats.failures += 1
-            log.exception("outbox relay round failed; retrying in %.1f s", self._poll_interval_s)
+            delay, self._backoff_s = self._backoff_s, min(self._backoff_s * 2, MAX_BACKOFF_S)
+            expected = isinstance(exc, RelayRoundError) or transient_cause(exc) is not None
+            if expected:  # an outage (broker or database away): one line per round
+                log.warning("outbox relay round failed (%s); retrying in %.2f s", exc, delay)
+            else:
+                log.exception("outbox relay round failed; retrying in %.2f s", delay)
             if isinstance(exc, RelayRoundError):
                 await self._count_attempt(exc)
-            await asyncio.sleep(self._poll_interval_s)
+            await asyncio.sleep(delay)
 
     async def _count_attempt(self, failure: RelayRoundError) -> None:
         """Best effort (the database may be what failed): a row that keeps failing shows."""

@@ -24,7 +24,7 @@ from sluice_storage.events import EventFilter, EventRecord, EventRepository, New
 from sluice_storage.migrations import status, upgrade
 from sluice_storage.outbox import OutboxMessage, enqueue, enqueue_many, prune_sent
 from sluice_storage.pagination import Page, clamp_limit
-from sluice_storage.pool import after_commit, connect, create_pool, transaction
+from sluice_storage.pool import after_commit, connect, create_pool, database_problem, transaction
 from sluice_storage.run_writes import (
     DuplicateRunError,
     RunWrites,
@@ -84,6 +84,7 @@ __all__ = [
     "clamp_limit",
     "connect",
     "create_pool",
+    "database_problem",
     "enqueue",
     "enqueue_many",
     "ensure_tenant",

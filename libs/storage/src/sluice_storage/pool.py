@@ -11,6 +11,7 @@ batch that fails is rolled back and applied again one command at a time.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 Connection = asyncpg.Connection
 Pool = asyncpg.Pool
 
+# A readiness probe answers well inside a Kubernetes probe's timeout (1 s default).
+PROBE_TIMEOUT_S = 0.8
+# What a probe reads as "the database does not answer" (any database error counts).
+UNREACHABLE = (OSError, asyncpg.InterfaceError, asyncpg.InternalClientError, asyncpg.PostgresError)
 # 10 connections: measured here, 16 connections reach ~6k step transactions/s,
 # far above what one service instance needs; PostgreSQL's default
 # max_connections=100 then serves ~10 service instances.
@@ -83,7 +88,8 @@ async def create_pool(
     max_size: int = DEFAULT_MAX_SIZE,
     lean_release: bool = False,
 ) -> asyncpg.Pool:
-    """A started pool for ``settings.database_url`` (or a DSN string).
+    """A started pool for ``settings.database_url`` (or a DSN string: then the
+    environment's ``WF_DATABASE_*`` timeouts).
 
     ``lean_release``: skip asyncpg's reset query (``pg_advisory_unlock_all(); CLOSE
     ALL; UNLISTEN *; RESET ALL``) on every release, one round trip per transaction
@@ -92,7 +98,8 @@ async def create_pool(
     outside a transaction, LISTEN without UNLISTEN, or SET (transaction-scoped
     locks and SET LOCAL are fine). asyncpg still rolls back an open transaction.
     """
-    dsn = settings if isinstance(settings, str) else settings.database_url
+    config = Settings(database_url=settings) if isinstance(settings, str) else settings
+    dsn = config.database_url
     if not dsn:
         raise StorageError("no database configured: set WF_DATABASE_URL or run `sluice dev`")
     pool = await asyncpg.create_pool(
@@ -101,10 +108,52 @@ async def create_pool(
         max_size=max_size,
         init=init_connection,
         reset=_keep_session if lean_release else None,
+        # bounded calls (WF_DATABASE_COMMAND_TIMEOUT_S, WF_DATABASE_CONNECT_TIMEOUT_S)
+        command_timeout=config.database_command_timeout_s,
+        timeout=config.database_connect_timeout_s,
     )
     if pool is None:  # asyncpg types it Optional; it is only None for a non-awaited pool
         raise StorageError("could not create the connection pool")
     return pool
+
+
+async def database_problem(
+    pool: asyncpg.Pool | None, timeout_s: float = PROBE_TIMEOUT_S
+) -> str | None:
+    """None when the database answers ``SELECT 1`` within ``timeout_s``, else why not:
+    every service's ``/readyz``. It answers within ``timeout_s`` whatever the network
+    does: the probe runs as a task of its own that is left to finish in the
+    background (asyncpg shields a connection's release, which on a lost connection
+    waits for its cancel request, up to the command timeout)."""
+    if pool is None:
+        return "the database pool is not open"
+    probe = asyncio.ensure_future(_select_one(pool))
+    _probes.add(probe)
+    probe.add_done_callback(_forget_probe)
+    done, _pending = await asyncio.wait({probe}, timeout=timeout_s)
+    if not done:
+        probe.cancel()
+        return f"the database does not answer within {timeout_s} s"
+    failure = probe.exception()
+    if failure is None:
+        return None
+    if isinstance(failure, UNREACHABLE):
+        return f"the database does not answer: {failure!r}"
+    raise failure
+
+
+async def _select_one(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        await conn.fetchval("SELECT 1")
+
+
+_probes: set[asyncio.Future[None]] = set()  # probes left running: kept until they end
+
+
+def _forget_probe(probe: asyncio.Future[None]) -> None:
+    _probes.discard(probe)
+    if not probe.cancelled():
+        probe.exception()  # retrieved: a late failure is no "never retrieved" warning
 
 
 _committed: ContextVar[list[Callable[[], None]] | None] = ContextVar(

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
-import asyncpg
 from fastapi import Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sluice_http import Problem, ProblemError, sluice_router
+from sluice_storage import database_problem
 
 router = sluice_router(tags=["health"])
-# A probe must answer well inside a Kubernetes probe timeout (1 s default).
-READY_TIMEOUT_S = 0.8
 
 
 @router.get("/healthz", summary="Liveness")
@@ -24,11 +20,9 @@ async def healthz() -> dict[str, str]:
     responses={503: {"model": Problem, "description": "not ready"}},
 )  # fmt: skip
 async def readyz(request: Request) -> dict[str, str]:
-    try:
-        async with asyncio.timeout(READY_TIMEOUT_S), request.app.state.context.tx() as conn:
-            await conn.fetchval("SELECT 1")
-    except (OSError, TimeoutError, RuntimeError, asyncpg.PostgresError) as exc:
-        raise ProblemError(503, "NOT_READY", f"the database does not answer: {exc}") from exc
+    problem = await database_problem(request.app.state.context.pool)
+    if problem is not None:
+        raise ProblemError(503, "NOT_READY", problem)
     return {"status": "ready"}
 
 

@@ -39,7 +39,7 @@ from sluice_messaging.producer import create_producer
 from sluice_messaging.security import kafka_client_options
 from sluice_messaging.topics import Topics
 from sluice_secrets import build_resolver
-from sluice_storage import PgDeadLetterSink, create_pool
+from sluice_storage import PgDeadLetterSink, create_pool, database_problem
 from workflow_core.registry import create_registry
 
 from sluice_interpreter.metrics import DeadLetterCollector, Metrics, Progress, RelayCollector
@@ -109,19 +109,12 @@ class Runtime:
         self.metrics.dead_letters.labels(agent).inc()
 
     async def readiness(self) -> dict[str, bool]:
-        """Does each dependency answer now: PostgreSQL (``SELECT 1``) and Kafka (a
-        metadata request, ``KafkaProbe``), each within the probe's timeout."""
-        postgres = await self._postgres_answers()
+        """Does each dependency answer now: PostgreSQL (``SELECT 1``,
+        ``sluice_storage.database_problem``) and Kafka (a metadata request,
+        ``KafkaProbe``), each within the probe's timeout."""
+        postgres = await database_problem(self.pool, PROBE_TIMEOUT_S) is None
         kafka = self.kafka_probe is None or await self.kafka_probe.answers()
         return {"postgres": postgres, "kafka": kafka}
-
-    async def _postgres_answers(self) -> bool:
-        try:
-            async with asyncio.timeout(PROBE_TIMEOUT_S), self.pool.acquire() as conn:
-                await conn.fetchval("SELECT 1")
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
-            return False
-        return True
 
     async def relay_forever(self, relay: OutboxRelay) -> None:
         """The relay, restarted after a failure (Kafka or PostgreSQL briefly away)."""

@@ -40,7 +40,7 @@ from sluice_helpdesk.sender import send_due, smtp_delivery
 from sluice_messaging.lag import read_consumer_lag
 from sluice_messaging.security import kafka_client_options
 from sluice_messaging.topics import Topics
-from sluice_storage import create_pool, transaction
+from sluice_storage import create_pool, database_problem, transaction
 from sluice_storage.backlog import read_backlog
 from sluice_storage.retention import PurgeSettings, purge_expired
 
@@ -53,8 +53,6 @@ BACKLOG_EVERY_S = 15.0  # a Prometheus scrape interval
 WAIT_KINDS = {"event": "event", "timer": "timer", "human_task": "task", "retry": "retry",
               "child_run": "child"}  # fmt: skip
 CONSUMER_ROLES = ("interpreter", "executor")  # the Faust apps' groups: prefix + role
-# A probe's "the database does not answer" (any database error counts).
-UNAVAILABLE = (OSError, asyncpg.InterfaceError, asyncpg.PostgresError)
 
 
 @dataclass
@@ -240,9 +238,4 @@ class Scheduler:
         return time.monotonic() - self.last_tick < max(30.0, 20 * self.settings.scheduler_poll_s)
 
     async def ready(self) -> bool:
-        try:
-            async with self.pool.acquire() as conn:
-                await conn.fetchval("SELECT 1")
-        except UNAVAILABLE:
-            return False
-        return True
+        return await database_problem(self.pool) is None

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-
-import asyncpg
 from fastapi import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sluice_http import Problem, ProblemError, sluice_router
+from sluice_storage import database_problem
 
 from sluice_api.deps import ContextDep
 from sluice_api.schemas.common import WireModel
 
 router = sluice_router(tags=["health"])
-# A probe must answer well inside a Kubernetes probe timeout (1 s default).
-READY_TIMEOUT_S = 0.8
 
 
 class Health(WireModel):
@@ -31,17 +27,9 @@ async def healthz() -> Health:
     responses={503: {"model": Problem, "description": "not ready"}},
 )  # fmt: skip
 async def readyz(ctx: ContextDep) -> Health:
-    try:
-        async with asyncio.timeout(READY_TIMEOUT_S), ctx.tx() as conn:
-            await conn.fetchval("SELECT 1")
-    except (
-        OSError,
-        TimeoutError,
-        RuntimeError,
-        asyncpg.PostgresError,
-        asyncpg.InterfaceError,
-    ) as exc:
-        raise ProblemError(503, "NOT_READY", f"the database does not answer: {exc}") from exc
+    problem = await database_problem(ctx.pool)
+    if problem is not None:
+        raise ProblemError(503, "NOT_READY", problem)
     return Health(status="ready")
 
 
