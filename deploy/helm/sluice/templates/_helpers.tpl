@@ -117,6 +117,8 @@ WF_SCHEDULER_POLL_S: {{ $v.config.schedulerPollSeconds | quote }}
 WF_STUCK_AFTER_S: {{ $v.config.stuckAfterSeconds | quote }}
 WF_OUTBOX_NOTIFY: {{ $v.config.outboxNotify | quote }}
 WF_RELAY_POLL_S: {{ $v.config.relayPollSeconds | quote }}
+WF_DATABASE_COMMAND_TIMEOUT_S: {{ $v.config.databaseCommandTimeoutSeconds | quote }}
+WF_DATABASE_CONNECT_TIMEOUT_S: {{ $v.config.databaseConnectTimeoutSeconds | quote }}
 {{- end -}}
 
 {{/* Secret-backed env entries (database URL, SASL credentials) and extraEnv. */}}
