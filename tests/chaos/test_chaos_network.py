@@ -9,7 +9,7 @@ notices only after hours), then every connection is reset, then healed.
 
 What must hold, polled every half second on every service:
 
-- no service hangs: ``/healthz`` and ``/readyz`` always answer within 2 s (every
+- no service hangs: ``/healthz`` and ``/readyz`` always answer within 4 s (every
   PostgreSQL call is bounded: ``WF_DATABASE_COMMAND_TIMEOUT_S`` and
   ``WF_DATABASE_CONNECT_TIMEOUT_S``, short here so the test is short);
 - health reports the fault: every service's ``/readyz`` turns 503 while the path
@@ -19,7 +19,7 @@ What must hold, polled every half second on every service:
 - work resumes: every keyed start made exactly one run, every run (those started
   during the faults and after them) SUCCEEDED with each side effect once.
 
-``make test`` runs short faults (a 6 s blackhole); ``make chaos``
+``make test`` runs short faults (an 8 s blackhole); ``make chaos``
 (``WF_CHAOS_FULL=1``) longer ones, twice, under more runs.
 """
 
@@ -50,7 +50,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.chaos, pytest.mark.timeout(90
 
 SERVICES = ("api", "ingest", "interpreter", "executor", "scheduler")
 COMMAND_TIMEOUT_S = 2.0  # WF_DATABASE_COMMAND_TIMEOUT_S for the services under test
-PROBE_TIMEOUT_S = 2.0  # a probe slower than this counts as a hang
+# A probe slower than this counts as a hang: well above the services' bounded 0.8 s
+# (a loaded 2-core machine delays any answer), well below the blackhole's length
+# (an unbounded probe waits for the whole of it).
+PROBE_TIMEOUT_S = 4.0
 REQUEST_TIMEOUT_S = 20.0  # an API answer slower than this counts as a hang
 
 
@@ -64,7 +67,7 @@ class Plan:
     rounds: int  # delay, blackhole, cut: how many times
 
 
-PLAN = Plan(400, 6, 0.05, 8.0, 20.0, 2) if FULL else Plan(80, 4, 0.05, 3.0, 6.0, 1)
+PLAN = Plan(400, 6, 0.05, 8.0, 20.0, 2) if FULL else Plan(80, 4, 0.05, 3.0, 8.0, 1)
 SETTLE_S = 240.0 if FULL else 120.0
 WORKFLOW = {"name": "net-chaos", "steps": [
     {"id": "rec1", "type": "action.call",
