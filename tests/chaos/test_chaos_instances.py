@@ -46,7 +46,7 @@ from sluice_messaging.topics import Topics
 
 FULL = os.environ.get("WF_CHAOS_FULL", "") == "1"
 SEED = int(os.environ.get("WF_CHAOS_SEED", "7"))
-pytestmark = [pytest.mark.integration, pytest.mark.chaos, pytest.mark.timeout(900 if FULL else 300)]
+pytestmark = [pytest.mark.integration, pytest.mark.chaos, pytest.mark.timeout(900 if FULL else 480)]
 
 
 @dataclass(frozen=True)

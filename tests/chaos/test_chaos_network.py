@@ -46,7 +46,7 @@ from sluice_messaging.admin import ensure_topics
 from sluice_messaging.topics import Topics
 
 FULL = os.environ.get("WF_CHAOS_FULL", "") == "1"
-pytestmark = [pytest.mark.integration, pytest.mark.chaos, pytest.mark.timeout(900 if FULL else 240)]
+pytestmark = [pytest.mark.integration, pytest.mark.chaos, pytest.mark.timeout(900 if FULL else 420)]
 
 SERVICES = ("api", "ingest", "interpreter", "executor", "scheduler")
 COMMAND_TIMEOUT_S = 2.0  # WF_DATABASE_COMMAND_TIMEOUT_S for the services under test
