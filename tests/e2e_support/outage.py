@@ -152,6 +152,9 @@ async def own_kafka(state_dir: Path, database_url: str, brokers: int = 1,
         kafka_brokers=brokers,
         partitions=2,
         external_database_url=database_url,
+        # A JVM on a shared 2-core machine at load 30 took over 60 s (the launcher's
+        # default) to start; the test's own bound (pytest-timeout) still holds.
+        ready_timeout_s=180.0,
     )
     stack = await start_stack(options, echo=lambda line: None)
     try:
