@@ -114,11 +114,17 @@ def _settled(scenario: Scenario) -> str:
        AND NOT EXISTS (SELECT 1 FROM outbox WHERE tenant_id = $1 AND sent_at IS NULL)"""
 
 
-async def bring_to_capture(stage: Stage, scenario: Scenario, services: Services) -> None:
-    """Publish, start and ``reach``; returns once the run is settled at its capture point."""
+async def bring_to_capture(
+    stage: Stage, scenario: Scenario, services: Services, *, settle: bool = True
+) -> None:
+    """Publish, start and ``reach``; returns once the run is settled at its capture point
+    (``settle=False``: at once; with a scheduler running, a 1 s timer or backoff may
+    already have fired and moved the run past it)."""
     await publish_all(stage.pool, scenario)
     await start(stage, scenario)
     await scenario.reach(stage)
+    if not settle:
+        return
 
     async def settled() -> bool:
         return bool(await stage.pool.fetchval(_settled(scenario), scenario.tenant))
