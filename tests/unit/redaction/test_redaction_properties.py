@@ -16,6 +16,7 @@ from workflow_core.redaction import (
     format_pointer,
     redact,
 )
+from workflow_core.redaction.mask import redact_by_walk, redact_sized
 from workflow_core.redaction.pointers import Path, walk
 
 # Small alphabets make collisions (a secret repeated elsewhere, inside other text) likely.
@@ -62,6 +63,39 @@ def _leaf_texts(node: Any) -> set[str]:
 
 def _paths(value: Any) -> dict[Path, Any]:
     return dict(walk(value))
+
+
+@PROPERTIES
+@given(value_and_pointers(), st.sampled_from([MASK, "[hidden]", "ab", "*"]))
+def test_redact_shortcut_answers_what_the_walk_answers(
+    case: tuple[Any, list[str]], mask: str
+) -> None:
+    """``redact`` masks a JSON copy in place when it can prove nothing is left to
+    scrub; every answer equals the general rebuild's, whatever the pointers."""
+    value, pointers = case
+    expected = redact_by_walk(value, pointers, mask)
+    assert redact(value, pointers=pointers[:2], sensitive_pointers=pointers[2:], mask=mask) == (
+        expected
+    )
+    # masked texts repeated elsewhere (scrubbed) and untouched ones (the shortcut)
+    texts = [leaf for _, leaf in walk(value) if isinstance(leaf, str | int)]
+    if texts and isinstance(value, dict):
+        both = {**value, "echo": f"x{texts[0]}y", "copy": texts[-1]}
+        assert redact(both, pointers=pointers, mask=mask) == redact_by_walk(both, pointers, mask)
+
+
+@PROPERTIES
+@given(value_and_pointers(), st.sampled_from([MASK, "", "é" * 3]))
+def test_redact_size_bound_is_never_below_the_encoded_size(
+    case: tuple[Any, list[str]], mask: str
+) -> None:
+    """``snapshot_envelope`` skips measuring a redacted value whose bound fits the cap:
+    the bound must never be below the compact UTF-8 size."""
+    value, pointers = case
+    result, bound = redact_sized(value, pointers, mask)
+    assert result == redact_by_walk(value, pointers, mask)
+    if bound is not None:
+        assert bound >= encoded_size(result)
 
 
 @PROPERTIES

@@ -21,7 +21,7 @@ from workflow_core.interpreter.effects import (
 )
 from workflow_core.interpreter.failures import StepError
 from workflow_core.interpreter.state import ActiveStep, OpenWait, RunStatus
-from workflow_core.redaction import cap_snapshot, redact_envelope
+from workflow_core.redaction import snapshot_envelope
 
 
 def count_step(ctx: Ctx, node_path: str) -> None:
@@ -95,12 +95,12 @@ def write_snapshot(ctx: Ctx, node_path: str, step_id: str | None) -> None:
     ``meta.redactions`` already holds the payload's ``x-sensitive`` fields
     (``envelope.mark_sensitive_payload``) and the actions' sensitive outputs.
     """
-    visible = redact_envelope(ctx.env)
-    ctx.emit(
-        WriteSnapshot(
-            node_path=node_path, step_id=step_id, at=ctx.now, envelope=cap_snapshot(visible)
-        )
+    # built, not validated: the snapshot is a fresh JSON copy (validating it as a
+    # JsonValue walked every node of the envelope once more)
+    snapshot = WriteSnapshot.model_construct(
+        node_path=node_path, step_id=step_id, at=ctx.now, envelope=snapshot_envelope(ctx.env)
     )
+    ctx.emit(snapshot)
 
 
 def open_wait(ctx: Ctx, effect: RegisterWait) -> None:

@@ -9,6 +9,8 @@
 - ``sensitive_pointers_from_schema(schema, instance)``: where a schema's
   ``x-sensitive`` fields sit in one instance.
 - ``cap_snapshot(value, max_bytes)``: truncation markers until it fits.
+- ``snapshot_envelope(envelope)``: a step snapshot, ``redact_envelope`` then
+  ``cap_snapshot`` (the redaction's encoding spares measuring what fits).
 
 Pure functions; none mutates its input.
 """
@@ -20,7 +22,11 @@ from workflow_core.redaction.cap import (
     encoded_size,
     truncation_marker,
 )
-from workflow_core.redaction.envelope import envelope_redactions, redact_envelope
+from workflow_core.redaction.envelope import (
+    envelope_redactions,
+    redact_envelope,
+    snapshot_envelope,
+)
 from workflow_core.redaction.mask import MASK, MIN_SUBSTRING, SECRET_REF, redact, scrub
 from workflow_core.redaction.pointers import format_pointer, parse_pointer
 from workflow_core.redaction.sensitive import SENSITIVE_KEY, sensitive_pointers_from_schema
@@ -41,5 +47,6 @@ __all__ = [
     "redact_envelope",
     "scrub",
     "sensitive_pointers_from_schema",
+    "snapshot_envelope",
     "truncation_marker",
 ]

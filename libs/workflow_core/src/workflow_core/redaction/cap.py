@@ -45,11 +45,16 @@ def truncation_marker(original_bytes: int) -> dict[str, JsonValue]:
     return {TRUNCATED_KEY: True, "originalBytes": original_bytes}
 
 
-def cap_snapshot(value: JsonValue, max_bytes: int = DEFAULT_MAX_BYTES) -> JsonValue:
+def cap_snapshot(
+    value: JsonValue, max_bytes: int = DEFAULT_MAX_BYTES, *, size_at_most: int | None = None
+) -> JsonValue:
     """``value`` if it fits in ``max_bytes``, else a copy with the fewest, deepest values
-    replaced by truncation markers; never mutates ``value``."""
+    replaced by truncation markers; never mutates ``value``. ``size_at_most``: a known
+    upper bound of its encoded size, which spares measuring a value that fits."""
     if max_bytes < MIN_MAX_BYTES:
         raise ValueError(f"max_bytes must be >= {MIN_MAX_BYTES} (the size of a marker)")
+    if size_at_most is not None and size_at_most <= max_bytes:
+        return value
     total = encoded_size(value)
     if total <= max_bytes:
         return value

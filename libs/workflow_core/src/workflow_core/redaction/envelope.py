@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import JsonValue
 
-from workflow_core.redaction.mask import MASK, redact
+from workflow_core.redaction.cap import DEFAULT_MAX_BYTES, cap_snapshot
+from workflow_core.redaction.mask import MASK, redact_sized
 from workflow_core.redaction.pointers import format_pointer
 from workflow_core.redaction.sensitive import sensitive_pointers_from_schema
 
@@ -26,13 +27,26 @@ def redact_envelope(
     and ``extra_sensitive`` (envelope pointers, for example an action's
     sensitive output saved under ``/vars/...``).
     """
+    return _redacted(envelope, payload_schema, extra_sensitive, mask)[0]
+
+
+def snapshot_envelope(envelope: JsonValue, max_bytes: int = DEFAULT_MAX_BYTES) -> JsonValue:
+    """What a step's snapshot shows: ``redact_envelope``, then ``cap_snapshot``."""
+    visible, size_at_most = _redacted(envelope, None, (), MASK)
+    return cap_snapshot(visible, max_bytes, size_at_most=size_at_most)
+
+
+def _redacted(
+    envelope: JsonValue,
+    payload_schema: Mapping[str, Any] | None,
+    extra_sensitive: Iterable[str],
+    mask: str,
+) -> tuple[JsonValue, int | None]:
     sensitive = [*extra_sensitive]
     if payload_schema is not None and isinstance(envelope, dict) and "payload" in envelope:
         for pointer in sensitive_pointers_from_schema(payload_schema, envelope["payload"]):
             sensitive.append(format_pointer(["payload"]) + pointer)
-    return redact(
-        envelope, pointers=envelope_redactions(envelope), sensitive_pointers=sensitive, mask=mask
-    )
+    return redact_sized(envelope, [*envelope_redactions(envelope), *sensitive], mask)
 
 
 def envelope_redactions(envelope: Any) -> list[str]:

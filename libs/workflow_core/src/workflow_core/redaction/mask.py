@@ -51,19 +51,70 @@ def redact(
     mask: str = MASK,
 ) -> JsonValue:
     """A redacted copy of ``value``; see the module docstring for the rules."""
-    all_pointers = [*pointers, *sensitive_pointers]
-    if not all_pointers:
-        # The common snapshot has nothing to mask: one C-speed encode both
-        # proves there is no secretRef key and gives the copy (about 10x
-        # cheaper than the walk below on a 3 KB envelope).
-        encoded = json.dumps(value)
-        if _SECRET_REF_KEY not in encoded:
-            copied: JsonValue = json.loads(encoded)
-            return copied
-    masked = existing_paths(value, all_pointers)
+    return redact_sized(value, [*pointers, *sensitive_pointers], mask)[0]
+
+
+def redact_sized(
+    value: JsonValue, pointers: list[str], mask: str = MASK
+) -> tuple[JsonValue, int | None]:
+    """``redact``, and an upper bound of the result's compact UTF-8 JSON size when the
+    shortcut knows one (its ASCII encoding with spaces is never shorter), else None."""
+    # The common snapshot has no secretRef key: one C-speed encode proves it and
+    # gives the copy, which is masked in place (about 10x cheaper than the walk
+    # on a 3 KB envelope); the walk remains for what the copy cannot prove.
+    encoded = json.dumps(value)
+    if _SECRET_REF_KEY not in encoded:
+        copied: JsonValue = json.loads(encoded)
+        if not pointers:
+            return copied, len(encoded)
+        masked_encoding = _mask_copy(copied, pointers, mask)
+        if masked_encoding is not None:
+            return copied, len(masked_encoding)
+    return redact_by_walk(value, pointers, mask), None
+
+
+def redact_by_walk(value: JsonValue, pointers: Iterable[str], mask: str = MASK) -> JsonValue:
+    """``redact`` by rebuilding every node: the general case (secretRef objects, masked
+    texts left elsewhere in the value); ``redact``'s shortcut must give the same result."""
+    masked = existing_paths(value, pointers)
     secrets = _Secrets(mask, _masked_leaves(value, masked))
     result: JsonValue = _rebuild(value, (), masked, secrets)
     return result
+
+
+def _mask_copy(copied: JsonValue, pointers: list[str], mask: str) -> str | None:
+    """Rules 1 and 3 on a private copy without secretRef keys, in place; when rule 4
+    then has nothing to scrub, i.e. the copy is ``redact``'s answer, its encoding.
+
+    JSON escaping maps each character on its own, so a text occurring inside a
+    string also occurs, escaped, inside the encoding: when no masked text's
+    escaped form is found in the masked copy's encoding, no leaf contains one.
+    (A hit, even in an object key, leaves the answer to ``redact_by_walk``.)
+    """
+    masked = existing_paths(copied, pointers)
+    if () in masked:
+        return None  # the whole value is masked: the walk says how
+    secrets = _Secrets(mask, [leaf for path in masked for leaf in _scalars(_at(copied, path))])
+    for path in sorted(masked, key=len):  # outer first; inner ones are gone with them
+        parent = _at(copied, path[:-1])
+        if isinstance(parent, dict):
+            parent[path[-1]] = mask
+        elif isinstance(parent, list):
+            parent[int(path[-1])] = mask
+    encoded = json.dumps(copied)
+    return None if any(needle in encoded for needle in secrets.needles()) else encoded
+
+
+def _at(value: Any, path: Path) -> Any:
+    """The node at ``path`` (an existing one) or, below a masked node, the mask text."""
+    for token in path:
+        if isinstance(value, dict):
+            value = value[token]
+        elif isinstance(value, list):
+            value = value[int(token)]
+        else:
+            return None
+    return value
 
 
 def scrub(value: JsonValue, texts: Iterable[str], *, mask: str = MASK) -> JsonValue:
@@ -126,6 +177,15 @@ class _Secrets:
                 key=lambda t: (-len(t), t),
             )
         )
+
+    def needles(self) -> list[str]:
+        """What a leaf's JSON encoding contains whenever ``scrub`` would change the leaf:
+        the escaped text of a substring secret (a number's text is its encoding), the
+        quoted string of a whole-string-only one."""
+        return [
+            json.dumps(text)[1:-1] if len(text) >= MIN_SUBSTRING else json.dumps(text)
+            for text in self.whole
+        ]
 
     def scrub(self, leaf: Any) -> Any:
         if isinstance(leaf, str):
