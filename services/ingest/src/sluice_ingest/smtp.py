@@ -6,7 +6,8 @@ so it shares the asyncpg pool with the HTTP app. Replies:
   the others of the same mail go on);
 - more data than ``WF_MAX_EMAIL_BYTES`` (or a larger ``SIZE=``): ``552``
   (aiosmtpd's own check, configured with the same limit);
-- DATA: each accepted recipient's mailbox goes through the one intake
+- DATA: each accepted recipient's mailbox (as RCPT routed it: no second
+  lookup) goes through the one intake
   (``EmailIntake.accept_raw``) once per distinct (tenant, provider): ``250``
   naming each outcome (accepted, duplicate or failed, all stored), the
   intake's refusal code for a body that is not RFC 822, and ``451 4.3.0`` when
@@ -43,17 +44,23 @@ class IntakeHandler:
 
     def __init__(self, context: IngestContext) -> None:
         self.context = context
+        # each accepted recipient's route as RCPT found it, per mail transaction
+        # (aiosmtpd makes a new Envelope for each): DATA does not look them up again
+        self._accepted: weakref.WeakKeyDictionary[Envelope, dict[str, MailboxRoute]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         try:
-            await self.context.intake.route(address)
+            route = await self.context.intake.route(address)
         except UnknownMailboxError as exc:
             self.context.metrics.emails.labels("smtp", exc.code).inc()
             return f"550 5.1.1 <{address}>: {exc.message}"
         except Exception as exc:
             return _temporary(exc, "routing the recipient", address)
+        self._accepted.setdefault(envelope, {})[address] = route
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(options)
         return "250 2.1.5 OK"
@@ -72,9 +79,10 @@ class IntakeHandler:
 
     async def _routes(self, envelope: Envelope) -> list[MailboxRoute]:
         """One route per distinct (tenant, provider) among the accepted recipients."""
+        accepted = self._accepted.pop(envelope, {})
         routes: dict[tuple[str, str], MailboxRoute] = {}
         for address in envelope.rcpt_tos:
-            route = await self.context.intake.route(address)
+            route = accepted.get(address) or await self.context.intake.route(address)
             routes.setdefault((route.tenant_id, route.provider_id), route)
         return list(routes.values())
 

@@ -11,6 +11,7 @@ from jsonata import JException, Jsonata
 
 from workflow_core.errors import ExpressionCode
 from workflow_core.expressions.allowlist import find_violation
+from workflow_core.expressions.direct import direct_form
 from workflow_core.expressions.errors import ExpressionError
 from workflow_core.expressions.evaluate import JsonInput, engine_message, evaluate_engine
 from workflow_core.expressions.json_value import JsonValue
@@ -34,8 +35,10 @@ class CompiledExpression:
         self.source = source
         self._engine = engine
         self._rewritten = rewritten
-        # plain dotted paths skip the engine when the answer is certain
+        # plain dotted paths and small compound expressions skip the engine when
+        # the answer is certain (simple_path.py, direct.py)
         self._simple_path = simple_path(source, engine.ast)
+        self._direct = direct_form(engine.ast)
 
     def evaluate(
         self,
@@ -52,10 +55,15 @@ class CompiledExpression:
         monotonic) enables the ``limits.wall_clock_ms`` backstop; ``bindings``
         are extra ``$variables``.
         """
-        if self._simple_path is not None and clock is None:  # a clock may time the engine out
-            value = self._simple_path.lookup(context, now=now, limits=limits, bindings=bindings)
-            if value is not MISS:
-                return value
+        if clock is None:  # a clock may time the engine out
+            if self._simple_path is not None:
+                value = self._simple_path.lookup(context, now=now, limits=limits, bindings=bindings)
+                if value is not MISS:
+                    return value
+            if self._direct is not None:
+                value = self._direct.lookup(context, now=now, limits=limits, bindings=bindings)
+                if value is not MISS:
+                    return value
         return evaluate_engine(
             self._engine,
             self._rewritten,
