@@ -384,6 +384,16 @@ def _ratios(result: dict[str, Any]) -> dict[str, float]:
     }
 
 
+def headline(result: dict[str, Any]) -> dict[str, Any]:
+    """The figures compared across runs, first in the results file (issue 14): peak
+    runs/s, its ratio to DBOS in the same run, and p99 start-to-finish at the fixed
+    target rate (at half peak when there was no target phase)."""
+    latency = result.get("target_rate") or result["half_peak"]
+    ratio = result.get("ratio_sluice_to_dbos", {}).get("peak_runs_per_s")
+    return {"runs_per_s": result["peak"]["runs_per_s"], "ratio_vs_dbos": ratio,
+            "p99_ms": latency["latency_p99_ms"]}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="15 s phases (development)")
@@ -409,6 +419,7 @@ def main() -> None:
     if not args.no_peer:
         result["dbos"] = _dbos_peer(opts.peak_s)
         result["ratio_sluice_to_dbos"] = _ratios(result)
+    result = {**headline(result), **result}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
