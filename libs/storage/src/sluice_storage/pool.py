@@ -88,8 +88,9 @@ async def create_pool(
     max_size: int = DEFAULT_MAX_SIZE,
     lean_release: bool = False,
 ) -> asyncpg.Pool:
-    """A started pool for ``settings.database_url`` (or a DSN string: then the
-    environment's ``WF_DATABASE_*`` timeouts).
+    """A started pool for ``settings.database_url`` (its calls bounded by
+    ``WF_DATABASE_COMMAND_TIMEOUT_S`` / ``WF_DATABASE_CONNECT_TIMEOUT_S``), or for a DSN
+    string (scripts, benchmarks, tests: asyncpg's defaults).
 
     ``lean_release``: skip asyncpg's reset query (``pg_advisory_unlock_all(); CLOSE
     ALL; UNLISTEN *; RESET ALL``) on every release, one round trip per transaction
@@ -98,10 +99,13 @@ async def create_pool(
     outside a transaction, LISTEN without UNLISTEN, or SET (transaction-scoped
     locks and SET LOCAL are fine). asyncpg still rolls back an open transaction.
     """
-    config = Settings(database_url=settings) if isinstance(settings, str) else settings
-    dsn = config.database_url
+    dsn = settings if isinstance(settings, str) else settings.database_url
     if not dsn:
         raise StorageError("no database configured: set WF_DATABASE_URL or run `sluice dev`")
+    # A service's pool (Settings) bounds every call; a script's or a test's (a DSN) keeps
+    # asyncpg's defaults: no statement limit (a bench seeds a million rows in one), 60 s.
+    command_timeout = None if isinstance(settings, str) else settings.database_command_timeout_s
+    connect_timeout = 60.0 if isinstance(settings, str) else settings.database_connect_timeout_s
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
@@ -109,8 +113,8 @@ async def create_pool(
         init=init_connection,
         reset=_keep_session if lean_release else None,
         # bounded calls (WF_DATABASE_COMMAND_TIMEOUT_S, WF_DATABASE_CONNECT_TIMEOUT_S)
-        command_timeout=config.database_command_timeout_s,
-        timeout=config.database_connect_timeout_s,
+        command_timeout=command_timeout,
+        timeout=connect_timeout,
     )
     if pool is None:  # asyncpg types it Optional; it is only None for a non-awaited pool
         raise StorageError("could not create the connection pool")
