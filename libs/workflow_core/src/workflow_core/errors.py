@@ -49,6 +49,8 @@ class PublishCode(StrEnum):
     ON_ERROR_OVERRIDDEN = "ON_ERROR_OVERRIDDEN"
     # A schedule trigger's cron expression or time zone is not valid (at ``root``).
     INVALID_TRIGGER = "INVALID_TRIGGER"
+    # ``concurrency.key`` or ``autoPause.window`` is not usable (at ``root``).
+    INVALID_FLOW_CONTROL = "INVALID_FLOW_CONTROL"
 
 
 class ExpressionCode(StrEnum):

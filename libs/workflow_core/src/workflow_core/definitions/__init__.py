@@ -3,6 +3,7 @@
 from workflow_core.definitions.base import WireModel
 from workflow_core.definitions.definition import Definition, definition_json_schema
 from workflow_core.definitions.expr import EXPR_KEY, Expr, is_expr
+from workflow_core.definitions.flow_control import AutoPause, Concurrency, OnLimit
 from workflow_core.definitions.paths import (
     ROOT,
     LocatedStep,
@@ -50,9 +51,11 @@ __all__ = [
     "ROOT",
     "TRY_CATCH",
     "AnyStep",
+    "AutoPause",
     "BlockStep",
     "CallWorkflowStep",
     "CatchUp",
+    "Concurrency",
     "Definition",
     "EventTrigger",
     "Expr",
@@ -61,6 +64,7 @@ __all__ = [
     "LocatedStep",
     "NodeStep",
     "OnErrorPolicy",
+    "OnLimit",
     "RetryPolicy",
     "ReturnStep",
     "ScheduleTrigger",

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from workflow_core.definitions.base import WireModel
+from workflow_core.definitions.flow_control import AutoPause, Concurrency
 from workflow_core.definitions.steps import Step
 from workflow_core.definitions.triggers import Trigger
 
@@ -21,6 +22,9 @@ class Definition(WireModel):
     trigger: Trigger | None = None
     # Type-analysis findings (UNKNOWN_FIELD, TYPE_MISMATCH, ...) block publishing.
     strict_types: bool = False
+    # Flow control (``flow_control``): runs in flight per key, pause on failures.
+    concurrency: Concurrency | None = None
+    auto_pause: AutoPause | None = None
     steps: list[Step]
 
     @classmethod

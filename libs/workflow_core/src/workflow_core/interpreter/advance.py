@@ -15,7 +15,7 @@ from workflow_core.interpreter.handlers import HANDLERS
 from workflow_core.interpreter.program import program_for
 from workflow_core.interpreter.rejection import CommandRejectedError
 from workflow_core.interpreter.retrying import on_retry_run
-from workflow_core.interpreter.starting import initial_state
+from workflow_core.interpreter.starting import hold_back, initial_state
 from workflow_core.interpreter.state import RunState
 from workflow_core.interpreter.wire import FrozenModel
 from workflow_core.registry import Registry
@@ -50,6 +50,7 @@ def advance(
         if state is not None:
             return _ignored(state, "duplicate StartRun ignored")
         ctx = Ctx(program, initial_state(command, program.payload_schema), command.now, limits)
+        hold_back(ctx, command)
     elif state is None:
         raise NoRunError(f"{command.type} {command.command_id} for a run that does not exist")
     elif state.status.final and not isinstance(command, CompleteAction | RetryRun):

@@ -6,6 +6,7 @@ time the core ever sees, so replaying the same commands reproduces the run.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, JsonValue, TypeAdapter
@@ -20,8 +21,20 @@ class CommandBase(FrozenModel):
     now: AwareDatetime
 
 
+class Admission(StrEnum):
+    """What a start becomes under a concurrency limit (``workflow_core.concurrency``):
+    begun now, queued (QUEUED until ``BeginRun``), or ended at once by ``onLimit``."""
+
+    START = "START"
+    QUEUE = "QUEUE"
+    CANCEL = "CANCEL"
+    FAIL = "FAIL"
+
+
 class StartRun(CommandBase):
-    """Create the run. The shell validated ``payload`` first (``payload_violations``)."""
+    """Create the run. The shell validated ``payload`` first (``payload_violations``) and
+    decided its ``admission`` under the workflow's concurrency limit (``reason`` says why
+    it did not begin)."""
 
     type: Literal["StartRun"] = "StartRun"
     run_id: str = Field(min_length=1)
@@ -35,6 +48,15 @@ class StartRun(CommandBase):
     parent_run_id: str | None = None
     parent_step_id: str | None = None
     call_depth: int = Field(default=0, ge=0)
+    admission: Admission = Admission.START
+    reason: str = ""
+
+
+class BeginRun(CommandBase):
+    """A slot of the workflow's concurrency limit freed: a QUEUED run begins (the shell
+    checked the slot under its lock); any other run ignores it."""
+
+    type: Literal["BeginRun"] = "BeginRun"
 
 
 class ActionFailure(FrozenModel):
@@ -131,6 +153,7 @@ class Continue(CommandBase):
 
 Command = Annotated[
     StartRun
+    | BeginRun
     | CompleteAction
     | ResumeWait
     | FireTimer

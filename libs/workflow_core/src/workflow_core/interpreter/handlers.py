@@ -15,6 +15,7 @@ from workflow_core.interpreter import lanes
 from workflow_core.interpreter.attempts import close_wait, succeed_step
 from workflow_core.interpreter.blocks import call_workflow
 from workflow_core.interpreter.commands import (
+    BeginRun,
     CancelRun,
     ChildRunFinished,
     CompleteAction,
@@ -31,6 +32,7 @@ from workflow_core.interpreter.nodes import action_call, event_wait, human_task
 from workflow_core.interpreter.nodes.dispatch import run_node
 from workflow_core.interpreter.nodes.lifecycle import fail_node, resume_node
 from workflow_core.interpreter.rejection import CommandRejectedError
+from workflow_core.interpreter.starting import on_begin
 from workflow_core.interpreter.state import OpenWait, RunStatus
 
 
@@ -132,6 +134,7 @@ def on_continue(ctx: Ctx, command: Continue) -> None:
 
 
 HANDLERS: dict[type[Any], Callable[[Ctx, Any], None]] = {
+    BeginRun: on_begin,
     CompleteAction: on_complete_action,
     ResumeWait: on_resume_wait,
     FireTimer: on_fire_timer,

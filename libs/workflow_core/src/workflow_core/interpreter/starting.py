@@ -6,8 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from workflow_core.definitions import ROOT, Definition
-from workflow_core.interpreter.commands import StartRun
+from workflow_core.interpreter.commands import Admission, BeginRun, StartRun
+from workflow_core.interpreter.context import Ctx
+from workflow_core.interpreter.effects import FinalStatus
 from workflow_core.interpreter.envelope import mark_sensitive_payload, new_envelope
+from workflow_core.interpreter.failures import validation_error
+from workflow_core.interpreter.frames import finish_run
 from workflow_core.interpreter.state import Frame, RunState, RunStatus
 from workflow_core.json_schema import SchemaViolation, violations
 from workflow_core.registry import Registry
@@ -55,3 +59,28 @@ def initial_state(command: StartRun, payload_schema: Mapping[str, Any] | None) -
         parent_run_id=command.parent_run_id,
         parent_step_id=command.parent_step_id,
     )
+
+
+def hold_back(ctx: Ctx, command: StartRun) -> None:
+    """A start its workflow's concurrency limit did not admit: QUEUED (it begins on
+    ``BeginRun``), or ended at once, CANCELED or FAILED with the reason as its error."""
+    if command.admission is Admission.START:
+        return
+    if command.admission is Admission.QUEUE:
+        ctx.state.status = RunStatus.QUEUED
+        ctx.log("info", command.reason, admission=command.admission.value)
+        return
+    error = validation_error("CONCURRENCY_LIMIT", f"run not started: {command.reason}")
+    located = error.model_copy(update={"node_path": ROOT, "at": command.now})
+    ctx.log("info", located.message, admission=command.admission.value)
+    status = FinalStatus.CANCELED if command.admission is Admission.CANCEL else FinalStatus.FAILED
+    finish_run(ctx, status, located)
+
+
+def on_begin(ctx: Ctx, command: BeginRun) -> None:
+    """A slot freed (the shell checked it under its lock): a QUEUED run begins."""
+    if ctx.state.status is not RunStatus.QUEUED:
+        ctx.log("info", "BeginRun ignored: the run is not queued")
+        return
+    ctx.state.status = RunStatus.RUNNING
+    ctx.log("info", "run began: a concurrency slot freed")

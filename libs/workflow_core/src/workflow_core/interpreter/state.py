@@ -28,6 +28,7 @@ from workflow_core.interpreter.wire import CoreModel
 
 
 class RunStatus(StrEnum):
+    QUEUED = "QUEUED"  # waiting for a slot of the workflow's concurrency limit
     RUNNING = "RUNNING"
     WAITING = "WAITING"
     SUCCEEDED = "SUCCEEDED"

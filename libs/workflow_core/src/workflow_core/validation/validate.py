@@ -20,6 +20,7 @@ from workflow_core.json_schema import schema_problem
 from workflow_core.registry import Registry
 from workflow_core.schedules import ScheduleError, parse_schedule
 from workflow_core.validation.context import KnownWorkflows, ValidationContext, make_context
+from workflow_core.validation.flow_control import check_flow_control
 from workflow_core.validation.nodes import check_node_step
 from workflow_core.validation.references import StepChecker
 from workflow_core.validation.report import Findings, ValidationReport, did_you_mean
@@ -83,6 +84,8 @@ def validate_with_types(
 
 
 def _check_root(ctx: ValidationContext, f: Findings) -> None:
+    if ctx.draft.root is not None:
+        check_flow_control(ctx.draft.root, f)
     trigger = ctx.draft.root.trigger if ctx.draft.root is not None else None
     if isinstance(trigger, ScheduleTrigger):
         try:
