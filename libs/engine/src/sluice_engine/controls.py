@@ -27,13 +27,21 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from sluice_storage import EventRecord, RunRecord, RunRepository, WaitRecord, WaitRepository
+from sluice_storage import (
+    EventRecord,
+    RunRecord,
+    RunRepository,
+    RunWrites,
+    WaitRecord,
+    WaitRepository,
+)
 from sluice_storage.human_tasks import HumanTaskRepository
 from workflow_core.interpreter.commands import CancelRun, Command, FireTimer, RetryRun
 from workflow_core.interpreter.state import RunStatus
 from workflow_core.merge_patch import merge_patch
 
 from sluice_engine.applying import apply_command
+from sluice_engine.concurrency import has_free_slot
 from sluice_engine.context import EngineContext
 from sluice_engine.errors import (
     RunNotFoundError,
@@ -163,6 +171,7 @@ async def _retry(
 ) -> None:
     if run.status != "FAILED":
         raise _conflict(run, "only a FAILED run can be retried")
+    await _slot_for_retry(conn, ctx, run)
     command = RetryRun(
         command_id=new_command_id(), now=ctx.clock(), reason=control.reason,
         payload=control.payload, vars=control.vars, payload_patch=control.payload_patch,
@@ -172,6 +181,20 @@ async def _retry(
     if applied.outcome == "rejected":
         raise RunStatusConflictError(f"run {run.run_id} cannot be retried: {applied.rejected}",
                                      tenant_id=run.tenant_id, run_id=str(run.run_id))  # fmt: skip
+
+
+async def _slot_for_retry(conn: asyncpg.Connection, ctx: EngineContext, run: RunRecord) -> None:
+    """A retried run is in flight again: its workflow's concurrency limit must have a
+    free slot for its key (checked under the key's lock, held to the commit)."""
+    if run.concurrency_key is None:
+        return
+    loaded = await ctx.definitions.load(conn, run.tenant_id, str(run.workflow_id),
+                                        run.workflow_version)  # fmt: skip
+    limit = loaded.definition.concurrency
+    free, in_flight = await has_free_slot(conn, RunWrites(run.tenant_id), run, limit)
+    if not free:
+        raise _conflict(run, f"its concurrency limit is reached ({in_flight} run(s) of its "
+                        "key in flight); retry it when one ends")  # fmt: skip
 
 
 async def _replay(

@@ -75,6 +75,11 @@ class RunMetrics:
             "sluice_action_duration_seconds", "One action invocation, claim to outcome",
             ["action"], buckets=STEP_BUCKETS, registry=self.registry,
         )  # fmt: skip
+        self.runs_held = Counter(
+            "sluice_runs_held_total", "Starts a concurrency limit did not begin at once, by "
+            "what became of them (QUEUE, CANCEL, FAIL)", [*per_workflow, "admission"],
+            registry=self.registry,
+        )  # fmt: skip
         self.action_errors = Counter(
             "sluice_action_errors_total", "Action invocations that failed",
             ["action", "category"], registry=self.registry,
@@ -82,6 +87,9 @@ class RunMetrics:
 
     def run_started(self, tenant_id: str, workflow_id: str) -> None:
         self.runs_started.labels(*self.labels(tenant_id, workflow_id)).inc()
+
+    def run_held(self, tenant_id: str, workflow_id: str, admission: str) -> None:
+        self.runs_held.labels(*self.labels(tenant_id, workflow_id), admission).inc()
 
     def run_completed(
         self, tenant_id: str, workflow_id: str, status: str, duration_s: float

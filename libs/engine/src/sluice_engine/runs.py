@@ -29,12 +29,19 @@ from sluice_storage import (
 )
 from sluice_storage import lock_and_record as storage_lock_and_record
 from workflow_core.interpreter.advance import Transition, advance
-from workflow_core.interpreter.commands import ChildRunFinished, Command, StartRun
+from workflow_core.interpreter.commands import (
+    Admission,
+    BeginRun,
+    ChildRunFinished,
+    Command,
+    StartRun,
+)
 from workflow_core.interpreter.effects import Effect, RequestAction, StartChildRun
 from workflow_core.interpreter.ids import unit_interval
 from workflow_core.interpreter.starting import payload_violations
 from workflow_core.interpreter.state import RunState, RunStatus
 
+from sluice_engine import concurrency
 from sluice_engine.context import EngineContext
 from sluice_engine.effects import persist_effects, run_error
 from sluice_engine.errors import InvalidPayloadError, RunNotFoundError, UnknownWorkflowError
@@ -111,12 +118,16 @@ async def start_with(
         raise InvalidPayloadError(f"invalid payload for workflow {workflow_id}: {detail}", found)
     run_id = options.run_id or str(uuid.uuid4())
     now = options.now or ctx.clock()
+    decision = await concurrency.admission(conn, ctx, writes, loaded, payload, now)
+    if decision.key is not None and options.now is None:
+        now = ctx.clock()  # read again under the key's lock: it may have waited for it
     command = StartRun(
         command_id=options.command_id or new_command_id(), now=now, run_id=run_id,
         tenant_id=tenant_id, workflow_id=workflow_id, workflow_version=loaded.version,
         payload=payload, seed=int(unit_interval("seed", run_id) * 2**31), trace_id=options.trace_id,
         tags=options.tags, parent_run_id=options.parent_run_id,
         parent_step_id=options.parent_step_id, call_depth=options.call_depth,
+        admission=decision.admission, reason=decision.reason,
     )  # fmt: skip
     transition = advance(loaded.definition, None, command, registry=ctx.registry, limits=ctx.limits)
     parent = uuid.UUID(options.parent_run_id) if options.parent_run_id else None
@@ -125,25 +136,31 @@ async def start_with(
         workflow_version=loaded.version, payload=payload, started_at=now, parent_run_id=parent,
         call_depth=options.call_depth, trigger_event_id=options.trigger_event_id,
         event_name=options.event_name, correlation_key=options.correlation_key,
+        concurrency_key=decision.key,
     )  # fmt: skip
     # Inserted (with StartRun recorded as applied) by the flush, in its first state.
     writes.create(run, uuid.UUID(command.command_id))
     if ctx.metrics is not None:
         after_commit(partial(ctx.metrics.run_started, tenant_id, workflow_id))
-    return await _persist(conn, ctx, writes, new_record(tenant_id, run), transition, now)
+        if decision.admission is not Admission.START:
+            held = partial(ctx.metrics.run_held, tenant_id, workflow_id, decision.admission.value)
+            after_commit(held)
+    # Not admitted: never in flight, so ending at once frees no slot.
+    first = "RUNNING" if decision.admission is Admission.START else "QUEUED"
+    return await _persist(conn, ctx, writes, new_record(tenant_id, run, first), transition, now)
 
 
-def new_record(tenant_id: str, run: NewRun) -> RunRecord:
+def new_record(tenant_id: str, run: NewRun, status: str = "RUNNING") -> RunRecord:
     """The row ``run`` will be before its first transition (not written yet)."""
     return RunRecord(
         tenant_id=tenant_id, run_id=run.run_id, workflow_id=run.workflow_id,
-        workflow_version=run.workflow_version, status="RUNNING", node_path="root", state=None,
+        workflow_version=run.workflow_version, status=status, node_path="root", state=None,
         run_state=run.run_state, seq=0, parent_run_id=run.parent_run_id,
         root_run_id=run.root_run_id or run.run_id, call_depth=run.call_depth,
         payload=run.payload, error=None, trigger_event_id=run.trigger_event_id,
         event_name=run.event_name, correlation_key=run.correlation_key,
         started_at=run.started_at, updated_at=run.started_at, completed_at=None,
-        last_progress_at=run.started_at,
+        last_progress_at=run.started_at, concurrency_key=run.concurrency_key,
     )  # fmt: skip
 
 
@@ -177,6 +194,10 @@ async def apply_locked(
     loaded = await ctx.definitions.load(
         conn, writes.tenant_id, state.workflow_id, state.workflow_version
     )
+    if isinstance(command, BeginRun):
+        limit = loaded.definition.concurrency
+        if not await concurrency.may_begin(conn, ctx, writes, record, limit, command.now):
+            return Applied(str(record.run_id), "stale", record.status)
     transition = advance(
         loaded.definition, state, command, registry=ctx.registry, limits=ctx.limits
     )
@@ -224,6 +245,9 @@ async def _persist(
         final=state.status.final,
     )
     writes.save(record.run_id, record.seq, update)
+    if concurrency.leaves_flight(record, update.final):
+        await concurrency.slot_freed(conn, ctx, writes, record, now)
+    concurrency.note(writes, record, update.status)
     if ctx.metrics is not None and update.final and record.status != update.status:
         took = (now - record.started_at).total_seconds()
         done = partial(ctx.metrics.run_completed, writes.tenant_id, str(record.workflow_id))

@@ -16,7 +16,8 @@ import asyncpg
 from sluice_messaging.topics import Topics
 from sluice_storage import OutboxMessage, claim_due_waits, enqueue_many, find_stale_runs
 from sluice_storage.run_writes import mark_redriven
-from workflow_core.interpreter.commands import Continue, FireTimer
+from sluice_storage.slots import queued_keys
+from workflow_core.interpreter.commands import BeginRun, Continue, FireTimer
 from workflow_core.interpreter.ids import derived_id
 
 from sluice_engine import jobs
@@ -70,6 +71,22 @@ async def redrive_stale_runs(
         )
         await mark_redriven(conn, tenant_id, run_id, now)
     return len(stale)
+
+
+async def begin_queued_runs(
+    conn: asyncpg.Connection, topics: Topics, now: datetime, after: timedelta, limit: int = 100
+) -> int:
+    """Nothing strands in a queue: ``BeginRun`` to the oldest queued run of every key
+    whose queue has not moved for ``after`` (a raised limit, say). It begins only if a
+    slot of its key is free (``sluice_engine.concurrency``); returns how many were sent."""
+    keys = await queued_keys(conn, now - after, limit)
+    bucket = now.replace(second=0, microsecond=0).isoformat()
+    for key in keys:
+        run_id = str(key.oldest_run_id)
+        begin = BeginRun(command_id=derived_id("begin", run_id, bucket), now=now)
+        await enqueue_many(conn, key.tenant_id, [command_message(topics, key.tenant_id, run_id,
+                                                                  begin)])  # fmt: skip
+    return len(keys)
 
 
 async def recover_stale_jobs(conn: asyncpg.Connection, now: datetime) -> int:

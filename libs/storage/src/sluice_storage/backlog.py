@@ -21,6 +21,7 @@ SELECT
   (SELECT min(created_at) FROM outbox WHERE sent_at IS NULL) AS outbox_oldest,
   (SELECT count(*) FROM workflow_runs
      WHERE status = 'RUNNING' AND last_progress_at < $2) AS runs_stuck,
+  (SELECT count(*) FROM workflow_runs WHERE status = 'QUEUED') AS runs_queued,
   (SELECT count(*) FROM action_invocations
      WHERE status = 'STARTED' AND lease_expires_at < $1)
   + (SELECT count(*) FROM action_jobs
@@ -35,6 +36,7 @@ class Backlog:
     outbox_age_s: float  # of the oldest unsent row; 0 when none
     runs_stuck: int  # RUNNING with no progress for ``stuck_after``
     leases_stale: int  # invocations and jobs whose executor's lease ran out
+    runs_queued: int = 0  # QUEUED behind a concurrency limit
 
 
 async def read_backlog(conn: asyncpg.Connection, now: datetime, stuck_after: timedelta) -> Backlog:
@@ -46,4 +48,5 @@ async def read_backlog(conn: asyncpg.Connection, now: datetime, stuck_after: tim
         outbox_age_s=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
         runs_stuck=int(row["runs_stuck"]),
         leases_stale=int(row["leases_stale"]),
+        runs_queued=int(row["runs_queued"]),
     )

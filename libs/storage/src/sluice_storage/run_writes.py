@@ -75,16 +75,19 @@ WITH steps AS (
   INSERT INTO workflow_runs (tenant_id, run_id, workflow_id, workflow_version, status, node_path,
       state, run_state, seq, parent_run_id, root_run_id, call_depth, payload, error,
       trigger_event_id, event_name, correlation_key, started_at, updated_at, completed_at,
-      last_progress_at)
+      last_progress_at, concurrency_key, queue_seq)
   SELECT $1, c.run_id, c.workflow_id, c.workflow_version, c.status, c.node_path, c.state,
       c.run_state, c.seq, c.parent_run_id, COALESCE(c.root_run_id, c.run_id), c.call_depth,
       c.payload, c.error, c.trigger_event_id, c.event_name, c.correlation_key, c.started_at,
-      c.now, c.completed, c.now
+      c.now, c.completed, c.now, c.concurrency_key,
+      -- a queued run's place in its key's queue: drawn while the start holds the key's
+      -- lock, in array order (a function scan yields it in order)
+      CASE WHEN c.status = 'QUEUED' THEN nextval('workflow_runs_queue_seq') END
   FROM jsonb_to_recordset($9::jsonb) AS c(run_id uuid, workflow_id uuid, workflow_version int,
       status text, node_path text, state text, run_state jsonb, seq bigint, parent_run_id uuid,
       root_run_id uuid, call_depth int, payload jsonb, error jsonb, trigger_event_id uuid,
       event_name text, correlation_key text, started_at timestamptz, now timestamptz,
-      completed timestamptz)
+      completed timestamptz, concurrency_key text)
   RETURNING 1
 ), started AS (
   INSERT INTO applied_commands (tenant_id, run_id, command_id)
@@ -253,6 +256,10 @@ class RunWrites:
     # Event and event-wait work: run by the flush after taking every event-key lock
     # it names, ascending, so no two units take two keys in opposite orders.
     keyed: list[KeyedWork] = field(default_factory=list)
+    # Runs of concurrency-limited workflows this unit created or moved, with their new
+    # status, as (workflow, key, status): not in the table before the flush, so the slot
+    # count (``sluice_engine.concurrency``) adds them itself.
+    limited: dict[uuid.UUID, tuple[uuid.UUID, str, str]] = field(default_factory=dict)
 
     def under_key_lock(self, lock_id: int | None, run: KeyedRun) -> None:
         """``run`` at the flush, holding ``lock_id`` and the unit's other key locks."""
@@ -272,6 +279,7 @@ class RunWrites:
             "trigger_event_id": _str(run.trigger_event_id), "event_name": run.event_name,
             "correlation_key": run.correlation_key, "started_at": _iso(run.started_at),
             "now": _iso(run.started_at), "completed": None, "command_id": _str(command_id),
+            "concurrency_key": run.concurrency_key,
         }  # fmt: skip
 
     def step(
@@ -339,6 +347,7 @@ class RunWrites:
         self.messages.clear()
         self.saves.clear()
         self.creations.clear()
+        self.limited.clear()
 
     async def _write(self, conn: asyncpg.Connection) -> None:
         row = await conn.fetchrow(

@@ -20,7 +20,8 @@ from sluice_storage.tenancy import TenantScoped
 
 RUN_COLUMNS = """tenant_id, run_id, workflow_id, workflow_version, status, node_path, state,
     run_state, seq, parent_run_id, root_run_id, call_depth, payload, error, trigger_event_id,
-    event_name, correlation_key, started_at, updated_at, completed_at, last_progress_at"""
+    event_name, correlation_key, started_at, updated_at, completed_at, last_progress_at,
+    concurrency_key"""
 NEWEST_FIRST = Keyset("runs", "started_at", "run_id", descending=True)
 OLDEST_FIRST = Keyset("runs-asc", "started_at", "run_id", descending=False)
 
@@ -54,6 +55,9 @@ class RunRecord:
     updated_at: datetime
     completed_at: datetime | None
     last_progress_at: datetime
+    # The key its workflow's concurrency limit counts it under ('' = the whole
+    # workflow); None when the workflow has no limit.
+    concurrency_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class NewRun:
     trigger_event_id: uuid.UUID | None = None
     event_name: str | None = None
     correlation_key: str | None = None
+    concurrency_key: str | None = None
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from sluice_config import Settings
 from sluice_config.clock import utc_now
 from sluice_engine.timers import (
     DEFAULT_TIMER_BATCH,
+    begin_queued_runs,
     fire_due_waits,
     recover_stale_jobs,
     redrive_stale_runs,
@@ -96,6 +97,10 @@ class SchedulerMetrics:
             "sluice_runs_stuck", "RUNNING runs with no progress for WF_REDRIVE_AFTER_S",
             registry=self.registry,
         )  # fmt: skip
+        self.runs_queued = Gauge(
+            "sluice_runs_queued", "Runs QUEUED behind a workflow's concurrency limit",
+            registry=self.registry,
+        )  # fmt: skip
         self.leases_stale = Gauge(
             "sluice_leases_stale", "Action invocations and jobs whose lease ran out",
             registry=self.registry,
@@ -156,6 +161,8 @@ class Scheduler:
             recovered = await recover_stale_jobs(conn, utc_now())
         async with transaction(self.pool) as conn:
             redriven = await redrive_stale_runs(conn, self.topics, utc_now(), after)
+        async with transaction(self.pool) as conn:
+            await begin_queued_runs(conn, self.topics, utc_now(), after)
         self.metrics.recovered.inc(recovered)
         self.metrics.redriven.inc(redriven)
         if recovered or redriven:
@@ -174,6 +181,7 @@ class Scheduler:
         for kind, shown in WAIT_KINDS.items():
             self.metrics.waits_open.labels(shown).set(backlog.waits_open.get(kind, 0))
         self.metrics.runs_stuck.set(backlog.runs_stuck)
+        self.metrics.runs_queued.set(backlog.runs_queued)
         self.metrics.leases_stale.set(backlog.leases_stale)
         self.metrics.outbox_backlog.set(backlog.outbox_unsent)
         self.metrics.outbox_age.set(backlog.outbox_age_s)

@@ -30,7 +30,7 @@ from sluice_cli.api import (
 from sluice_cli.shell import DURATION_OR_TIME, parse_moment
 from sluice_cli.table import Column, echo_fields, field
 
-STATUSES = ("RUNNING", "WAITING", "SUCCEEDED", "FAILED", "CANCELED")
+STATUSES = ("QUEUED", "RUNNING", "WAITING", "SUCCEEDED", "FAILED", "CANCELED")
 TRIGGERS = ("api", "event", "child")
 RUN_COLUMNS = (  # on a narrow terminal: trigger goes first, then the workflow, the state
     field("runId", "RUN", keep=True),

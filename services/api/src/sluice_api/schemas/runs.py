@@ -13,6 +13,7 @@ from sluice_api.schemas.common import INT_MAX, OperatorRequest, WireModel
 
 
 class RunStatusName(StrEnum):
+    QUEUED = "QUEUED"  # behind the workflow's concurrency limit
     RUNNING = "RUNNING"
     WAITING = "WAITING"
     SUCCEEDED = "SUCCEEDED"
