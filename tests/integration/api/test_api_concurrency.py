@@ -53,8 +53,12 @@ async def test_concurrent_starts_leave_at_most_n_in_flight_per_key(
         rows = await conn.fetch(
             """SELECT concurrency_key, status, count(*) AS n FROM workflow_runs
                WHERE workflow_id = $1 GROUP BY 1, 2 ORDER BY 1, 2""", uuid.UUID(wf))  # fmt: skip
-    assert [tuple(r) for r in rows] == [("acme", "QUEUED", 7), ("acme", "WAITING", 2),
-                                        ("globex", "QUEUED", 3), ("globex", "WAITING", 2)]
+    assert [tuple(r) for r in rows] == [
+        ("acme", "QUEUED", 7),
+        ("acme", "WAITING", 2),
+        ("globex", "QUEUED", 3),
+        ("globex", "WAITING", 2),
+    ]
     queued = next(r for r in started if r["status"] == "QUEUED")
     logs = (await admin.get(f"/workflow-runs/{queued['runId']}/logs")).json()["items"]
     assert any(line["message"].startswith("queued: 2 run(s) of key 'acme' in flight, "
@@ -118,8 +122,9 @@ async def test_a_key_the_payload_cannot_give_refuses_the_start(admin: httpx.Asyn
     wf = await publish(admin, limited(1))
     refused = await admin.post("/workflow-runs", json={"workflowId": wf, "payload": {"key": "k"}})
     assert refused.status_code == 422, refused.text
-    assert "concurrency.key 'payload.customer' must give a string or number, got nothing" in (
-        refused.json()["detail"]
+    assert (
+        "concurrency.key 'payload.customer' must give a string or number, got nothing"
+        in (refused.json()["detail"])
     )
 
 
@@ -134,7 +139,8 @@ async def test_retry_needs_a_free_slot(admin: httpx.AsyncClient) -> None:
     assert blocking["status"] == "WAITING"
     refused = await admin.post(f"/workflow-runs/{failed['runId']}/retry", json={"reason": "r"})
     assert refused.status_code == 409, refused.text
-    assert "concurrency limit is reached (1 run(s) of its key in flight)" in refused.json()["detail"]
+    detail = refused.json()["detail"]
+    assert "concurrency limit is reached (1 run(s) of its key in flight)" in detail
     await admin.post(f"/workflow-runs/{blocking['runId']}/cancel", json={"reason": "make room"})
     retried = await admin.post(f"/workflow-runs/{failed['runId']}/retry",
                                json={"reason": "r", "payload": {"key": "8"}})  # fmt: skip
@@ -145,8 +151,11 @@ async def test_retry_needs_a_free_slot(admin: httpx.AsyncClient) -> None:
     ("concurrency", "code", "wanted"),
     [
         ({"limit": 0}, "INVALID_DEFINITION", "field 'concurrency.limit': Input should be greater"),
-        ({"limit": 1, "key": {"$expr": "vars.customer"}}, "INVALID_FLOW_CONTROL",
-         "concurrency.key reads vars: only payload is known when a run starts"),
+        (
+            {"limit": 1, "key": {"$expr": "vars.customer"}},
+            "INVALID_FLOW_CONTROL",
+            "concurrency.key reads vars: only payload is known when a run starts",
+        ),
     ],
 )
 async def test_publish_refuses_bad_concurrency_settings(
