@@ -31,6 +31,8 @@ PLUGIN = "plugins.test_actions:register"
 
 MODULES = {
     "interpreter": ("sluice_interpreter", ["interpreter"], "WF_INTERPRETER_PORT"),
+    # a second interpreter in the same consumer group (the partitions are shared out)
+    "interpreter2": ("sluice_interpreter", ["interpreter"], "WF_INTERPRETER_PORT"),
     "executor": ("sluice_interpreter", ["executor"], "WF_EXECUTOR_PORT"),
     "scheduler": ("sluice_scheduler", [], "WF_SCHEDULER_PORT"),
     "ingest": ("sluice_ingest", [], "WF_INGEST_PORT"),  # SMTP port: WF_SMTP_LISTEN_PORT
