@@ -2741,7 +2741,7 @@ export interface components {
          * RunStatusName
          * @enum {string}
          */
-        RunStatusName: "RUNNING" | "WAITING" | "SUCCEEDED" | "FAILED" | "CANCELED";
+        RunStatusName: "QUEUED" | "RUNNING" | "WAITING" | "SUCCEEDED" | "FAILED" | "CANCELED";
         /** RunSummaryPublic */
         RunSummaryPublic: {
             bucket: components["schemas"]["SummaryBucketSize"];

@@ -1,6 +1,7 @@
 import { Badge, type Tone } from "./Badge";
 
 const TONES: Record<string, Tone> = {
+  QUEUED: "neutral",
   RUNNING: "info",
   WAITING: "warning",
   SUCCEEDED: "success",

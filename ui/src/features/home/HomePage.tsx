@@ -3,7 +3,7 @@ import { Link } from "react-router";
 import { api, unwrap } from "@/api/client";
 import { PageHeader, ProblemAlert, Spinner } from "@/components";
 
-const STATUSES = ["SUCCEEDED", "FAILED", "RUNNING", "WAITING", "CANCELED"] as const;
+const STATUSES = ["SUCCEEDED", "FAILED", "RUNNING", "WAITING", "QUEUED", "CANCELED"] as const;
 
 function since24h(): string {
   const minute = Math.floor(Date.now() / 60_000) * 60_000;

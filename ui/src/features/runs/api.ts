@@ -10,7 +10,7 @@ export type Wait = Schemas["WaitPublic"];
 export type LogEntry = Schemas["LogPublic"];
 export type AuditEvent = Schemas["AuditEventPublic"];
 
-export const STATUSES = ["RUNNING", "WAITING", "SUCCEEDED", "FAILED", "CANCELED"] as const;
+export const STATUSES = ["QUEUED", "RUNNING", "WAITING", "SUCCEEDED", "FAILED", "CANCELED"] as const;
 export const TRIGGERS = ["api", "event", "child"] as const;
 export type Status = (typeof STATUSES)[number];
 export type Trigger = (typeof TRIGGERS)[number];

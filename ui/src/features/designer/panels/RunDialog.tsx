@@ -3,6 +3,7 @@ import { Badge, Button, Modal, ProblemAlert } from "@/components";
 import { useRun, useStartRun } from "../api";
 
 const TONES: Record<string, "info" | "success" | "danger" | "warning" | "neutral"> = {
+  QUEUED: "neutral",
   RUNNING: "info",
   WAITING: "warning",
   SUCCEEDED: "success",
