@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from workflows import publish, state_only
+from workflows import fails_unless_ok, publish, state_only
 
 pytestmark = pytest.mark.integration
 
@@ -83,3 +83,44 @@ async def test_pause_needs_a_reason_a_known_workflow_and_the_publish_role(
     viewer = client_factory(await token_factory("workflow.view"))
     assert (await viewer.post(f"/workflow-definitions/{wf}/pause",
                               json={"reason": "r"})).status_code == 403  # fmt: skip
+
+
+async def test_auto_pause_pauses_a_workflow_whose_failure_rate_passes_its_threshold(
+    admin: httpx.AsyncClient,
+) -> None:
+    rule = {"failureRate": 0.5, "window": "PT5M", "minRuns": 4}
+    wf = await publish(admin, fails_unless_ok() | {"autoPause": rule})
+    outcomes = []
+    for ok in (True, False, False):  # 2 of 3 failed: 67 %, but fewer than 4 runs
+        run = await admin.post("/workflow-runs", json={"workflowId": wf, "payload": {"ok": ok}})
+        outcomes.append(run.json()["status"])
+    assert outcomes == ["SUCCEEDED", "FAILED", "FAILED"]
+    listed = (await admin.get("/workflow-definitions")).json()["items"]
+    assert next(d for d in listed if d["id"] == wf)["paused"] is None
+    ok = await admin.post("/workflow-runs", json={"workflowId": wf, "payload": {"ok": True}})
+    assert ok.json()["status"] == "SUCCEEDED"  # 2 of 4: a success does not pause it
+    failed = await admin.post("/workflow-runs", json={"workflowId": wf, "payload": {}})
+    assert failed.json()["status"] == "FAILED"  # 3 of 5 failed, 60 % >= 50 %: paused
+
+    listed = (await admin.get("/workflow-definitions")).json()["items"]
+    paused = next(d for d in listed if d["id"] == wf)["paused"]
+    assert paused["by"] == "system:auto-pause"
+    assert paused["reason"] == (
+        "auto-pause: 3 of 5 runs failed in the last PT5M (failure rate 60% >= 50%, at least 4 runs)"
+    )
+    refused = await admin.post("/workflow-runs", json={"workflowId": wf, "payload": {"ok": True}})
+    _problem(refused, 409, "WORKFLOW_PAUSED")
+    audit = (await admin.get("/audit-events", params={"target": wf})).json()["items"]
+    entry = next(e for e in audit if e["action"] == "definition.pause")
+    assert (entry["actor"], entry["reason"]) == ("system:auto-pause", paused["reason"])
+    assert entry["details"] == {"automatic": True}
+    metrics = (await admin.get("/metrics")).text
+    series = f'tenant="{entry["tenantId"]}",workflow="{wf}"'
+    assert f"sluice_workflows_auto_paused_total{{{series}}} 1.0" in metrics
+    unpaused = await admin.post(f"/workflow-definitions/{wf}/unpause", json={"reason": "fixed"})
+    assert unpaused.status_code == 200, unpaused.text
+    # Afresh after the unpause: one failure (1 of 1, fewer than 4 runs) does not pause it.
+    again = await admin.post("/workflow-runs", json={"workflowId": wf, "payload": {}})
+    assert again.json()["status"] == "FAILED"
+    listed = (await admin.get("/workflow-definitions")).json()["items"]
+    assert next(d for d in listed if d["id"] == wf)["paused"] is None

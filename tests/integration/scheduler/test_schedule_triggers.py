@@ -180,7 +180,7 @@ async def test_a_paused_schedule_fires_nothing_and_catches_up_on_unpause(
         await round_at(pool, ctx, T0.replace(minute=minute, second=5))
     assert await runs(pool, tenant_id, wf) == []
     async with transaction(pool) as conn:
-        assert await PauseRepository(conn, tenant_id).unpause(wf)
+        assert await PauseRepository(conn, tenant_id).unpause(wf, T0.replace(minute=57))
     await round_at(pool, ctx, T0.replace(minute=58))
     rows = await runs(pool, tenant_id, wf)
     assert scheduled_at(rows) == ["2026-01-05T10:50:00Z"]

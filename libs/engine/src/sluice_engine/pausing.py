@@ -51,7 +51,7 @@ async def unpause_workflow(
 ) -> Released:
     await _known(conn, tenant_id, workflow_id)
     pauses = PauseRepository(conn, tenant_id)
-    if not await pauses.unpause(workflow_id):
+    if not await pauses.unpause(workflow_id, ctx.clock()):
         raise PauseStateError(f"workflow {workflow_id} is not paused", "NOT_PAUSED")
     released = Released()
     events = EventRepository(conn, tenant_id)

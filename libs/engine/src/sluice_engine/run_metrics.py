@@ -80,6 +80,10 @@ class RunMetrics:
             "what became of them (QUEUE, CANCEL, FAIL)", [*per_workflow, "admission"],
             registry=self.registry,
         )  # fmt: skip
+        self.auto_paused = Counter(
+            "sluice_workflows_auto_paused_total", "Workflows paused by their autoPause rule",
+            per_workflow, registry=self.registry,
+        )  # fmt: skip
         self.action_errors = Counter(
             "sluice_action_errors_total", "Action invocations that failed",
             ["action", "category"], registry=self.registry,
@@ -90,6 +94,9 @@ class RunMetrics:
 
     def run_held(self, tenant_id: str, workflow_id: str, admission: str) -> None:
         self.runs_held.labels(*self.labels(tenant_id, workflow_id), admission).inc()
+
+    def workflow_auto_paused(self, tenant_id: str, workflow_id: str) -> None:
+        self.auto_paused.labels(*self.labels(tenant_id, workflow_id)).inc()
 
     def run_completed(
         self, tenant_id: str, workflow_id: str, status: str, duration_s: float

@@ -41,7 +41,7 @@ from workflow_core.interpreter.ids import unit_interval
 from workflow_core.interpreter.starting import payload_violations
 from workflow_core.interpreter.state import RunState, RunStatus
 
-from sluice_engine import concurrency
+from sluice_engine import auto_pause, concurrency
 from sluice_engine.context import EngineContext
 from sluice_engine.effects import persist_effects, run_error
 from sluice_engine.errors import InvalidPayloadError, RunNotFoundError, UnknownWorkflowError
@@ -245,6 +245,8 @@ async def _persist(
         final=state.status.final,
     )
     writes.save(record.run_id, record.seq, update)
+    if update.status == "FAILED" and record.status in concurrency.IN_FLIGHT:
+        await auto_pause.after_failure(conn, ctx, record, now)  # before any key lock
     if concurrency.leaves_flight(record, update.final):
         await concurrency.slot_freed(conn, ctx, writes, record, now)
     concurrency.note(writes, record, update.status)

@@ -25,16 +25,31 @@ class PauseRepository(TenantScoped):
         )  # fmt: skip
         return updated is not None
 
-    async def unpause(self, workflow_id: uuid.UUID) -> bool:
+    async def unpause(self, workflow_id: uuid.UUID, now: datetime) -> bool:
         """Clear the pause; False when unknown or not paused."""
         updated = await self.conn.fetchval(
             """UPDATE workflow_definitions
-               SET paused_at = NULL, paused_reason = NULL, paused_by = NULL
+               SET paused_at = NULL, paused_reason = NULL, paused_by = NULL, unpaused_at = $3
                WHERE tenant_id = $1 AND workflow_id = $2 AND paused_at IS NOT NULL
                RETURNING 1""",
-            self.tenant_id, workflow_id,
+            self.tenant_id, workflow_id, now,
         )  # fmt: skip
         return updated is not None
+
+    async def completions(self, workflow_id: uuid.UUID, since: datetime) -> tuple[int, int]:
+        """Runs of the workflow that ended since ``since`` and since its last unpause, and
+        how many of them FAILED (auto-pause's window; migration 0019's index). Starts a
+        concurrency limit ended at once (error CONCURRENCY_LIMIT) never ran: not counted."""
+        row = await self.conn.fetchrow(
+            """SELECT count(*) AS ended, count(*) FILTER (WHERE r.status = 'FAILED') AS failed
+               FROM workflow_definitions d JOIN workflow_runs r
+                 ON r.tenant_id = d.tenant_id AND r.workflow_id = d.workflow_id
+               WHERE d.tenant_id = $1 AND d.workflow_id = $2
+                 AND r.completed_at >= greatest($3, d.unpaused_at)
+                 AND coalesce(r.error->>'name', '') <> 'CONCURRENCY_LIMIT'""",
+            self.tenant_id, workflow_id, since,
+        )  # fmt: skip
+        return int(row["ended"]), int(row["failed"])
 
     async def is_paused(self, workflow_id: uuid.UUID) -> bool:
         paused = await self.conn.fetchval(

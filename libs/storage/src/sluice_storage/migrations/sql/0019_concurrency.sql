@@ -22,3 +22,7 @@ CREATE INDEX workflow_runs_queued
 CREATE INDEX workflow_runs_completed_by_workflow
     ON workflow_runs (tenant_id, workflow_id, completed_at)
     WHERE completed_at IS NOT NULL;
+
+-- Auto-pause counts a workflow's failures since its last unpause at the earliest (an
+-- unpaused workflow starts afresh, not paused again by the failures that paused it).
+ALTER TABLE workflow_definitions ADD COLUMN unpaused_at timestamptz;
