@@ -63,7 +63,14 @@ export function DefinitionsPage() {
                     <div className="muted mono small">{d.id}</div>
                   </td>
                   <td>{d.triggerEvent ? <code>{d.triggerEvent}</code> : <span className="muted">API / sub-workflow</span>}</td>
-                  <td>{d.latestVersion ? <Badge tone="success">v{d.latestVersion} published</Badge> : <Badge tone="neutral">draft only</Badge>}</td>
+                  <td>
+                    {d.latestVersion ? <Badge tone="success">v{d.latestVersion} published</Badge> : <Badge tone="neutral">draft only</Badge>}
+                    {d.paused ? (
+                      <div className="small" title={d.paused.at}>
+                        <Badge tone="warning">paused</Badge> <span className="muted">{d.paused.reason} ({d.paused.by})</span>
+                      </div>
+                    ) : null}
+                  </td>
                   <td title={d.updatedAt}>{formatRelative(d.updatedAt)}</td>
                 </tr>
               ))}
