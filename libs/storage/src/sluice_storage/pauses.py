@@ -38,7 +38,7 @@ class PauseRepository(TenantScoped):
 
     async def completions(self, workflow_id: uuid.UUID, since: datetime) -> tuple[int, int]:
         """Runs of the workflow that ended since ``since`` and since its last unpause, and
-        how many of them FAILED (auto-pause's window; migration 0019's index). Starts a
+        how many of them FAILED (auto-pause's window; migration 0020's index). Starts a
         concurrency limit ended at once (error CONCURRENCY_LIMIT) never ran: not counted."""
         row = await self.conn.fetchrow(
             """SELECT count(*) AS ended, count(*) FILTER (WHERE r.status = 'FAILED') AS failed
