@@ -1,25 +1,23 @@
-"""An in-memory shell for the interpreter: feeds commands, answers effects.
+"""Test helpers around the core's in-memory shell (``workflow_core.simulation``).
 
-Tests, golden histories, property tests and the benchmark drive runs with it.
-A responder decides how the outside world answers each effect that expects an
-answer (an action request, a wait, a child run); the driver owns time (one
-second per command, timers fire at their due time) and command ids.
+Tests, golden histories, property tests and the benchmark drive runs with
+``Driver`` (the core's ``Simulation``). A responder decides how the outside
+world answers each effect that expects an answer (an action request, a wait, a
+child run); the driver owns time (one second per command, timers fire at their
+due time) and command ids. Here: the start command, answer builders and the
+``scripted`` responder the tests share.
 """
 
 from __future__ import annotations
 
-import json
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from workflow_core.definitions import Definition
 from workflow_core.interpreter import (
     ActionFailure,
     ChildRunFinished,
-    Command,
     CompleteAction,
     CompleteHumanTask,
     EventData,
@@ -30,16 +28,13 @@ from workflow_core.interpreter import (
     RunState,
     StartChildRun,
     StartRun,
-    Transition,
     WaitKind,
-    advance,
 )
 from workflow_core.registry import Registry
+from workflow_core.simulation import Reply, Responder, Simulation
 
 T0 = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
 Effect = Any
-Reply = Command | list[Command] | None
-Responder = Callable[[Effect, RunState], Reply]
 
 
 def start_command(payload: dict[str, Any] | None = None, **changes: Any) -> StartRun:
@@ -58,82 +53,8 @@ def start_command(payload: dict[str, Any] | None = None, **changes: Any) -> Star
     return StartRun(**fields)
 
 
-@dataclass
-class Step:
-    command: Command
-    transition: Transition
-
-
-@dataclass
-class Driver:
-    definition: Definition
-    registry: Registry
-    responder: Responder
-    roundtrip: bool = False  # serialize the state to JSON and back between commands
-    history: list[Step] = field(default_factory=list)
-    state: RunState | None = None
-    clock: datetime = T0
-
-    def run(self, start: StartRun, *, max_commands: int = 500) -> RunState:
-        queue: deque[Command] = deque([start])
-        while queue and len(self.history) < max_commands:
-            transition = self.send(queue.popleft())
-            for effect in transition.effects:
-                reply = self.responder(effect, transition.state)
-                queue.extend(reply if isinstance(reply, list) else [reply] if reply else [])
-        assert self.state is not None
-        return self.state
-
-    def run_more(self, *, max_commands: int = 500) -> RunState:
-        """Answer the effects of the last transition, and so on, like ``run``."""
-        last = self.history[-1].transition
-        queue: deque[Command] = deque()
-        for effect in last.effects:
-            reply = self.responder(effect, last.state)
-            queue.extend(reply if isinstance(reply, list) else [reply] if reply else [])
-        while queue and len(self.history) < max_commands:
-            transition = self.send(queue.popleft())
-            for effect in transition.effects:
-                reply = self.responder(effect, transition.state)
-                queue.extend(reply if isinstance(reply, list) else [reply] if reply else [])
-        assert self.state is not None
-        return self.state
-
-    def send(self, command: Command) -> Transition:
-        command = self._stamp(command)
-        transition = advance(self.definition, self.state, command, registry=self.registry)
-        self.history.append(Step(command, transition))
-        state = transition.state
-        if self.roundtrip:
-            state = RunState.model_validate(json.loads(json.dumps(state.model_dump(mode="json"))))
-        self.state = state
-        return transition
-
-    def _stamp(self, command: Command) -> Command:
-        if isinstance(command, StartRun) and not self.history:
-            self.clock = command.now
-            return command
-        self.clock += timedelta(seconds=1)
-        if isinstance(command, FireTimer) and command.now > self.clock:
-            self.clock = command.now
-        return command.model_copy(update={"command_id": f"c{len(self.history)}", "now": self.clock})
-
-    def effects(self) -> list[dict[str, Any]]:
-        return [e.model_dump(mode="json") for s in self.history for e in s.transition.effects]
-
-    def effects_of(self, kind: type[Any]) -> list[Any]:
-        return [e for s in self.history for e in s.transition.effects if isinstance(e, kind)]
-
-    def record(self) -> list[dict[str, Any]]:
-        """The history as JSON: each command in, the effects out."""
-        return [
-            {
-                "command": s.command.model_dump(mode="json"),
-                "effects": [e.model_dump(mode="json") for e in s.transition.effects],
-                "rejected": s.transition.rejected,
-            }
-            for s in self.history
-        ]
+# The loop itself lives in the core (shadow runs use it too): one driver, not two.
+Driver = Simulation
 
 
 def complete(request: RequestAction, output: Any = None) -> CompleteAction:
