@@ -249,7 +249,8 @@ def test_a_wait_for_another_event_stays_open_and_the_draft_parks() -> None:
     result = shadow([wait("REJECTED")], recording)
     assert [w.answer.value for w in result.waits] == ["NO_RECORDING"]
     assert result.draft.status == "WAITING"
-    assert result.stopped is not None and "event at root.steps[0]" in result.stopped
+    assert result.stopped is not None
+    assert "event at root.steps[0]" in result.stopped
 
 
 def test_a_recorded_timeout_fires_the_drafts_timeout() -> None:
@@ -335,7 +336,8 @@ def test_a_payload_the_draft_refuses_is_a_refused_outcome() -> None:
     assert run.start() == []
     result = run.result()
     assert (result.draft.status, result.outcome_changed) == (REFUSED, True)
-    assert result.draft.error is not None and result.draft.error["name"] == "INVALID_PAYLOAD"
+    assert result.draft.error is not None
+    assert result.draft.error["name"] == "INVALID_PAYLOAD"
 
 
 def test_a_draft_that_loops_stops_at_the_command_bound() -> None:
@@ -343,7 +345,8 @@ def test_a_draft_that_loops_stops_at_the_command_bound() -> None:
             "body": [call("a")]}  # fmt: skip
     result = shadow([loop], past([state("s", "A")]), max_commands=10)
     assert result.commands == 10
-    assert result.stopped is not None and "10 commands" in result.stopped
+    assert result.stopped is not None
+    assert "10 commands" in result.stopped
 
 
 def test_diff_reports_pointers_kinds_and_truncates() -> None:

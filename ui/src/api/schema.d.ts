@@ -1132,6 +1132,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/workflow-definitions/{id}/draft/shadow-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay past runs' payloads through the draft, in memory (nothing is written)
+         * @description Each run's recorded trigger payload runs through the current draft with every side-effectful action answered from the run's recorded invocations (matched by step, action and occurrence; INPUT_CHANGED when the draft's arguments differ; NO_RECORDING: a null output), events, task completions and child runs as recorded, timers at once. Pure actions that need no I/O run for real. The answer compares both outcomes and lists the draft's calls, redacted as run history is.
+         */
+        post: operations["shadow_runs_workflow_definitions__id__draft_shadow_runs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/clients": {
         parameters: {
             query?: never;
@@ -1330,6 +1350,50 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * ActionCallReport
+         * @description One action request of the draft (one per attempt) and how it was answered.
+         */
+        ActionCallReport: {
+            /** Stepid */
+            stepId: string;
+            /** Nodepath */
+            nodePath: string;
+            /** Actionid */
+            actionId: string;
+            /** Version */
+            version: number;
+            /** Attempt */
+            attempt: number;
+            /** Input */
+            input: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+            answer: components["schemas"]["Answer"];
+            recordedInput?: components["schemas"]["JsonValue"];
+            output?: components["schemas"]["JsonValue"];
+            error?: components["schemas"]["ActionFailure"] | null;
+        };
+        /**
+         * ActionFailure
+         * @description How an action invocation failed, as the executor classified it.
+         */
+        ActionFailure: {
+            category: components["schemas"]["ErrorCategory"];
+            /** Name */
+            name: string;
+            /** Message */
+            message: string;
+            /**
+             * Retryable
+             * @default false
+             */
+            retryable: boolean;
+            /** Data */
+            data?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+        };
         /** ActionPublic */
         ActionPublic: {
             /** Actionid */
@@ -1357,6 +1421,11 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * Answer
+         * @enum {string}
+         */
+        Answer: "RECORDED" | "INPUT_CHANGED" | "NO_RECORDING" | "EXECUTED" | "TIMED_OUT" | "TIMER" | "REFUSED";
         /** AttachmentPublic */
         AttachmentPublic: {
             /**
@@ -1614,6 +1683,18 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /** Change */
+        Change: {
+            /** Pointer */
+            pointer: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "added" | "removed" | "changed";
+            before?: components["schemas"]["JsonValue"];
+            after?: components["schemas"]["JsonValue"];
+        };
         /** ClientCreate */
         ClientCreate: {
             /** Name */
@@ -1801,6 +1882,12 @@ export interface components {
             /** Updatedat */
             updatedAt?: string | null;
         };
+        /**
+         * ErrorCategory
+         * @description ``error.category`` of SPEC section 7. Names follow the wire format.
+         * @enum {string}
+         */
+        ErrorCategory: "ValidationError" | "ExpressionError" | "TransientError" | "ActionError" | "TimeoutError";
         /**
          * EventCreate
          * @description ``POST /workflow/events`` body: the shared event submission form.
@@ -2244,6 +2331,17 @@ export interface components {
              * Format: date-time
              */
             createdAt: string;
+        };
+        /** Outcome */
+        Outcome: {
+            /** Status */
+            status: string;
+            /** State */
+            state?: string | null;
+            /** Error */
+            error?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            } | null;
         };
         /** Page[ActionPublic] */
         Page_ActionPublic_: {
@@ -2852,6 +2950,135 @@ export interface components {
             description?: string | null;
         };
         /**
+         * ShadowRunIds
+         * @description These runs of the workflow (finished ones; duplicates count once).
+         */
+        ShadowRunIds: {
+            /** Runids */
+            runIds: string[];
+        };
+        /**
+         * ShadowRunPublic
+         * @description One past run replayed through the draft: both ends, the differences, the calls.
+         */
+        ShadowRunPublic: {
+            /**
+             * Runid
+             * Format: uuid
+             */
+            runId: string;
+            /**
+             * Workflowversion
+             * @description the version the past run ran
+             */
+            workflowVersion: number;
+            /**
+             * Startedat
+             * Format: date-time
+             */
+            startedAt: string;
+            past: components["schemas"]["Outcome"];
+            /** @description status REFUSED: the draft refuses the payload */
+            draft: components["schemas"]["Outcome"];
+            /**
+             * Outcomechanged
+             * @description status, state or the error's name/step differ
+             */
+            outcomeChanged: boolean;
+            /**
+             * Changes
+             * @description final envelope differences (meta.state, payload, vars, error), redacted
+             */
+            changes: components["schemas"]["Change"][];
+            /** Changestruncated */
+            changesTruncated: boolean;
+            /**
+             * Calls
+             * @description every action request the draft made (one per attempt) and its answer
+             */
+            calls: components["schemas"]["ActionCallReport"][];
+            /**
+             * Notcalled
+             * @description recorded calls of the past run the draft did not make
+             */
+            notCalled: components["schemas"]["UnusedRecording"][];
+            /**
+             * Waits
+             * @description event waits, tasks, delays, child runs
+             */
+            waits: components["schemas"]["WaitReport"][];
+            /**
+             * Commands
+             * @description commands the draft's run took (bounded)
+             */
+            commands: number;
+            /**
+             * Stopped
+             * @description why the draft's run did not end, if it did not
+             */
+            stopped?: string | null;
+        };
+        /**
+         * ShadowRunReport
+         * @description ``POST .../draft/shadow-runs``: nothing was written and no action was called,
+         *     except pure actions that need no I/O (answer EXECUTED).
+         */
+        ShadowRunReport: {
+            /**
+             * Workflowid
+             * Format: uuid
+             */
+            workflowId: string;
+            /**
+             * Drafthash
+             * @description the draft replayed (its ETag without quotes)
+             */
+            draftHash: string;
+            summary: components["schemas"]["ShadowSummary"];
+            /** Runs */
+            runs: components["schemas"]["ShadowRunPublic"][];
+        };
+        /**
+         * ShadowSample
+         * @description The ``sample`` most recent finished runs of the workflow (any version).
+         */
+        ShadowSample: {
+            /** Sample */
+            sample: number;
+        };
+        /** ShadowSummary */
+        ShadowSummary: {
+            /** Runs */
+            runs: number;
+            /** Outcomechanged */
+            outcomeChanged: number;
+            /**
+             * Unchanged
+             * @description same outcome, every call answered as recorded
+             */
+            unchanged: number;
+            /**
+             * Withunrecordedcalls
+             * @description runs with a NO_RECORDING call or wait
+             */
+            withUnrecordedCalls: number;
+            /**
+             * Withchangedinputs
+             * @description runs with an INPUT_CHANGED call
+             */
+            withChangedInputs: number;
+            /**
+             * Refused
+             * @description runs whose payload the draft refuses
+             */
+            refused: number;
+            /**
+             * Incomplete
+             * @description runs the draft did not bring to an end
+             */
+            incomplete: number;
+        };
+        /**
          * SnapshotPublic
          * @description SPEC 13 "snapshot" (redacted, capped).
          */
@@ -3097,6 +3324,22 @@ export interface components {
              */
             issues: components["schemas"]["PublishErrorPublic"][];
         };
+        /**
+         * UnusedRecording
+         * @description A call the past run made that the draft did not make.
+         */
+        UnusedRecording: {
+            /** Stepid */
+            stepId: string | null;
+            /** Actionid */
+            actionId: string;
+            input?: components["schemas"]["JsonValue"];
+        };
+        /**
+         * WaitKind
+         * @enum {string}
+         */
+        WaitKind: "event" | "human_task" | "child_run" | "retry" | "timer";
         /** WaitPublic */
         WaitPublic: {
             /**
@@ -3127,6 +3370,23 @@ export interface components {
             createdAt: string;
             /** Resolvedat */
             resolvedAt?: string | null;
+        };
+        /**
+         * WaitReport
+         * @description An event wait, human task, delay or child run of the draft and how it was answered.
+         */
+        WaitReport: {
+            /** Stepid */
+            stepId: string;
+            /** Nodepath */
+            nodePath: string;
+            kind: components["schemas"]["WaitKind"];
+            answer: components["schemas"]["Answer"];
+            /**
+             * Detail
+             * @default
+             */
+            detail: string;
         };
         /** WebhookPublic */
         WebhookPublic: {
@@ -9307,6 +9567,106 @@ export interface operations {
                 content?: never;
             };
             /** @description the request breaks its schema or the input rule; errors[] name each place */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an unexpected error (logged; the detail says nothing more) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Kafka is unreachable for the moment (UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    shadow_runs_workflow_definitions__id__draft_shadow_runs_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShadowSample"] | components["schemas"]["ShadowRunIds"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShadowRunReport"];
+                };
+            };
+            /** @description no bearer token, or one that is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role is below workflow.manage */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such definition, or a named run does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RUN_NOT_FINISHED: a named run is still running or waiting */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is over 4 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description DRAFT_INVALID: the draft does not validate (located), or a named run belongs to another workflow */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -20,7 +20,7 @@ from workflow_core.interpreter.effects import Effect, RequestAction
 
 from sluice_engine.context import EngineContext
 from sluice_engine.executor import classify
-from sluice_engine.handlers import ActionCall, ActionMode, HandlerEntry
+from sluice_engine.handlers import ActionCall, ActionMode, ActionServices, HandlerEntry
 from sluice_engine.invocations import record_inline
 from sluice_engine.messages import answer_id
 
@@ -53,7 +53,9 @@ async def run_inline(
     entry = ctx.inline_handlers.get(request.action_id, request.version)
     assert entry is not None
     started = ctx.clock()
-    output, failure = await _call(conn, ctx, entry, tenant_id, run_id, request)
+    output, failure = await call_handler(
+        conn, ctx.action_services, entry, tenant_id, run_id, request
+    )
     finished = ctx.clock()
     error = failure.model_dump(mode="json", by_alias=True) if failure else None
     await record_inline(conn, tenant_id, run_id, request, output=output, error=error,
@@ -64,20 +66,26 @@ async def run_inline(
     )  # fmt: skip
 
 
-async def _call(
-    conn: asyncpg.Connection, ctx: EngineContext, entry: HandlerEntry, tenant_id: str,
-    run_id: str, request: RequestAction,
+async def call_handler(
+    conn: asyncpg.Connection | None, services: ActionServices, entry: HandlerEntry,
+    tenant_id: str, run_id: str, request: RequestAction,
 ) -> tuple[Any, ActionFailure | None]:  # fmt: skip
+    """Call a pure handler as the interpreter calls it inline: bounded by INLINE_TIMEOUT_S,
+    a transactional one inside a savepoint of ``conn``; its failure comes back as data.
+    (Shadow runs call non-transactional ones with no connection: ``sluice_engine.shadow``.)"""
+
     def call(connection: asyncpg.Connection | None) -> ActionCall:
         return ActionCall(
             tenant_id=tenant_id, run_id=run_id, step_id=request.step_id,
             action_id=request.action_id, version=request.version,
             idempotency_key=request.idempotency_key, attempt=request.attempt,
-            args=request.args, conn=connection, services=ctx.action_services,
+            args=request.args, conn=connection, services=services,
         )  # fmt: skip
 
+    if entry.transactional and conn is None:
+        raise ValueError(f"{request.action_id}: a transactional handler needs the connection")
     try:
-        if not entry.transactional:
+        if conn is None or not entry.transactional:
             return await asyncio.wait_for(entry.fn(call(None)), INLINE_TIMEOUT_S), None
         async with conn.transaction():  # a savepoint: its failure leaves ours intact
             return await asyncio.wait_for(entry.fn(call(conn)), INLINE_TIMEOUT_S), None

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sluice_config import Settings
 from sluice_config.clock import Clock, utc_now
+from sluice_engine import ActionHandlers
 from sluice_engine.run_metrics import RunMetrics
 from sluice_http import install_problem_handlers, problem_response
 from sluice_http.openapi import install_openapi
@@ -22,7 +23,7 @@ from workflow_core.registry import Registry
 
 from sluice_api.context import ApiContext
 from sluice_api.docs_page import docs_router
-from sluice_api.engine import build_registry, engine_context, install_engine_handlers
+from sluice_api.engine import build_plugins, engine_context, install_engine_handlers
 from sluice_api.metrics import ApiMetrics
 from sluice_api.operations import OperationWorker
 from sluice_api.routes import (
@@ -44,6 +45,7 @@ from sluice_api.routes import (
     runs,
     schedules,
     secrets,
+    shadow_runs,
     type_analysis,
     webhooks,
 )
@@ -57,7 +59,7 @@ ROUTERS = (  # run_updates before runs, run_bulk before run_controls: not {runId
     expressions.router,
     type_analysis.router, events.router, human_tasks.router, dead_letters.router,
     audit.router, retention.router, auth.router, health.router, schedules.router,
-    webhooks.router, secrets.router, definition_schema.router,
+    webhooks.router, secrets.router, definition_schema.router, shadow_runs.router,
 )  # fmt: skip
 log = logging.getLogger(__name__)
 DESCRIPTION = """Definitions, runs, events, human tasks and dead letters of one tenant.
@@ -88,10 +90,19 @@ async def seal_legacy_hooks(context: ApiContext) -> None:
 
 
 def create_app(
-    settings: Settings, *, registry: Registry | None = None, clock: Clock = utc_now
+    settings: Settings,
+    *,
+    registry: Registry | None = None,
+    handlers: ActionHandlers | None = None,
+    clock: Clock = utc_now,
 ) -> FastAPI:
-    """The app for ``settings``; the pool opens and closes with the app's lifespan."""
-    registry = registry or build_registry(settings)
+    """The app for ``settings``; the pool opens and closes with the app's lifespan.
+
+    ``registry`` defaults to the plugins' (``WF_PLUGINS``) with their ``handlers``;
+    a registry given without handlers answers every action of a shadow run from
+    its recording."""
+    if registry is None:
+        registry, handlers = build_plugins(settings)
     topics = Topics.from_prefix(settings.topic_prefix)
     metrics = ApiMetrics()
     context = ApiContext(
@@ -100,6 +111,7 @@ def create_app(
         clock=clock,
         metrics=metrics,
         topics=topics,
+        handlers=handlers or ActionHandlers().freeze(),
         engine=engine_context(registry, topics, clock, RunMetrics(metrics.registry)),
     )
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import asyncpg
 from sluice_config import Settings
 from sluice_config.clock import Clock
-from sluice_engine import EngineContext, StartBatcher
+from sluice_engine import ActionHandlers, EngineContext, StartBatcher
 from sluice_messaging.topics import Topics
 from sluice_secrets import SecretCipher, optional_cipher
 from sluice_storage import transaction
@@ -28,6 +28,7 @@ class ApiContext:
     metrics: ApiMetrics
     topics: Topics
     engine: EngineContext
+    handlers: ActionHandlers  # the plugins' handlers; the API calls only pure I/O-free ones
     pool: asyncpg.Pool | None = None
     # Set when a request created an operation: this replica's worker starts it at once.
     operations_wake: asyncio.Event = field(default_factory=asyncio.Event)

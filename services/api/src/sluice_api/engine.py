@@ -45,15 +45,22 @@ _STATUS: dict[type[EngineError], tuple[int, str]] = {
 }
 
 
-def build_registry(settings: Settings) -> Registry:
-    """The core's registry plus the ``WF_PLUGINS`` node types and actions, frozen.
+def build_plugins(settings: Settings) -> tuple[Registry, ActionHandlers]:
+    """The core's registry plus the ``WF_PLUGINS`` node types and actions, and their
+    handlers, both frozen.
 
-    The API needs the plugins' contracts (publish validation, discovery) but
-    never runs their handlers, so the handler table is thrown away.
+    The API needs the plugins' contracts (publish validation, discovery); of the
+    handlers it only ever calls the pure ones that need no I/O, in shadow runs
+    (``sluice_engine.shadow``). Runs' actions execute in the interpreter.
     """
-    registry = create_registry()
-    load_plugins(settings.plugins, registry, ActionHandlers())
-    return registry.freeze()
+    registry, handlers = create_registry(), ActionHandlers()
+    load_plugins(settings.plugins, registry, handlers)
+    return registry.freeze(), handlers.freeze()
+
+
+def build_registry(settings: Settings) -> Registry:
+    """``build_plugins`` without the handlers."""
+    return build_plugins(settings)[0]
 
 
 def engine_context(
