@@ -22,6 +22,7 @@ import { JsonTab } from "./panels/JsonTab";
 import { Palette } from "./panels/Palette";
 import { PublishPanel } from "./panels/PublishPanel";
 import { RunDialog } from "./panels/RunDialog";
+import { ShadowDialog } from "./panels/ShadowDialog";
 import { VersionsTab } from "./panels/VersionsTab";
 
 export function DesignerPage() {
@@ -70,6 +71,7 @@ function Designer({ id, draft }: { id: string; draft: Draft }) {
   const [insertAt, setInsertAt] = useState<{ pipe: PipeRef; index: number } | null>(null);
   const [report, setReport] = useState<PublishResult | null>(null);
   const [running, setRunning] = useState(false);
+  const [shadowing, setShadowing] = useState(false);
   const [paletteOpen, setPaletteOpen] = useState(false);
   const [sample, setSample] = useState({ payload: "{}", vars: "{}" });
   const publish = usePublish(id);
@@ -205,6 +207,9 @@ function Designer({ id, draft }: { id: string; draft: Draft }) {
                 Paste
               </Button>
             ) : null}
+            <Button size="sm" onClick={() => setShadowing(true)} disabled={!canEdit || !latest} title={editReason ?? (latest ? "Replay past runs through this draft (nothing is sent or written)" : "Publish first: shadow runs replay runs of published versions")}>
+              Shadow run
+            </Button>
             <Button size="sm" onClick={() => setRunning(true)} disabled={!canEdit || !latest} title={editReason ?? (latest ? "Start a run of the latest version" : "Publish first")}>
               Start run
             </Button>
@@ -302,6 +307,7 @@ function Designer({ id, draft }: { id: string; draft: Draft }) {
           </div>
         ) : null}
         <RunDialog open={running} onClose={() => setRunning(false)} workflowId={id} latest={latest} />
+        <ShadowDialog open={shadowing} onClose={() => setShadowing(false)} workflowId={id} beforeRun={autosave.flush} />
       </div>
     </ExpressionEnvContext.Provider>
   );

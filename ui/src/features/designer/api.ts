@@ -1,5 +1,5 @@
 /** Server state of the designer: the draft (with its ETag), versions, the registry,
- * publishing, the expression preview and run starts. */
+ * publishing, shadow runs, the expression preview and run starts. */
 import { useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, type Schemas, unwrap } from "@/api/client";
 import { ApiError } from "@/lib/problem";
@@ -49,6 +49,17 @@ export function usePublish(id: string) {
     onSuccess: (result) => {
       if (result.ok) void client.invalidateQueries({ queryKey: keys.definitions });
     },
+  });
+}
+
+export type ShadowReport = Schemas["ShadowRunReport"];
+export type ShadowRunResult = Schemas["ShadowRunPublic"];
+
+/** Replay the newest finished runs through the saved draft, in memory (nothing is written). */
+export function useShadowRuns(id: string) {
+  return useMutation({
+    mutationFn: async (sample: number): Promise<ShadowReport> =>
+      unwrap(await api.POST("/workflow-definitions/{id}/draft/shadow-runs", { params: { path: { id } }, body: { sample } })),
   });
 }
 
