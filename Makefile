@@ -78,7 +78,7 @@ format: ## Apply ruff's fixes and formatting
 	$(RUN) ruff format .
 
 typecheck: ## mypy --strict on libs/ and every service; the UI's tsc
-	$(RUN) mypy libs/workflow_core/src libs/config/src libs/messaging/src libs/storage/src libs/engine/src libs/mail/src libs/helpdesk/src libs/http/src libs/secrets/src libs/http_request/src \
+	$(RUN) mypy libs/workflow_core/src libs/config/src libs/messaging/src libs/storage/src libs/engine/src libs/mail/src libs/helpdesk/src libs/http/src libs/secrets/src libs/http_request/src libs/telemetry/src \
 		libs/devstack/src libs/cli/src services/api/src services/ingest/src \
 		services/interpreter/src services/scheduler/src
 	cd ui && npm run typecheck

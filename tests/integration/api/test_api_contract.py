@@ -32,7 +32,7 @@ def missing_problems(document: dict[str, Any]) -> list[str]:
         wanted |= {"404"} if any(p["in"] == "path" for p in params) else set()
         wanted |= {"400"} if any(p["name"] == "cursor" for p in params) else set()
         wanted |= {"413"} if "requestBody" in op else set()
-        wanted |= {"401"} if op.get("security") else set()
+        wanted |= {"401", "429"} if op.get("security") else set()
         wanted |= {"403"} if any(roles for s in op.get("security", []) for roles in s.values()) \
             else set()  # fmt: skip
         gaps += [f"{method} {path}: no {code}" for code in sorted(wanted - responses.keys())]
@@ -41,6 +41,8 @@ def missing_problems(document: dict[str, Any]) -> list[str]:
                 gaps.append(f"{method} {path} {code}: not the problem+json schema")
         if path != "/readyz" and "Retry-After" not in responses.get("503", {}).get("headers", {}):
             gaps.append(f"{method} {path} 503: no Retry-After header")
+        if "429" in responses and "Retry-After" not in responses["429"].get("headers", {}):
+            gaps.append(f"{method} {path} 429: no Retry-After header")
     return gaps
 
 

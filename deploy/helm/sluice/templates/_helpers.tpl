@@ -107,6 +107,13 @@ WF_SMTP_HOST: {{ $v.smtp.host | quote }}
 WF_SMTP_PORT: {{ $v.smtp.port | quote }}
 WF_CACHE_DIR: "/tmp/sluice"
 WF_LOG_LEVEL: {{ $v.config.logLevel | quote }}
+WF_LOG_FORMAT: {{ $v.config.logFormat | quote }}
+{{- if $v.config.otelEndpoint }}
+WF_OTEL_ENDPOINT: {{ $v.config.otelEndpoint | quote }}
+{{- end }}
+WF_OTEL_SAMPLE_RATIO: {{ $v.config.otelSampleRatio | quote }}
+WF_API_RATE_PER_S: {{ $v.config.apiRatePerSecond | quote }}
+WF_API_RATE_BURST_S: {{ $v.config.apiRateBurstSeconds | quote }}
 WF_MAX_EMAIL_BYTES: {{ $v.config.maxEmailBytes | int64 | quote }}
 WF_PLUGINS: {{ $v.config.plugins | quote }}
 WF_EXECUTOR_CONCURRENCY: {{ $v.config.executorConcurrency | quote }}

@@ -154,7 +154,22 @@ class Settings(BaseSettings):
     # flush), so under load polling every 20 ms (50 index probes/s) scales better.
     outbox_notify: bool = False
     relay_poll_s: float = Field(default=0.02, gt=0)
+    # API requests per tenant (token bucket per API process, sluice_http.rate_limit): 200 a
+    # second sustained, bursts of 10 s worth (2000). A person in the console makes a few
+    # requests a second and a script of sequential calls ~100 (10 ms each); 0 turns the
+    # limit off. WF_API_RATE_TENANTS overrides the rate per tenant: {"acme": 500}.
+    api_rate_per_s: float = Field(default=200.0, ge=0)
+    api_rate_burst_s: float = Field(default=10.0, gt=0)
+    api_rate_tenants: dict[str, float] = Field(default_factory=dict)
     log_level: str = "INFO"
+    # JSON lines (one object per record: tenant, runId, stepPath, traceId when known) for
+    # containers and log collectors; "text" for a terminal (`sluice dev` sets it).
+    log_format: Literal["json", "text"] = "json"
+    # OpenTelemetry traces (sluice_telemetry.traces): off unless an OTLP/HTTP collector is
+    # named here (base URL, spans go to <it>/v1/traces) or by the standard
+    # OTEL_EXPORTER_OTLP_ENDPOINT; the share of new traces kept (parent-based after that).
+    otel_endpoint: str | None = None
+    otel_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _kafka_security_complete(self) -> Settings:

@@ -172,6 +172,8 @@ def _stack_env(stack: RunningStack) -> dict[str, str]:
     return {
         "WF_DATABASE_URL": stack.database_url,
         "WF_KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap_servers,
+        # A terminal reads text better; containers and the chart keep JSON lines.
+        "WF_LOG_FORMAT": os.environ.get("WF_LOG_FORMAT", "text"),
     }
 
 

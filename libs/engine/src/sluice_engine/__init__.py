@@ -54,6 +54,7 @@ from sluice_engine.messages import command_message, command_of, new_command_id, 
 from sluice_engine.plugins import ENTRY_POINT_GROUP, load_plugins
 from sluice_engine.routing import RouteResult, route_event
 from sluice_engine.runs import Applied, StartOptions, start_run
+from sluice_engine.spans import command_span
 from sluice_engine.start_batch import StartBatcher
 from sluice_engine.tasks import cancel_inbox_task, complete_human_task, is_inbox_task
 
@@ -94,6 +95,7 @@ __all__ = [
     "cancel_task",
     "command_message",
     "command_of",
+    "command_span",
     "complete_human_task",
     "control_run",
     "execute_fresh",

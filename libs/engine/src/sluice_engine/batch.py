@@ -18,8 +18,8 @@ applies the commands one by one, so a poison command only fails itself.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import asyncpg
 from sluice_storage import RunRecord, RunWrites
@@ -30,6 +30,7 @@ from sluice_engine.applying import apply_recorded
 from sluice_engine.context import EngineContext
 from sluice_engine.errors import RunNotFoundError
 from sluice_engine.runs import Applied
+from sluice_engine.spans import command_span
 
 RunKey = tuple[str, uuid.UUID]
 
@@ -41,6 +42,7 @@ class PendingCommand:
     tenant_id: str
     run_id: str
     command: Command
+    trace: Mapping[str, str] = field(default_factory=dict)  # its Kafka trace headers
 
     @property
     def key(self) -> RunKey:
@@ -92,7 +94,10 @@ async def apply_commands(
             tenant_writes = writes.setdefault(
                 item.tenant_id, RunWrites(item.tenant_id, notify=ctx.notify_outbox)
             )
-            results[index] = await apply_recorded(conn, ctx, tenant_writes, record, item.command)
+            with command_span(item.command, item.tenant_id, item.run_id, item.trace):
+                results[index] = await apply_recorded(
+                    conn, ctx, tenant_writes, record, item.command
+                )
         for tenant_writes in writes.values():
             await tenant_writes.flush(conn)
     return [results[i] for i in range(len(items))]

@@ -18,14 +18,18 @@ run between a committed STARTED claim (with a lease) and the outcome.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import asyncpg
+from opentelemetry.trace import SpanKind, Status, StatusCode, get_current_span
 from pydantic import JsonValue
 from sluice_storage import enqueue_many, transaction
+from sluice_telemetry import work_span
 from workflow_core.errors import ErrorCategory
 from workflow_core.interpreter.commands import ActionFailure, CompleteAction
 from workflow_core.interpreter.effects import RequestAction
@@ -113,7 +117,25 @@ class Work:
         message = command_message(
             self.ctx.topics, self.job.tenant_id, str(self.job.run_id), command
         )
-        return Answer(message.topic, str(message.key), message.message.wire(), self.job.job_id)
+        return Answer(message.topic, str(message.key), message.message.wire(), self.job.job_id,
+                      message.headers)  # fmt: skip
+
+    @contextlib.contextmanager
+    def span(self) -> Iterator[None]:
+        """The action's span, under its request's trace context; what is logged inside
+        names the tenant, run and step."""
+        r, job = self.request, self.job
+        with work_span(
+            f"action {r.action_id}", parent=job.trace, tenant=job.tenant_id,
+            run_id=str(job.run_id), step_path=r.node_path, kind=SpanKind.CONSUMER,
+            attributes={"sluice.action": f"{r.action_id}@{r.version}", "sluice.attempt": r.attempt,
+                        "sluice.idempotency_key": r.idempotency_key},
+        ):  # fmt: skip
+            yield
+
+    async def run(self, entry: HandlerEntry, conn: asyncpg.Connection | None) -> Any:
+        """The handler, on ``conn`` (transactional) or apart, within half the lease."""
+        return await asyncio.wait_for(entry.fn(self.call(conn)), self.config.handler_timeout_s)
 
     def call(self, conn: asyncpg.Connection | None) -> ActionCall:
         r = self.request
@@ -133,6 +155,8 @@ class Work:
         failure: ActionFailure | None = None,
     ) -> bool:  # fmt: skip
         error = failure.model_dump(mode="json", by_alias=True) if failure else None
+        if failure is not None:
+            get_current_span().set_status(Status(StatusCode.ERROR, failure.name))
         answer = self.answer(output=output, error=failure)
         return await complete(conn, self.job.tenant_id, claimed, self.config.owner,
                               self.ctx.clock(), answer, output=output, error=error,
@@ -148,6 +172,11 @@ async def execute_job(
 ) -> str:
     """Run one job to its answer; returns what happened (for metrics and tests)."""
     work = Work(ctx, job, RequestAction.model_validate(job.request), config)
+    with work.span():
+        return await _execute(pool, work, handlers)
+
+
+async def _execute(pool: asyncpg.Pool, work: Work, handlers: ActionHandlers) -> str:
     entry = handlers.get(work.request.action_id, work.request.version)
     if entry is not None and mode_of(entry) is ActionMode.TRANSACTIONAL:
         try:
@@ -168,7 +197,7 @@ async def execute_job(
         )  # fmt: skip
         return await _finish_apart(pool, work, claimed, failure=failure)
     try:
-        output = await asyncio.wait_for(entry.fn(work.call(None)), config.handler_timeout_s)
+        output = await work.run(entry, None)
     except Exception as exc:  # a handler failure becomes the step's error, never a crash
         return await _finish_apart(pool, work, claimed, failure=classify(exc))
     return await _finish_apart(pool, work, claimed, output=output)
@@ -208,7 +237,7 @@ async def _run_in(conn: asyncpg.Connection, work: Work, entry: HandlerEntry) -> 
     early = await settled(conn, work, claimed)
     if early is not None:
         return early
-    output = await asyncio.wait_for(entry.fn(work.call(conn)), work.config.handler_timeout_s)
+    output = await work.run(entry, conn)
     if not await work.finish(conn, claimed, output=output):
         raise LostLeaseError
     return "succeeded"

@@ -26,7 +26,6 @@ of them shares ONE transaction. Two callers:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections import Counter
@@ -132,7 +131,7 @@ async def execute_fresh(
 def _unsaved(request: NewJob) -> Job:
     """The job a request would become; never inserted on the fast path."""
     return Job(request.tenant_id, uuid.UUID(request.request_id), uuid.UUID(request.run_id),
-               request.request, 1)  # fmt: skip
+               request.request, 1, request.trace)  # fmt: skip
 
 
 async def execute_jobs(
@@ -168,11 +167,12 @@ async def _run_fresh(conn: asyncpg.Connection, ready: Ready) -> None:
     started = ctx.clock()
     done: list[FreshSuccess] = []
     for work, entry in ready:
-        began = ctx.clock()
-        output = await asyncio.wait_for(entry.fn(work.call(conn)), config.handler_timeout_s)
-        duration = max(0, round((ctx.clock() - began).total_seconds() * 1000))
-        done.append(FreshSuccess(work.job.tenant_id, str(work.job.run_id), work.request,
-                                 output, duration, work.answer(output=output)))  # fmt: skip
+        with work.span():
+            began = ctx.clock()
+            output = await work.run(entry, conn)
+            duration = max(0, round((ctx.clock() - began).total_seconds() * 1000))
+            done.append(FreshSuccess(work.job.tenant_id, str(work.job.run_id), work.request,
+                                     output, duration, work.answer(output=output)))  # fmt: skip
     if not await record_fresh_many(conn, done, config.owner, started, ctx.clock(),
                                    notify=ctx.notify_outbox, metrics=ctx.metrics):  # fmt: skip
         raise _NotFreshError("an invocation of this chunk exists already")
@@ -189,14 +189,15 @@ async def _run_group(conn: asyncpg.Connection, ready: Ready) -> list[str]:
     outcomes: list[str] = []
     done: list[Success] = []
     for (work, entry), fresh in zip(ready, claims, strict=True):
-        claimed = fresh or await work.claim(conn)  # existing row: the one-row protocol
-        early = await settled(conn, work, claimed)
-        if early is not None:
-            outcomes.append(early)
-            continue
-        output = await asyncio.wait_for(entry.fn(work.call(conn)), config.handler_timeout_s)
-        done.append(Success(work.job.tenant_id, claimed, output, work.answer(output=output)))
-        outcomes.append("succeeded")
+        with work.span():
+            claimed = fresh or await work.claim(conn)  # existing row: the one-row protocol
+            early = await settled(conn, work, claimed)
+            if early is not None:
+                outcomes.append(early)
+                continue
+            output = await work.run(entry, conn)
+            done.append(Success(work.job.tenant_id, claimed, output, work.answer(output=output)))
+            outcomes.append("succeeded")
     if done and not await complete_many(conn, done, config.owner, ctx.clock(),
                                         notify=ctx.notify_outbox, metrics=ctx.metrics):  # fmt: skip
         raise LostLeaseError

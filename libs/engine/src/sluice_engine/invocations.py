@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -139,7 +139,7 @@ WITH inv AS (
   RETURNING 1
 ), sent AS (
   INSERT INTO outbox (tenant_id, topic, key, headers, payload)
-  SELECT $1, $9, $10, '{{}}'::jsonb, $11::jsonb WHERE EXISTS (SELECT 1 FROM inv)
+  SELECT $1, $9, $10, $14::jsonb, $11::jsonb WHERE EXISTS (SELECT 1 FROM inv)
   RETURNING 1
 ), job AS (
   UPDATE action_jobs SET status = 'DONE', updated_at = $7
@@ -159,6 +159,7 @@ class Answer:
     key: str
     payload: dict[str, Any]
     job_id: uuid.UUID
+    headers: dict[str, str] = field(default_factory=dict)  # the trace context, if any
 
 
 async def complete(
@@ -183,7 +184,7 @@ async def complete(
     row = await conn.fetchrow(
         COMPLETE, tenant_id, claimed.invocation_id, owner, "FAILED" if error else "SUCCEEDED",
         output, error, now, duration, answer.topic, answer.key, answer.payload, answer.job_id,
-        notify,
+        notify, answer.headers,
     )  # fmt: skip
     if row["won"]:
         _observe(metrics, claimed.action_id, duration, error)
@@ -209,8 +210,9 @@ RETURNING invocation_id
 COMPLETE_MANY = f"""
 WITH t AS (
   SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[],
-                       $7::text[], $11::uuid[]) WITH ORDINALITY
-    AS t(tenant_id, invocation_id, output, duration_ms, topic, key, payload, job_id, n)
+                       $7::text[], $11::uuid[], $12::text[]) WITH ORDINALITY
+    AS t(tenant_id, invocation_id, output, duration_ms, topic, key, payload, job_id, headers,
+         n)
 ), inv AS (
   UPDATE action_invocations a SET status = 'SUCCEEDED', output = t.output::jsonb,
       error = NULL, finished_at = $8, duration_ms = t.duration_ms, lease_expires_at = NULL
@@ -225,7 +227,7 @@ WITH t AS (
   SELECT t.* FROM t JOIN inv USING (tenant_id, invocation_id)
 ), sent AS (
   INSERT INTO outbox (tenant_id, topic, key, headers, payload)
-  SELECT tenant_id, topic, key, '{{}}'::jsonb, payload::jsonb FROM won ORDER BY n
+  SELECT tenant_id, topic, key, headers::jsonb, payload::jsonb FROM won ORDER BY n
   RETURNING 1
 ), job AS (
   UPDATE action_jobs j SET status = 'DONE', updated_at = $8
@@ -246,9 +248,9 @@ RECORD_FRESH_MANY = f"""
 WITH t AS (
   SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::uuid[],
                        $7::text[], $8::text[], $9::text[], $10::int[], $11::text[],
-                       $12::text[], $13::text[]) WITH ORDINALITY
+                       $12::text[], $13::text[], $18::text[]) WITH ORDINALITY
     AS t(tenant_id, invocation_id, action_id, action_version, idempotency_key, run_id,
-         step_id, input, output, duration_ms, topic, key, payload, n)
+         step_id, input, output, duration_ms, topic, key, payload, headers, n)
 ), inv AS (
   INSERT INTO action_invocations (tenant_id, invocation_id, action_id, action_version,
       idempotency_key, run_id, step_id, status, attempt, lease_owner, input, output,
@@ -260,7 +262,7 @@ WITH t AS (
   RETURNING tenant_id, invocation_id
 ), sent AS (
   INSERT INTO outbox (tenant_id, topic, key, headers, payload)
-  SELECT t.tenant_id, t.topic, t.key, '{{}}'::jsonb, t.payload::jsonb
+  SELECT t.tenant_id, t.topic, t.key, t.headers::jsonb, t.payload::jsonb
   FROM t JOIN inv USING (tenant_id, invocation_id) ORDER BY t.n
   RETURNING 1
 )
@@ -348,6 +350,7 @@ async def record_fresh_many(
         [_json(d.output) for d in done], [d.duration_ms for d in done],
         [d.answer.topic for d in done], [d.answer.key for d in done],
         [_json(d.answer.payload) for d in done], owner, started, now, notify,
+        [_json(d.answer.headers) for d in done],
     )  # fmt: skip
     won = bool(row["won"] == len(done))
     for d in done if won else ():
@@ -372,7 +375,7 @@ async def complete_many(
         [_json(d.output) for d in done], durations,
         [d.answer.topic for d in done], [d.answer.key for d in done],
         [_json(d.answer.payload) for d in done], now, owner, notify,
-        [d.answer.job_id for d in done],
+        [d.answer.job_id for d in done], [_json(d.answer.headers) for d in done],
     ]  # fmt: skip
     row = await conn.fetchrow(COMPLETE_MANY, *args)
     won = bool(row["won"] == len(done))

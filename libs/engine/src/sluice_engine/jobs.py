@@ -12,7 +12,8 @@ claims it with ``FOR UPDATE SKIP LOCKED``.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,9 @@ class Job:
     run_id: uuid.UUID
     request: dict[str, Any]
     attempts: int
+    # The request's trace context (Kafka headers), kept in memory only: a job claimed
+    # again after its lease expired starts a new trace.
+    trace: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class NewJob:
     request_id: str
     run_id: str
     request: dict[str, Any]
+    trace: Mapping[str, str] = field(default_factory=dict)
 
 
 def _job(row: asyncpg.Record) -> Job:

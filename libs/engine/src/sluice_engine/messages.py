@@ -1,5 +1,8 @@
 """Commands and action requests as Kafka envelopes (outbox rows), and back.
 
+Each carries the current trace context (W3C ``traceparent``, ``sluice_telemetry``) as
+Kafka headers when there is one, so the consumer's span continues the trace.
+
 A command's envelope id IS its command id, so the outbox relay's at-least-once
 resends are dropped by ``applied_commands``. Ids of commands that answer
 something (a wait, a request, a child) derive from what they answer, so two
@@ -14,6 +17,7 @@ from typing import Any
 from sluice_messaging.envelope import Envelope, new_envelope
 from sluice_messaging.topics import Topics
 from sluice_storage import OutboxMessage
+from sluice_telemetry import trace_headers
 from workflow_core.interpreter.commands import COMMAND_ADAPTER, Command
 from workflow_core.interpreter.effects import RequestAction
 from workflow_core.interpreter.ids import derived_id
@@ -51,7 +55,7 @@ def command_message(topics: Topics, tenant_id: str, run_id: str, command: Comman
         run_id=uuid.UUID(run_id),
         message_id=uuid.UUID(command.command_id),
     )
-    return OutboxMessage(topics.run_commands, run_id, envelope)
+    return OutboxMessage(topics.run_commands, run_id, envelope, trace_headers())
 
 
 def action_request_message(
@@ -66,7 +70,7 @@ def action_request_message(
         # A re-sent request (Continue) reuses the id: the executor's job row dedups it.
         message_id=uuid.UUID(derived_id("request-message", request.request_id, str(now))),
     )
-    return OutboxMessage(topics.action_requests, run_id, envelope)
+    return OutboxMessage(topics.action_requests, run_id, envelope, trace_headers())
 
 
 def run_update_message(
@@ -75,7 +79,7 @@ def run_update_message(
     envelope = new_envelope(
         RUN_UPDATE_TYPE, tenant_id, body, occurred_at=now, run_id=uuid.UUID(run_id)
     )
-    return OutboxMessage(topics.run_updates, run_id, envelope)
+    return OutboxMessage(topics.run_updates, run_id, envelope, trace_headers())
 
 
 def command_of(envelope: Envelope) -> Command:

@@ -18,6 +18,7 @@ the others.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Sequence
@@ -26,12 +27,14 @@ from typing import Any
 
 import asyncpg
 from sluice_storage import RunRecord, RunRepository, RunWrites, transaction
+from sluice_telemetry import trace_headers
 
 from sluice_engine.context import EngineContext
 from sluice_engine.errors import InvalidPayloadError, PauseStateError, UnknownWorkflowError
 from sluice_engine.grouping import together_else_each
 from sluice_engine.pausing import refuse_if_paused
 from sluice_engine.runs import StartOptions, start_run, start_with
+from sluice_engine.spans import start_span
 
 log = logging.getLogger(__name__)
 # 64 starts per transaction: the overhead is amortised by then, and a batch
@@ -48,6 +51,12 @@ class _Request:
     options: StartOptions
     done: asyncio.Future[RunRecord] = field(repr=False)
     own_run_id: bool = False  # the batcher chose the run id (not the caller)
+    # The caller's trace context: the drain task runs in its own context.
+    trace: dict[str, str] = field(default_factory=trace_headers)
+
+    def span(self) -> contextlib.AbstractContextManager[None]:
+        run_id = str(self.options.run_id)
+        return start_span(self.tenant_id, self.workflow_id, run_id, self.trace)
 
 
 class StartBatcher:
@@ -101,10 +110,11 @@ class StartBatcher:
                 try:
                     await self._refuse_paused(conn, request, paused)
                     options = await self._pinned(conn, request, latest)
-                    applied = await start_with(
-                        conn, self._ctx, tenant_writes, request.workflow_id, request.payload,
-                        options,
-                    )  # fmt: skip
+                    with request.span():
+                        applied = await start_with(
+                            conn, self._ctx, tenant_writes, request.workflow_id,
+                            request.payload, options,
+                        )  # fmt: skip
                 except REFUSED as exc:  # refused before anything was gathered
                     refused.append((request, exc))
                     continue
@@ -145,10 +155,11 @@ class StartBatcher:
         try:
             async with transaction(self.pool) as conn:
                 await refuse_if_paused(conn, request.tenant_id, request.workflow_id)
-                await start_run(
-                    conn, self._ctx, request.tenant_id, request.workflow_id, request.payload,
-                    request.options,
-                )  # fmt: skip
+                with request.span():
+                    await start_run(
+                        conn, self._ctx, request.tenant_id, request.workflow_id,
+                        request.payload, request.options,
+                    )  # fmt: skip
                 rows = await _read_back(conn, [(request, str(run_id))])
         except asyncpg.UniqueViolationError as exc:  # the batch did commit after all?
             rows = await self._committed(request, run_id) if request.own_run_id else {}

@@ -14,7 +14,8 @@ declared on a ``sluice_router(...)`` (an ``APIRouter`` with this route class):
    beyond its own success is added to its OpenAPI responses with the
    ``Problem`` schema under ``application/problem+json``: 401 and 403 when it
    needs a token (the role is the bearer scheme's scope, ``Security(...,
-   scopes=[role])``), 404 when it has path parameters, 400 for a ``cursor``,
+   scopes=[role])``), 429 with ``Retry-After`` when it needs a token (the
+   tenant's rate limit, ``rate_limit``), 404 when it has path parameters, 400 for a ``cursor``,
    413 with a JSON body, 422 whenever it takes input, 500, and 503 with its
    ``Retry-After`` header (PostgreSQL or Kafka unreachable for the moment,
    ``problems.unavailable``). A route's own ``responses={409: {"description":
@@ -48,6 +49,17 @@ RETRY_AFTER = {
         "schema": {"type": "integer", "minimum": 0},
     }
 }
+RATE_LIMITED = (
+    "the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after "
+    "Retry-After seconds"
+)
+RATE_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "seconds until the tenant's rate allows a request again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+HEADERS = {429: RATE_RETRY_AFTER, 503: RETRY_AFTER}
 
 
 def is_json_media(content_type: str | None) -> bool:
@@ -81,6 +93,8 @@ def _declared_problems(route: APIRoute) -> dict[int, str]:
         found[401] = "no bearer token, or one that is unknown, expired or revoked"
     if roles:
         found[403] = f"the token's role is below {roles[0]}"
+    if secured:
+        found[429] = RATE_LIMITED
     if path:
         names = ", ".join(f.alias for f in path)
         found[404] = f"nothing of this tenant has this {names}"
@@ -146,8 +160,8 @@ class SluiceRoute(APIRoute):
         for code, description in _declared_problems(self).items():
             if code not in self.responses and str(code) not in self.responses:
                 self.responses[code] = {"description": description, "content": PROBLEM_CONTENT}
-                if code == 503:
-                    self.responses[code]["headers"] = RETRY_AFTER
+                if code in HEADERS:
+                    self.responses[code]["headers"] = HEADERS[code]
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -15,6 +15,7 @@ from sluice_engine import ActionHandlers
 from sluice_engine.run_metrics import RunMetrics
 from sluice_http import install_problem_handlers, problem_response
 from sluice_http.openapi import install_openapi
+from sluice_http.tracing import trace_requests
 from sluice_messaging.topics import Topics
 from sluice_storage import create_pool, transaction
 from sluice_storage.errors import InvalidCursorError
@@ -139,6 +140,7 @@ def create_app(
     install_openapi(app)
     install_engine_handlers(app)
     app.middleware("http")(context.metrics.middleware)
+    app.middleware("http")(trace_requests)  # outermost: the span covers the whole request
     for router in ROUTERS + HELPDESK_ROUTERS:  # help desk: clients ... outbound mail
         app.include_router(router)
     app.include_router(docs_router())

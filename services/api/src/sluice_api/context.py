@@ -11,6 +11,7 @@ import asyncpg
 from sluice_config import Settings
 from sluice_config.clock import Clock
 from sluice_engine import ActionHandlers, EngineContext, StartBatcher
+from sluice_http.rate_limit import Rate, TokenBuckets
 from sluice_messaging.topics import Topics
 from sluice_secrets import SecretCipher, optional_cipher
 from sluice_storage import transaction
@@ -32,8 +33,15 @@ class ApiContext:
     pool: asyncpg.Pool | None = None
     # Set when a request created an operation: this replica's worker starts it at once.
     operations_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    rate_limits: TokenBuckets = field(init=False)
     _starts: StartBatcher | None = field(default=None, repr=False)
     _live: RunUpdateHub | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        burst = s.api_rate_burst_s
+        tenants = {tenant: Rate(per_s, burst) for tenant, per_s in s.api_rate_tenants.items()}
+        self.rate_limits = TokenBuckets(Rate(s.api_rate_per_s, burst), tenants)
 
     @property
     def webhook_sealer(self) -> SecretCipher | None:

@@ -17,6 +17,7 @@ from fastapi import Depends, Path, Query, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sluice_http import ProblemError
 from sluice_storage import authenticate
+from sluice_telemetry import bind_tenant
 
 from sluice_api.context import ApiContext
 from sluice_api.roles import Principal, Role, allows
@@ -42,7 +43,20 @@ async def get_principal(context: ContextDep, credentials: Credentials) -> Princi
     if token is None:
         detail = "the bearer token is unknown, expired or revoked"
         raise ProblemError(401, "UNAUTHENTICATED", detail, headers=_CHALLENGE)
+    bind_tenant(token.tenant_id)
+    _within_rate(context, token.tenant_id)
     return Principal(token.tenant_id, token.subject, token.role, str(token.token_id))
+
+
+def _within_rate(context: ApiContext, tenant_id: str) -> None:
+    """429 with Retry-After when the tenant's bucket is empty (``sluice_http.rate_limit``)."""
+    wait_s = context.rate_limits.take(tenant_id)
+    if wait_s is None:
+        return
+    context.metrics.count_rate_limited(tenant_id)
+    rate = context.rate_limits.rate(tenant_id).per_s
+    detail = f"tenant {tenant_id} is over its rate of {rate:g} requests a second"
+    raise ProblemError(429, "RATE_LIMITED", detail, headers={"Retry-After": str(wait_s)})
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

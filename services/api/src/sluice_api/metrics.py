@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from sluice_engine.run_metrics import BoundedPairs
 
 Next = Callable[[Request], Awaitable[Response]]
 
@@ -21,12 +22,23 @@ class ApiMetrics:
             ["method", "route", "status"],
             registry=self.registry,
         )
+        self.rate_limited = Counter(
+            "sluice_api_rate_limited_total",
+            "Requests refused with 429 because the tenant was over its rate",
+            ["tenant"],
+            registry=self.registry,
+        )
+        self._tenants = BoundedPairs()
         self.latency = Histogram(
             "sluice_api_request_seconds",
             "HTTP request latency by route template",
             ["method", "route"],
             registry=self.registry,
         )
+
+    def count_rate_limited(self, tenant_id: str) -> None:
+        tenant, _ = self._tenants(tenant_id, "")  # the first 200 tenants by name, then _other
+        self.rate_limited.labels(tenant).inc()
 
     async def middleware(self, request: Request, call_next: Next) -> Response:
         started = time.perf_counter()

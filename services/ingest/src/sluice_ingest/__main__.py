@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
 from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
 from sluice_config import Settings, load_settings
 from sluice_storage import create_pool
+from sluice_telemetry import configure_logging, configure_tracing
 
 from sluice_ingest.app import build_context, create_app
 from sluice_ingest.smtp import SmtpListener
@@ -30,11 +31,11 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, log_config: dict[str, Any] | None = None) -> None:
     context = build_context(settings)
     config = uvicorn.Config(
         create_app(settings, context=context), host=settings.api_host,
-        port=settings.ingest_port, log_level=settings.log_level.lower(),
+        port=settings.ingest_port, log_level=settings.log_level.lower(), log_config=log_config,
     )  # fmt: skip
     server = _Server(config)
     loop = asyncio.get_running_loop()
@@ -53,8 +54,9 @@ async def serve(settings: Settings) -> None:
 
 def main() -> None:
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level.upper())
-    asyncio.run(serve(settings))
+    log_config = configure_logging(settings, "ingest")
+    configure_tracing(settings, "ingest")
+    asyncio.run(serve(settings, log_config))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from sluice_config import Settings
 from sluice_config.clock import Clock, utc_now
 from sluice_http import install_problem_handlers
 from sluice_http.openapi import install_openapi
+from sluice_http.tracing import trace_requests
 from sluice_messaging.topics import Topics
 from sluice_storage import create_pool
 
@@ -53,6 +54,7 @@ def create_app(settings: Settings, *, context: IngestContext | None = None) -> F
     app.state.context = ctx
     install_problem_handlers(app)
     install_openapi(app)
+    app.middleware("http")(trace_requests)
     for router in ROUTERS:
         app.include_router(router)
     return app

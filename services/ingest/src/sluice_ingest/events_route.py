@@ -25,6 +25,7 @@ from sluice_messaging import EVENT_TYPE, new_envelope
 from sluice_messaging.events import EventSubmission
 from sluice_storage import enqueue
 from sluice_storage.http_idempotency import HttpIdempotencyRepository
+from sluice_telemetry import trace_headers
 
 from sluice_ingest.auth import require_manager
 from sluice_ingest.context import IngestContext, get_context
@@ -84,5 +85,5 @@ async def submit_event(
         body = event.model_dump(mode="json", by_alias=True, exclude_none=True)
         envelope = new_envelope(EVENT_TYPE, tenant_id, body, occurred_at=now, message_id=event_id)
         key = f"{tenant_id}:{event.event_name}:{event.correlation_key}"  # ARCHITECTURE topic key
-        await enqueue(conn, tenant_id, ctx.topics.events, key, envelope)
+        await enqueue(conn, tenant_id, ctx.topics.events, key, envelope, trace_headers())
     return EventAccepted(event_id=event_id, status="accepted")

@@ -32,6 +32,7 @@ from sluice_messaging import EVENT_TYPE, new_envelope
 from sluice_secrets import optional_cipher
 from sluice_storage import DefinitionRepository, enqueue
 from sluice_storage.webhooks import HookRecord, WebhookRepository, find_hook, webhook_event_name
+from sluice_telemetry import trace_headers
 from workflow_core.json_rules import JsonRuleError, loads_checked
 from workflow_core.json_schema import violations
 
@@ -152,5 +153,5 @@ async def _accept(
                 "idempotencyKey": key}  # fmt: skip
         envelope = new_envelope(EVENT_TYPE, tenant_id, body, occurred_at=now, message_id=event_id)
         await enqueue(conn, tenant_id, ctx.topics.events, f"{tenant_id}:{name}:{delivery_id}",
-                      envelope)  # fmt: skip
+                      envelope, trace_headers())  # fmt: skip
     return HookAccepted(delivery_id=delivery_id, event_id=event_id, status="accepted")

@@ -42,6 +42,7 @@ from sluice_helpdesk import (
 from sluice_mail import synthetic_message_id
 from sluice_messaging.topics import Topics
 from sluice_storage import enqueue, transaction
+from sluice_telemetry import trace_headers
 from workflow_core.json_rules import scrub_text, scrub_value
 
 from sluice_ingest.classify import Verdict, check_rfc822, classify
@@ -201,7 +202,7 @@ class EmailIntake:
             submission.make_payload(ids, now), inbound_email_id=email.inbound_email_id, now=now,
         )  # fmt: skip
         key = event_key(route.tenant_id, email.message_id)
-        await enqueue(conn, route.tenant_id, self.topics.events, key, event)
+        await enqueue(conn, route.tenant_id, self.topics.events, key, event, trace_headers())
 
 
 def _raw_submission(verdict: Verdict, route: MailboxRoute) -> Submission | None:

@@ -21,7 +21,9 @@ Requests that cannot be decoded go to the DLQ with the reason.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from sluice_engine import execute_fresh, request_of, split_fast
@@ -68,7 +70,8 @@ async def _decode(rt: Runtime, record: Record) -> NewJob | None:
     except (EnvelopeError, ValueError) as exc:
         await dead_letter(rt, "executor", record, f"invalid action request: {exc}")
         return None
-    return NewJob(envelope.tenant_id, request.request_id, str(envelope.run_id), envelope.body)
+    return NewJob(envelope.tenant_id, request.request_id, str(envelope.run_id), envelope.body,
+                  record.trace)  # fmt: skip
 
 
 async def _run_fast(rt: Runtime, chunk: list[NewJob]) -> bool:
@@ -90,4 +93,6 @@ async def _lease(rt: Runtime, new: list[NewJob]) -> list[Job]:
             now = engine.clock()
             return await insert_leased(conn, new, rt.executor_config.owner, now + lease, now)
 
-    return await retrying(work, "accepting action requests")
+    traces = {uuid.UUID(request.request_id): request.trace for request in new}
+    jobs = await retrying(work, "accepting action requests")
+    return [replace(job, trace=traces.get(job.job_id, {})) for job in jobs]

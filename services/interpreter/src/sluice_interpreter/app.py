@@ -19,6 +19,7 @@ import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sluice_config import Settings
 from sluice_messaging.security import kafka_ssl_context
+from sluice_telemetry import headers_of
 
 from sluice_interpreter.accepting import accept_requests
 from sluice_interpreter.batching import handle_command_batch
@@ -124,12 +125,11 @@ def create_app(settings: Settings, role: str = "interpreter") -> tuple[faust.App
 
 
 def _records(events: Sequence[Any]) -> list[Record]:
-    return [
-        Record(
-            e.message.topic, e.message.partition, e.message.offset, e.message.key, e.message.value
-        )
-        for e in events
-    ]
+    return [_record(e.message) for e in events]
+
+
+def _record(m: Any) -> Record:
+    return Record(m.topic, m.partition, m.offset, m.key, m.value, headers_of(m.headers))
 
 
 def _agent(app: faust.App, service: Service, topic_name: str, name: str, handler: Handler) -> None:

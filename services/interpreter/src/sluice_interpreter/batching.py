@@ -43,7 +43,7 @@ async def handle_command_batch(rt: Runtime, records: Sequence[Record]) -> None:
 
 async def _apply_group(rt: Runtime, group: list[DecodedCommand]) -> None:
     async def together(items: Sequence[DecodedCommand]) -> list[None]:
-        pending = [PendingCommand(i.tenant_id, i.run_id, i.command) for i in items]
+        pending = [PendingCommand(i.tenant_id, i.run_id, i.command, i.record.trace) for i in items]
         async with transaction(rt.pool) as conn:
             applied = await apply_commands(conn, rt.engine, pending)
         for outcome in applied:

@@ -14,14 +14,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TypeVar
 
-from sluice_engine import apply_command, command_of, route_event
+from opentelemetry.trace import SpanKind
+from sluice_engine import apply_command, command_of, command_span, route_event
 from sluice_engine.transient import TRANSIENT_ERRORS
 from sluice_messaging import EnvelopeError, decode, parse_event_message
 from sluice_storage import NewEvent, transaction
+from sluice_telemetry import work_span
 from workflow_core.interpreter.commands import Command
 
 from sluice_interpreter.runtime import Runtime
@@ -48,6 +50,7 @@ class Record:
     offset: int
     key: bytes | None
     value: bytes | None
+    trace: Mapping[str, str] = field(default_factory=dict)  # its traceparent, if any
 
 
 async def retrying(work: Callable[[], Awaitable[T]], what: str) -> T:
@@ -115,11 +118,12 @@ async def apply_one(rt: Runtime, item: DecodedCommand) -> None:
             applied = await apply_command(conn, engine, item.tenant_id, item.run_id, item.command)
         return applied.outcome
 
-    try:
-        outcome = await retrying(work, f"command {item.command.command_id}")
-    except Exception as exc:  # anything else: this message cannot be applied
-        await dead_letter(rt, "advance", item.record, f"{type(exc).__name__}: {exc}")
-        return
+    with command_span(item.command, item.tenant_id, item.run_id, item.record.trace):
+        try:
+            outcome = await retrying(work, f"command {item.command.command_id}")
+        except Exception as exc:  # anything else: this message cannot be applied
+            await dead_letter(rt, "advance", item.record, f"{type(exc).__name__}: {exc}")
+            return
     rt.metrics.messages.labels("advance", outcome).inc()
 
 
@@ -146,11 +150,14 @@ async def _handle_event(rt: Runtime, record: Record) -> None:
             routed = await route_event(conn, engine, inbound.tenant_id, event)
         return routed.duplicate
 
-    try:
-        duplicate = await retrying(work, f"event {event.event_id}")
-    except Exception as exc:
-        await dead_letter(rt, "router", record, f"{type(exc).__name__}: {exc}")
-        return
+    attributes = {"sluice.event": inbound.event_name}
+    with work_span("route event", parent=record.trace, tenant=inbound.tenant_id,
+                   kind=SpanKind.CONSUMER, attributes=attributes):  # fmt: skip
+        try:
+            duplicate = await retrying(work, f"event {event.event_id}")
+        except Exception as exc:
+            await dead_letter(rt, "router", record, f"{type(exc).__name__}: {exc}")
+            return
     rt.metrics.messages.labels("router", "duplicate" if duplicate else "routed").inc()
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 
 from aiohttp import web
 from sluice_config import Settings, load_settings
+from sluice_telemetry import configure_logging, configure_tracing
 
 from sluice_scheduler.service import Scheduler
 from sluice_scheduler.web import create_web_app
@@ -32,9 +32,8 @@ async def serve(settings: Settings) -> None:
 
 def main() -> None:
     settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings, "scheduler")
+    configure_tracing(settings, "scheduler")
     asyncio.run(serve(settings))
 
 
