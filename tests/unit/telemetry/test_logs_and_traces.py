@@ -30,7 +30,9 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
     original = traces.tracer
     traces.tracer = lambda: tracer  # type: ignore[assignment]  # the global provider is set once
+    traces._exporting[0] = True
     yield exporter
+    traces._exporting[0] = False
     traces.tracer = original  # type: ignore[assignment]
 
 
@@ -130,3 +132,12 @@ def test_a_span_without_traceparent_nests_under_the_current_one(
     inner, outer = spans.get_finished_spans()
     assert inner.parent is not None
     assert inner.parent.span_id == outer.context.span_id
+
+
+def test_without_tracing_only_a_continued_context_makes_a_span() -> None:
+    """Tracing off: no span at all for work with no trace to continue (the cost of a
+    no-op span per command), while an incoming traceparent still flows on."""
+    with work_span("apply StartRun", tenant="acme"):
+        assert trace_headers() == {}
+    with work_span("apply StartRun", parent={"traceparent": TRACEPARENT}):
+        assert trace_headers()["traceparent"].split("-")[1] == TRACEPARENT.split("-")[1]

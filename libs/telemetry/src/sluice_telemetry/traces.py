@@ -41,6 +41,10 @@ from sluice_telemetry.logs import log_context
 PROPAGATOR = TraceContextTextMapPropagator()
 TRACE_HEADERS = ("traceparent", "tracestate")
 STANDARD_ENDPOINTS = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+# Whether this process exports spans (configure_tracing). Off, a span with no trace
+# context to continue is skipped altogether: the no-op tracer's span, attach and detach
+# cost more than the work of a small command.
+_exporting = [False]
 
 
 def tracing_configured(settings: Settings) -> bool:
@@ -64,6 +68,7 @@ def configure_tracing(settings: Settings, service: str) -> TracerProvider | None
     )
     provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
+    _exporting[0] = True
     return provider
 
 
@@ -101,7 +106,12 @@ def work_span(
 ) -> Iterator[Span]:
     """A span (under ``parent``'s ``traceparent`` when it has one, else under the current
     span) whose records log with this tenant, run and step."""
-    context = PROPAGATOR.extract(parent) if parent and "traceparent" in parent else None
+    continued = bool(parent and "traceparent" in parent)
+    if not (_exporting[0] or continued or trace.get_current_span().get_span_context().is_valid):
+        with log_context(tenant, run_id, step_path):
+            yield trace.INVALID_SPAN
+        return
+    context = PROPAGATOR.extract(parent) if parent and continued else None
     attrs: dict[str, str | int] = dict(attributes or {})
     for key, value in (("sluice.tenant", tenant), ("sluice.run_id", run_id),
                        ("sluice.step_path", step_path)):  # fmt: skip
