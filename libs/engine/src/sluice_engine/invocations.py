@@ -20,6 +20,10 @@ The writers, by mode of execution (``sluice_engine.executor``, ``executor_batch`
 - a pure action run inline while its run advances: ``record_inline`` (upsert of
   the outcome; the answer is applied to the run in memory, no outbox row).
 
+A request that meets an existing row (``claim``: a stored result reused, a failed or
+abandoned invocation run again) is also noted in the requesting run's runtime events
+(``sluice_storage.run_events``), which the side-effect ledger reads.
+
 Each writer reports the outcome it committed to ``RunMetrics`` (when given) after the
 commit (``sluice_storage.after_commit``): one place counts every action, by any mode.
 
@@ -39,6 +43,7 @@ from typing import Any
 import asyncpg
 from sluice_storage import after_commit
 from sluice_storage.outbox import NOTIFY_CHANNEL
+from sluice_storage.run_events import ACTION_EXECUTED_AGAIN, ACTION_REUSED, append_run_event
 from workflow_core.interpreter.effects import RequestAction
 from workflow_core.interpreter.ids import derived_id
 
@@ -102,7 +107,29 @@ async def claim(
               AND idempotency_key = $4 FOR UPDATE""",
         tenant_id, request.action_id, request.version, request.idempotency_key,
     )  # fmt: skip
-    return await _existing(conn, tenant_id, row, request, owner, now, lease)
+    claimed = await _existing(conn, tenant_id, row, request, owner, now, lease)
+    if claimed.kind != "busy":  # the side-effect ledger's record of a call that was not a first
+        await _note_reuse(conn, tenant_id, run_id, request, claimed, row["attempt"], now)
+    return claimed
+
+
+async def _note_reuse(
+    conn: asyncpg.Connection, tenant_id: str, run_id: str, request: RequestAction,
+    claimed: Claim, attempt: int, now: datetime,
+) -> None:  # fmt: skip
+    """A stored result answered this request (``ACTION_REUSED``), or the handler runs again
+    under a key tried before (``ACTION_EXECUTED_AGAIN``), in the run's runtime events."""
+    reused = claimed.kind == "succeeded"
+    data = {
+        "invocationId": str(claimed.invocation_id), "actionId": request.action_id,
+        "version": request.version, "idempotencyKey": request.idempotency_key,
+        "requestId": request.request_id, "attempt": attempt if reused else attempt + 1,
+    }  # fmt: skip
+    await append_run_event(
+        conn, tenant_id, uuid.UUID(run_id), at=now,
+        type=ACTION_REUSED if reused else ACTION_EXECUTED_AGAIN, step_id=request.step_id,
+        node_path=request.node_path, data=data,
+    )  # fmt: skip
 
 
 async def _existing(

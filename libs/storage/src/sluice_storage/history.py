@@ -17,6 +17,7 @@ import asyncpg
 from sluice_storage.events import EVENT_COLUMNS as INBOUND_COLUMNS
 from sluice_storage.events import EventRecord
 from sluice_storage.pagination import Keyset, Page, fetch_page
+from sluice_storage.run_events import ACTION_EXECUTED_AGAIN, ACTION_REUSED
 from sluice_storage.tenancy import TenantScoped
 
 STEP_COLUMNS = """id, attempt_id, step_id, node_path, attempt, status, started_at, finished_at,
@@ -89,6 +90,51 @@ class InvocationRecord:
     duration_ms: int | None
 
 
+@dataclass(frozen=True)
+class SideEffectRecord:
+    """One invocation (idempotency key) a run asked for: executed by it once or again, or
+    answered from a result another request stored (``execution``)."""
+
+    invocation: InvocationRecord
+    executed_by_run_id: uuid.UUID | None
+    execution: str  # EXECUTED | EXECUTED_AGAIN | REUSED
+    reused: bool  # this run got the stored result at least once
+
+
+# The invocations a run inserted (run_id is the first requester's) and the ones its
+# runtime events name (reused, or run again: sluice_storage.run_events), one row per
+# invocation; only the side-effectful actions ($3: "actionId@version").
+SIDE_EFFECTS = f"""
+SELECT * FROM (
+  SELECT {", ".join("i." + c.strip() for c in INVOCATION_COLUMNS.split(","))},
+         i.run_id AS executed_by_run_id, t.reused, t.again
+  FROM (
+    SELECT invocation_id, bool_or(kind = 'ACTION_REUSED') AS reused,
+           bool_or(kind = 'ACTION_EXECUTED_AGAIN') AS again
+    FROM (SELECT invocation_id, NULL::text AS kind FROM action_invocations
+          WHERE tenant_id = $1 AND run_id = $2
+          UNION ALL
+          SELECT (data->>'invocationId')::uuid, type FROM run_events
+          WHERE tenant_id = $1 AND run_id = $2
+            AND type IN ('{ACTION_REUSED}', '{ACTION_EXECUTED_AGAIN}')) mine
+    GROUP BY invocation_id
+  ) t JOIN action_invocations i ON i.tenant_id = $1 AND i.invocation_id = t.invocation_id
+  WHERE (i.action_id || '@' || i.action_version) = ANY($3::text[])
+) ledger WHERE true"""
+
+
+def _side_effect(run_id: uuid.UUID, row: asyncpg.Record) -> SideEffectRecord:
+    values = dict(row)
+    reused, again, by = values.pop("reused"), values.pop("again"), values.pop("executed_by_run_id")
+    if by != run_id and not again:
+        execution = "REUSED"
+    elif again or values["attempt"] > 1:
+        execution = "EXECUTED_AGAIN"
+    else:
+        execution = "EXECUTED"
+    return SideEffectRecord(InvocationRecord(**values), by, execution, bool(reused))
+
+
 def _inbound_event(row: asyncpg.Record) -> EventRecord:
     values = dict(row)
     values["started_run_ids"] = list(values["started_run_ids"])
@@ -146,6 +192,18 @@ class RunHistoryRepository(TenantScoped):
         return await self._page(
             "action_invocations", INVOCATION_COLUMNS, keyset, run_id, cursor=cursor,
             limit=limit, to_item=lambda r: InvocationRecord(**dict(r)),
+        )  # fmt: skip
+
+    async def side_effects(
+        self, run_id: uuid.UUID, actions: list[str], *, cursor: str | None = None,
+        limit: int | None = None,
+    ) -> Page[SideEffectRecord]:  # fmt: skip
+        """The run's side-effect ledger, oldest first; ``actions`` are the side-effectful
+        ``"actionId@version"`` (the registry knows which)."""
+        keyset = Keyset("side-effects", "started_at", "invocation_id", descending=False)
+        return await fetch_page(
+            self.conn, keyset, SIDE_EFFECTS, [self.tenant_id, run_id, actions], cursor=cursor,
+            limit=limit, to_item=lambda row: _side_effect(run_id, row),
         )  # fmt: skip
 
     async def inbound_events(

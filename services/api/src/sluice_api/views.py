@@ -9,16 +9,19 @@ from sluice_storage.history import (
     InvocationRecord,
     LogRecord,
     RuntimeEventRecord,
+    SideEffectRecord,
     SnapshotRecord,
     StepAttemptRecord,
 )
 
 from sluice_api.redaction import RunRedactor
 from sluice_api.schemas.runs import (
+    Execution,
     InvocationPublic,
     LogPublic,
     RunPublic,
     RunTrigger,
+    SideEffectPublic,
     SnapshotPublic,
     StepAttemptPublic,
     TimelineEntry,
@@ -73,6 +76,20 @@ def invocation_public(inv: InvocationRecord, redact: RunRedactor) -> InvocationP
         invocation_id=inv.invocation_id, action_id=inv.action_id,
         action_version=inv.action_version, idempotency_key=inv.idempotency_key,
         step_id=inv.step_id, status=inv.status, attempt=inv.attempt, input=redact(inv.input),
+        output=redact(inv.output), error=redact(inv.error), started_at=inv.started_at,
+        finished_at=inv.finished_at, duration_ms=inv.duration_ms,
+    )  # fmt: skip
+
+
+def side_effect_public(entry: SideEffectRecord, redact: RunRedactor) -> SideEffectPublic:
+    inv = entry.invocation
+    own = entry.execution != Execution.REUSED  # another run's input is not this run's to show
+    return SideEffectPublic(
+        invocation_id=inv.invocation_id, action_id=inv.action_id,
+        action_version=inv.action_version, idempotency_key=inv.idempotency_key,
+        step_id=inv.step_id, status=inv.status, attempt=inv.attempt,
+        execution=Execution(entry.execution), reused=entry.reused,
+        executed_by_run_id=entry.executed_by_run_id, input=redact(inv.input) if own else None,
         output=redact(inv.output), error=redact(inv.error), started_at=inv.started_at,
         finished_at=inv.finished_at, duration_ms=inv.duration_ms,
     )  # fmt: skip

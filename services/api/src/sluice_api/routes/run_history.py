@@ -20,6 +20,7 @@ from sluice_api.schemas.events import EventPublic
 from sluice_api.schemas.runs import (
     InvocationPublic,
     LogPublic,
+    SideEffectPublic,
     SnapshotPublic,
     StepAttemptPublic,
     TimelineEntry,
@@ -28,6 +29,7 @@ from sluice_api.schemas.runs import (
 from sluice_api.views import (
     invocation_public,
     log_public,
+    side_effect_public,
     snapshot_public,
     step_public,
     timeline_public,
@@ -119,6 +121,28 @@ async def list_invocations(
         lambda repo: repo.invocations(run_id, cursor=cursor, limit=limit),
         invocation_public,
     )
+
+
+@router.get(
+    "/side-effects",
+    summary="Side-effect ledger: each side-effectful call, executed, executed again or reused",
+)
+async def list_side_effects(
+    ctx: ContextDep, who: Viewer, run_id: RunIdPath, cursor: CursorQuery = None,
+    limit: LimitQuery = None,
+) -> Page[SideEffectPublic]:  # fmt: skip
+    """Every idempotency key of a side-effectful action this run asked for, oldest first:
+    its attempts and outcome, and whether the run executed it (once, or again after a
+    failure or retry) or was answered from the result another run's call stored (a replay
+    whose key comes from the payload, say). Pure actions are not listed. Redacted as the
+    run's invocations are; a reused call's input (the other run's) is not shown."""
+    actions = [f"{a.action_id}@{a.version}" for a in ctx.registry.actions.all()
+               if a.side_effectful]  # fmt: skip
+    return await _history_page(
+        ctx, who.tenant_id, run_id,
+        lambda repo: repo.side_effects(run_id, actions, cursor=cursor, limit=limit),
+        side_effect_public,
+    )  # fmt: skip
 
 
 @router.get("/waits", summary="Waits (kind, key, due time, outcome and what resolved it)")

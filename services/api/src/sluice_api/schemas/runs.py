@@ -136,6 +136,37 @@ class InvocationPublic(WireModel):
     duration_ms: int | None = None
 
 
+class Execution(StrEnum):
+    """What the run's request for an idempotency key led to."""
+
+    EXECUTED = "EXECUTED"  # the handler ran once, for this run
+    EXECUTED_AGAIN = "EXECUTED_AGAIN"  # it ran more than once under the key (a retry)
+    REUSED = "REUSED"  # answered from the result another run's call stored
+
+
+class SideEffectPublic(WireModel):
+    """One side-effectful call of the run (an idempotency key it asked for)."""
+
+    invocation_id: uuid.UUID
+    action_id: str
+    action_version: int
+    idempotency_key: str
+    step_id: str | None = None
+    status: str = Field(description="the invocation's outcome: STARTED, SUCCEEDED or FAILED")
+    attempt: int = Field(description="how many times the handler ran under this key")
+    execution: Execution
+    reused: bool = Field(description="this run was also answered from the stored result")
+    executed_by_run_id: uuid.UUID | None = Field(
+        default=None, description="the run whose request first ran it"
+    )
+    input: Any = Field(default=None, description="redacted; null when another run's call")
+    output: Any = None
+    error: Any = None
+    started_at: datetime
+    finished_at: datetime | None = None
+    duration_ms: int | None = None
+
+
 class WaitPublic(WireModel):
     wait_id: uuid.UUID
     kind: str
