@@ -140,6 +140,14 @@ async def test_failed_run_found_by_chip_inspected_retried_and_watched_succeed_li
     assert await page.evaluate("window.__sameDocument === true"), "the page reloaded"
     await expect(page.get_by_role("region", name="Audit")).to_contain_text("run.retry")
     await expect(page.get_by_role("region", name="Audit")).to_contain_text("fixed the payload")
+    # the ledger: the failed call ran again under its key (twice in all), now SUCCEEDED
+    call_row = (
+        page.get_by_role("table", name="Side-effect ledger")
+        .get_by_role("row")
+        .filter(has_text="test.record v1")
+    )
+    await expect(call_row).to_contain_text("executed again")
+    await expect(call_row).to_contain_text("SUCCEEDED")
     await shot(page, "run-retried")
 
 

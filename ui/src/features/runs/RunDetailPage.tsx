@@ -8,6 +8,7 @@ import { useRunUpdates } from "@/lib/liveUpdates";
 import { keys } from "@/lib/queryKeys";
 import { type Control, type Run, useDefinitionVersion, useRun, useRunHistory } from "./api";
 import { AuditList } from "./AuditList";
+import { SideEffectList } from "./SideEffectList";
 import { ControlDialog } from "./ControlDialog";
 import { LiveIndicator } from "./LiveIndicator";
 import { LogsView } from "./LogsView";
@@ -141,6 +142,7 @@ export function RunDetailPage() {
       <Timeline attempts={attempts} waits={history.waits.data ?? []} blocks={blocks} onSelect={setSelected} />
       <h2>Logs</h2>
       <LogsView logs={history.logs.data ?? []} runId={runId} />
+      <SideEffectList runId={runId} poll={poll} />
       <AuditList runId={runId} />
       {control ? (
         <ControlDialog

@@ -6,6 +6,7 @@ export type Run = Schemas["RunPublic"];
 export type StepAttempt = Schemas["StepAttemptPublic"];
 export type Snapshot = Schemas["SnapshotPublic"];
 export type Invocation = Schemas["InvocationPublic"];
+export type SideEffect = Schemas["SideEffectPublic"];
 export type Wait = Schemas["WaitPublic"];
 export type LogEntry = Schemas["LogPublic"];
 export type AuditEvent = Schemas["AuditEventPublic"];
@@ -69,6 +70,7 @@ type HistoryPath =
   | "/workflow-runs/{runId}/steps"
   | "/workflow-runs/{runId}/snapshots"
   | "/workflow-runs/{runId}/invocations"
+  | "/workflow-runs/{runId}/side-effects"
   | "/workflow-runs/{runId}/waits"
   | "/workflow-runs/{runId}/logs";
 
@@ -96,6 +98,15 @@ export function useRunHistory(runId: string, poll: number | false) {
   const waits = useQuery(what<Wait>("waits", "/workflow-runs/{runId}/waits"));
   const logs = useQuery(what<LogEntry>("logs", "/workflow-runs/{runId}/logs"));
   return { steps, snapshots, invocations, waits, logs };
+}
+
+/** The run's side-effect ledger (GET /workflow-runs/{runId}/side-effects). */
+export function useRunSideEffects(runId: string, poll: number | false) {
+  return useQuery({
+    queryKey: [...keys.run(runId), "side-effects"],
+    queryFn: () => allPages<SideEffect>("/workflow-runs/{runId}/side-effects", runId),
+    refetchInterval: poll,
+  });
 }
 
 export function useRunAudit(runId: string) {
