@@ -285,6 +285,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/workflow-runs/{runId}/side-effects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Side-effect ledger: each side-effectful call, executed, executed again or reused
+         * @description Every idempotency key of a side-effectful action this run asked for, oldest first:
+         *     its attempts and outcome, and whether the run executed it (once, or again after a
+         *     failure or retry) or was answered from the result another run's call stored (a replay
+         *     whose key comes from the payload, say). Pure actions are not listed. Redacted as the
+         *     run's invocations are; a reused call's input (the other run's) is not shown.
+         */
+        get: operations["list_side_effects_workflow_runs__runId__side_effects_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/workflow-runs/{runId}/waits": {
         parameters: {
             query?: never;
@@ -1971,6 +1995,12 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        /**
+         * Execution
+         * @description What the run's request for an idempotency key led to.
+         * @enum {string}
+         */
+        Execution: "EXECUTED" | "EXECUTED_AGAIN" | "REUSED";
         /** ExportCreate */
         ExportCreate: {
             filter?: components["schemas"]["RunListFilter"];
@@ -2480,6 +2510,13 @@ export interface components {
         Page_SchemaPublic_: {
             /** Items */
             items: components["schemas"]["SchemaPublic"][];
+            /** Nextcursor */
+            nextCursor?: string | null;
+        };
+        /** Page[SideEffectPublic] */
+        Page_SideEffectPublic_: {
+            /** Items */
+            items: components["schemas"]["SideEffectPublic"][];
             /** Nextcursor */
             nextCursor?: string | null;
         };
@@ -3079,6 +3116,64 @@ export interface components {
             incomplete: number;
         };
         /**
+         * SideEffectPublic
+         * @description One side-effectful call of the run (an idempotency key it asked for).
+         */
+        SideEffectPublic: {
+            /**
+             * Invocationid
+             * Format: uuid
+             */
+            invocationId: string;
+            /** Actionid */
+            actionId: string;
+            /** Actionversion */
+            actionVersion: number;
+            /** Idempotencykey */
+            idempotencyKey: string;
+            /** Stepid */
+            stepId?: string | null;
+            /**
+             * Status
+             * @description the invocation's outcome: STARTED, SUCCEEDED or FAILED
+             */
+            status: string;
+            /**
+             * Attempt
+             * @description how many times the handler ran under this key
+             */
+            attempt: number;
+            execution: components["schemas"]["Execution"];
+            /**
+             * Reused
+             * @description this run was also answered from the stored result
+             */
+            reused: boolean;
+            /**
+             * Executedbyrunid
+             * @description the run whose request first ran it
+             */
+            executedByRunId?: string | null;
+            /**
+             * Input
+             * @description redacted; null when another run's call
+             */
+            input?: unknown;
+            /** Output */
+            output?: unknown;
+            /** Error */
+            error?: unknown;
+            /**
+             * Startedat
+             * Format: date-time
+             */
+            startedAt: string;
+            /** Finishedat */
+            finishedAt?: string | null;
+            /** Durationms */
+            durationMs?: number | null;
+        };
+        /**
          * SnapshotPublic
          * @description SPEC 13 "snapshot" (redacted, capped).
          */
@@ -3575,6 +3670,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -3666,6 +3772,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -3742,6 +3859,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3866,6 +3994,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -3949,6 +4088,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4055,6 +4205,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -4155,6 +4316,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -4230,6 +4402,17 @@ export interface operations {
             /** @description stepPath is malformed, or no steps */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4312,6 +4495,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4412,6 +4606,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -4504,6 +4709,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -4577,6 +4793,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4658,6 +4885,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -4730,6 +4968,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4828,6 +5077,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -4914,6 +5174,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5012,6 +5283,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -5098,6 +5380,120 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an unexpected error (logged; the detail says nothing more) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Kafka is unreachable for the moment (UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying (2) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_side_effects_workflow_runs__runId__side_effects_get: {
+        parameters: {
+            query?: {
+                /** @description opaque: the nextCursor of the previous page of the same list and filters; any other value is refused with 400 INVALID_CURSOR */
+                cursor?: string | null;
+                /** @description page size; default 50, values above 500 are clamped */
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_SideEffectPublic_"];
+                };
+            };
+            /** @description the cursor is not one this list handed out (INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is unknown, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role is below workflow.view */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description nothing of this tenant has this runId */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request breaks its schema or the input rule; errors[] name each place */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5196,6 +5592,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -5282,6 +5689,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5380,6 +5798,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -5463,6 +5892,17 @@ export interface operations {
             /** @description no reason, both or neither of runIds and filter, or a filter matching more than 100,000 runs */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5558,6 +5998,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -5641,6 +6092,17 @@ export interface operations {
             /** @description no reason, both or neither of runIds and filter, or a filter matching more than 100,000 runs */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5736,6 +6198,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -5810,6 +6283,17 @@ export interface operations {
             /** @description no reason, or more than 100 runs */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5916,6 +6400,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -6010,6 +6505,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6116,6 +6622,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -6216,6 +6733,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -6297,6 +6825,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -6369,6 +6908,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6469,6 +7019,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -6544,6 +7105,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6630,6 +7202,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -6702,6 +7285,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6802,6 +7396,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -6889,6 +7494,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -6941,6 +7557,17 @@ export interface operations {
             /** @description the token's role is below workflow.view */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7005,6 +7632,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -7057,6 +7695,17 @@ export interface operations {
             /** @description the token's role is below workflow.view */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7141,6 +7790,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -7193,6 +7853,17 @@ export interface operations {
             /** @description the token's role is below workflow.view */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7279,6 +7950,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -7353,6 +8035,17 @@ export interface operations {
             /** @description the definition has no steps array */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7442,6 +8135,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7540,6 +8244,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -7624,6 +8339,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -7676,6 +8402,17 @@ export interface operations {
             /** @description the token's role is below workflow.view */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7763,6 +8500,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7869,6 +8617,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -7956,6 +8715,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -8037,6 +8807,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -8089,6 +8870,17 @@ export interface operations {
             /** @description the token's role is below workflow.view */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8195,6 +8987,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -8286,6 +9089,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -8366,6 +9180,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -8418,6 +9243,17 @@ export interface operations {
             /** @description the token's role is below workflow.view */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8498,6 +9334,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8594,6 +9441,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -8666,6 +9524,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8763,6 +9632,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -8852,6 +9732,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -8895,6 +9786,17 @@ export interface operations {
             /** @description no bearer token, or one that is unknown, expired or revoked */
             401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9100,6 +10002,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -9178,6 +10091,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -9230,6 +10154,17 @@ export interface operations {
             /** @description the token's role is below workflow.admin */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9318,6 +10253,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9425,6 +10371,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -9508,6 +10465,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9675,6 +10643,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -9750,6 +10729,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9836,6 +10826,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -9912,6 +10913,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10007,6 +11019,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -10088,6 +11111,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -10160,6 +11194,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10266,6 +11311,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -10352,6 +11408,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -10424,6 +11491,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10522,6 +11600,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -10614,6 +11703,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -10687,6 +11787,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10771,6 +11882,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description an unexpected error (logged; the detail says nothing more) */
             500: {
                 headers: {
@@ -10848,6 +11970,17 @@ export interface operations {
             /** @description the request breaks its schema or the input rule; errors[] name each place */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the tenant is over its request rate (RATE_LIMITED, WF_API_RATE_PER_S); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description seconds until the tenant's rate allows a request again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
