@@ -15,7 +15,6 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -23,8 +22,7 @@ import httpx
 import pytest
 from e2e_support.helpers import FINAL
 from e2e_support.services import Services, wait_for
-from sluice_storage import transaction
-from sluice_storage.tokens import TokenRepository
+from e2e_support.underload import admin_token, api
 
 # Four services start with the first test (about a minute on a loaded machine).
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -61,13 +59,7 @@ async def running(services_factory: Services, e2e_pool: asyncpg.Pool) -> AsyncIt
 
 @asynccontextmanager
 async def api_client(services: Services, pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
-    async with transaction(pool) as conn:
-        issued = await TokenRepository(conn, TENANT).create(
-            subject="e2e-admin", role="workflow.admin", now=datetime.now(UTC)
-        )
-    base = f"http://127.0.0.1:{services.ports['api']}"
-    headers = {"Authorization": f"Bearer {issued.token}"}
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
+    async with api(services, await admin_token(pool, TENANT)) as client:
         yield client
 
 

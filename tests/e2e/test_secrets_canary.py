@@ -16,7 +16,6 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +27,11 @@ from e2e_support.fixtures import E2E_PARTITIONS
 from e2e_support.helpers import publish, wait_status
 from e2e_support.http_server import LocalServer, serving
 from e2e_support.services import Services
+from e2e_support.underload import admin_token, api
 from sluice_engine import ActionHandlers, EngineContext, StartOptions, load_plugins, start_run
 from sluice_messaging.topics import Topics
 from sluice_secrets import new_key
-from sluice_storage import TokenRepository, transaction
+from sluice_storage import transaction
 from workflow_core.registry import create_registry
 
 pytestmark = pytest.mark.integration
@@ -68,13 +68,7 @@ async def running(
 
 @asynccontextmanager
 async def api_client(services: Services, pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
-    async with transaction(pool) as conn:
-        issued = await TokenRepository(conn, TENANT).create(
-            subject="e2e-admin", role="workflow.admin", now=datetime.now(UTC)
-        )
-    base = f"http://127.0.0.1:{services.ports['api']}"
-    headers = {"Authorization": f"Bearer {issued.token}"}
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=10) as client:
+    async with api(services, await admin_token(pool, TENANT)) as client:
         yield client
 
 
